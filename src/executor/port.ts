@@ -1,0 +1,45 @@
+/**
+ * The executor port: run one task to completion.
+ *
+ * @module
+ */
+import type { PlanTask, TaskResult } from "../protocol/types.ts";
+
+/** What an executor gets besides the task. */
+export interface ExecContext {
+  issue: number;
+  /** Issue title and body, for context. */
+  issueTitle: string;
+  issueBody: string;
+  node: string;
+  attempt: number;
+  /** Aborted when the node loses its claim, is cancelled, or the task times out. */
+  signal: AbortSignal;
+  /** Report progress; the node decides when it is worth a write. */
+  onProgress(percent: number, note?: string): void;
+  /** Branches of the tasks this one depends on (for result delivery). */
+  depBranches: string[];
+}
+
+/** How a task run ended. */
+export interface ExecOutcome {
+  ok: boolean;
+  result: TaskResult;
+}
+
+/**
+ * Runs one task.
+ *
+ * @example
+ * ```ts
+ * const noop: Executor = {
+ *   name: "noop",
+ *   run: () => Promise.resolve({ ok: true, result: { summary: "nothing to do" } }),
+ * };
+ * ```
+ */
+export interface Executor {
+  /** Short name recorded in announcements (`command`, `claude`, `demo`). */
+  name: string;
+  run(task: PlanTask, ctx: ExecContext): Promise<ExecOutcome>;
+}

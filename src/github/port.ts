@@ -1,0 +1,105 @@
+/**
+ * The GitHub port: exactly the calls the node roles need. The Octokit adapter
+ * implements it over HTTP; the simulation implements it in memory.
+ *
+ * @module
+ */
+import type { LogComment } from "../protocol/types.ts";
+
+/** Repository coordinates. */
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+/** The authenticated identity behind a token. */
+export interface Identity {
+  login: string;
+  id: number;
+  type: string;
+}
+
+/** An issue's fields the roles read. */
+export interface IssueInfo {
+  number: number;
+  title: string;
+  body: string;
+  state: string;
+  labels: string[];
+  author: string;
+  url: string;
+}
+
+/** Repository permission levels, as `GET /repos/{o}/{r}/collaborators/{u}/permission` names them. */
+export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
+
+/**
+ * Result of one poll of an issue's comments.
+ *
+ * `comments` holds what the list returned (possibly stale, possibly edited
+ * comments again); `serverTime` is the newest `Date` header seen, in epoch ms.
+ */
+export interface CommentPage {
+  comments: LogComment[];
+  serverTime: number;
+  /** True when every page answered 304 Not Modified (nothing new, no quota spent). */
+  notModified: boolean;
+}
+
+/** Counts of API use by one client, exact. */
+export interface ApiStats {
+  /** Every HTTP request sent, including retries. */
+  requests: number;
+  /** Requests answered 304 (free against the primary limit). */
+  notModified: number;
+  /** Content-creating or -changing requests (POST/PATCH/PUT/DELETE). */
+  writes: number;
+  /** Answers that were rate limits (403/429 with a limit message). */
+  rateLimited: number;
+  /** 5xx answers and network errors. */
+  serverErrors: number;
+}
+
+/**
+ * The calls p2p-dev makes to GitHub.
+ *
+ * @example
+ * ```ts
+ * async function who(gh: GitHub) { return (await gh.identity()).login; }
+ * ```
+ */
+export interface GitHub {
+  /** `GET /user`: who the token is. */
+  identity(): Promise<Identity>;
+  /** `GET /repos/{o}/{r}/issues/{n}`. */
+  getIssue(issue: number): Promise<IssueInfo>;
+  /**
+   * `GET /repos/{o}/{r}/issues/{n}/comments`, all pages, ascending id.
+   * With `since` (ISO 8601), only comments updated at or after it.
+   */
+  listComments(issue: number, since?: string): Promise<CommentPage>;
+  /**
+   * `POST .../comments`. `nonce` must appear in `body`: after a timeout or 5xx
+   * the adapter re-reads and returns the existing comment carrying it instead
+   * of writing twice.
+   */
+  createComment(issue: number, body: string, nonce: string): Promise<LogComment>;
+  /** `PATCH /repos/{o}/{r}/issues/comments/{id}`. */
+  updateComment(id: number, body: string): Promise<LogComment>;
+  /** `GET /repos/{o}/{r}/collaborators/{user}/permission`. */
+  permission(user: string): Promise<Permission>;
+  /** SHA of a branch's head (`GET /repos/{o}/{r}/branches/{b}`). */
+  branchSha(branch: string): Promise<string>;
+  /** Default branch name (`GET /repos/{o}/{r}`). */
+  defaultBranch(): Promise<string>;
+  /** `POST /repos/{o}/{r}/git/refs`: `true` when created, `false` when it already existed (422). */
+  createRef(ref: string, sha: string): Promise<boolean>;
+  /** `DELETE /repos/{o}/{r}/git/refs/{ref}` (ref without `refs/`); missing refs are fine. */
+  deleteRef(ref: string): Promise<void>;
+  /** `POST /repos/{o}/{r}/pulls`; returns the PR's html_url. */
+  createPullRequest(
+    pr: { title: string; head: string; base: string; body: string; draft: boolean },
+  ): Promise<string>;
+  /** Exact counts of this client's API use so far. */
+  stats(): ApiStats;
+}

@@ -1,0 +1,140 @@
+/**
+ * The protocol's vocabulary: tasks, plans, events and the comments that carry
+ * them. Pure data, no I/O.
+ *
+ * @module
+ */
+
+/** Task priority, highest first when scheduling. */
+export type Priority = "critical" | "high" | "medium" | "low";
+
+/** Priorities in scheduling order, highest first. */
+export const PRIORITIES: readonly Priority[] = ["critical", "high", "medium", "low"];
+
+/**
+ * One node of the task graph, as the leader publishes it.
+ *
+ * @example
+ * ```ts
+ * const t: PlanTask = { id: "T1", title: "Add API", priority: "high", deps: [] };
+ * ```
+ */
+export interface PlanTask {
+  /** Stable id, unique in the plan: letters, digits, `-`, `_`, `.`. */
+  id: string;
+  /** One line a person reads. */
+  title: string;
+  /** What the agent is asked to do; defaults to the title. */
+  body?: string;
+  priority: Priority;
+  /** Ids of tasks that must be done before this one may start. */
+  deps: string[];
+  /** Heading the task was written under, if any. */
+  group?: string;
+  /** Estimate in hours, if the planner gave one. */
+  estimateHours?: number;
+}
+
+/**
+ * Timing and retry settings the leader publishes with the plan, so that every
+ * node judges leases and retries alike whatever its own configuration.
+ *
+ * @example
+ * ```ts
+ * const s: PlanSettings = { leaseMs: 600_000, maxAttempts: 3, backoffMs: 30_000 };
+ * ```
+ */
+export interface PlanSettings {
+  /** A claim lapses when no message of its owner about it came for this long (server time). */
+  leaseMs: number;
+  /** Failed attempts (including lapsed ones) after which a task is failed for good. */
+  maxAttempts: number;
+  /** Wait after a failed attempt before the next one opens. */
+  backoffMs: number;
+}
+
+/** A task result's details, as the owner reports them on completion or failure. */
+export interface TaskResult {
+  /** Short human summary (tail of output, redacted). */
+  summary?: string;
+  costUsd?: number;
+  turns?: number;
+  durationMs?: number;
+  branch?: string;
+  pr?: string;
+  exitCode?: number;
+}
+
+/** Status carried by a progress event. */
+export type ProgressStatus = "in_progress" | "completed" | "failed";
+
+/** One protocol event. A comment carries one or more events. */
+export type ProtocolEvent =
+  | { type: "announce"; role?: string; version?: string; exec?: string; tokenKind?: string }
+  | { type: "election"; term: number; timeoutMs: number }
+  | {
+    type: "plan";
+    term: number;
+    /** The id of the leader's winning election comment (fencing token). */
+    token: number;
+    version: number;
+    part: number;
+    parts: number;
+    planner?: string;
+    /** Present on part 1 only. */
+    settings?: PlanSettings;
+    tasks: PlanTask[];
+  }
+  | { type: "claim"; task: string; attempt: number }
+  | {
+    type: "progress";
+    task: string;
+    attempt: number;
+    status: ProgressStatus;
+    percent?: number;
+    note?: string;
+    result?: TaskResult;
+  }
+  | { type: "heartbeat"; tasks: { task: string; attempt: number; percent?: number }[] }
+  | { type: "release"; task: string; attempt: number; reason?: string }
+  | { type: "retry"; tasks: string[] }
+  | { type: "end"; reason?: string };
+
+/** The type tags of {@linkcode ProtocolEvent}. */
+export type EventType = ProtocolEvent["type"];
+
+/**
+ * A decoded message: who sent it (node id), its nonce, its events, and the
+ * signature if one was attached.
+ */
+export interface Message {
+  /** Protocol version of the payload; 0 for the original design's plain lines. */
+  v: number;
+  node: string;
+  nonce: string;
+  events: ProtocolEvent[];
+  /** Hex HMAC-SHA256 over the canonical payload, when a secret is configured. */
+  sig?: string;
+}
+
+/**
+ * An issue comment as the protocol sees it: the REST API's fields that matter,
+ * with times as epoch milliseconds (server time, one-second resolution).
+ *
+ * @example
+ * ```ts
+ * const c: LogComment = {
+ *   id: 2_200_000_001, body: "hello", author: "octocat", authorType: "User",
+ *   createdAt: 0, updatedAt: 0,
+ * };
+ * ```
+ */
+export interface LogComment {
+  id: number;
+  body: string;
+  author: string;
+  authorType: string;
+  createdAt: number;
+  updatedAt: number;
+  authorAssociation?: string;
+}
