@@ -1,0 +1,351 @@
+/**
+ * The fold: `SwarmState = fold(trusted comments in id order)`. Pure and
+ * deterministic; time inside it is each comment's own `created_at` (server
+ * time), never a local clock. Applying one more comment to a state equals
+ * folding the whole log (`applyComment` is the fold's step).
+ *
+ * Rules (see DESIGN.md "Protocol sketch"; changes are documented in
+ * docs/PROTOCOL.md):
+ * - Election: the lowest-id election message for term `k = terms + 1` wins,
+ *   if no plan is in force and the previous leader has been silent for its
+ *   declared timeout. Its comment id is the fencing token.
+ * - Plan: parts count only from the winner of the newest term, carrying its
+ *   token; a plan comes into force when all its parts are present and its
+ *   graph is valid.
+ * - Claims: the first claim for attempt `a` of a ready task, valid at its own
+ *   position, owns the attempt.
+ * - Leases lapse when no message of the owner about the attempt came within
+ *   `leaseMs` (server time); a lapse counts as a failure.
+ * - The first completion from the owner of any attempt makes the task done.
+ *
+ * @module
+ */
+import { validateGraph } from "./graph.ts";
+import { judgeComment, type TrustPolicy } from "./trust.ts";
+import { type Attempt, emptyState, type SwarmState, type TaskState } from "./state.ts";
+import type { LogComment, Message, ProtocolEvent } from "./types.ts";
+
+/**
+ * Folds comments (any order; sorted by id here) into a state.
+ *
+ * @example
+ * ```ts
+ * const state = fold([], { issue: 1, allow: new Set(), writers: new Set() });
+ * state.plan; // null
+ * ```
+ */
+export function fold(comments: readonly LogComment[], policy: TrustPolicy): SwarmState {
+  const state = emptyState();
+  const sorted = [...comments].sort((a, b) => a.id - b.id);
+  for (const c of sorted) applyComment(state, c, policy);
+  return state;
+}
+
+/**
+ * Applies one comment to a state in place; the comment must have a higher id
+ * than every comment already folded (an older one is counted as
+ * `out_of_order` and ignored: refold instead).
+ *
+ * @example
+ * ```ts
+ * const state = emptyState();
+ * applyComment(state, {
+ *   id: 2_200_000_001, body: "hello", author: "a", authorType: "User", createdAt: 0, updatedAt: 0,
+ * }, { issue: 1, allow: new Set(), writers: new Set() });
+ * state.foreign; // 1
+ * ```
+ */
+export function applyComment(state: SwarmState, comment: LogComment, policy: TrustPolicy): void {
+  if (comment.id <= state.lastId) {
+    count(state, "out_of_order");
+    return;
+  }
+  state.lastId = comment.id;
+  const t = comment.createdAt;
+  if (t > state.lastTime) state.lastTime = t;
+  lapseLeases(state, t);
+
+  const verdict = judgeComment(comment, policy);
+  if (!verdict.ok) {
+    if (verdict.reason === "foreign") state.foreign++;
+    else count(state, verdict.reason);
+    return;
+  }
+  const message = verdict.message;
+  const nonce = message.nonce || `legacy:${comment.id}`;
+  if (state.nonces[nonce] !== undefined) {
+    count(state, "duplicate_nonce");
+    return;
+  }
+  const known = state.nodes[message.node];
+  if (known && known.author !== comment.author) {
+    count(state, "node_impersonation");
+    return;
+  }
+  state.nonces[nonce] = comment.id;
+  state.accepted++;
+  if (known) {
+    known.lastSeen = t;
+    known.messages++;
+  } else {
+    state.nodes[message.node] = {
+      node: message.node,
+      author: comment.author,
+      firstSeen: t,
+      lastSeen: t,
+      role: "worker",
+      messages: 1,
+    };
+  }
+  const ctx: EventContext = { state, message, comment, nonce, t };
+  for (const event of message.events) applyEvent(ctx, event);
+  const leader = state.terms.at(-1);
+  if (leader && leader.node === message.node && leader.author === comment.author) {
+    leader.lastActivity = t;
+  }
+}
+
+interface EventContext {
+  state: SwarmState;
+  message: Message;
+  comment: LogComment;
+  nonce: string;
+  t: number;
+}
+
+function count(state: SwarmState, reason: string): void {
+  state.ignored[reason] = (state.ignored[reason] ?? 0) + 1;
+}
+
+/** Ends every live attempt whose lease has lapsed by server time `t`. */
+function lapseLeases(state: SwarmState, t: number): void {
+  const { leaseMs, maxAttempts } = state.settings;
+  for (const id of state.order) {
+    const task = state.tasks[id]!;
+    if (task.status !== "active") continue;
+    const live = task.attempts.at(-1)!;
+    const deadline = live.lastBeat + leaseMs;
+    if (t > deadline) {
+      live.end = { kind: "lapsed", at: deadline };
+      task.failures++;
+      if (task.failures >= maxAttempts) {
+        task.status = "failed";
+        task.failedAt = deadline;
+      } else {
+        task.status = "pending";
+        task.openAt = deadline;
+      }
+    }
+  }
+}
+
+function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
+  const { state, message, comment, t } = ctx;
+  const node = state.nodes[message.node]!;
+  switch (event.type) {
+    case "announce": {
+      if (event.role) node.role = node.role === "leader" ? "leader" : event.role;
+      if (event.exec) node.exec = event.exec;
+      if (event.version) node.version = event.version;
+      return;
+    }
+    case "election": {
+      if (state.plan) return count(state, "stale_election");
+      const current = state.terms.at(-1);
+      if (event.term <= state.terms.length) return count(state, "lost_election");
+      if (event.term !== state.terms.length + 1) return count(state, "stale_election");
+      if (current && t <= current.lastActivity + current.timeoutMs) {
+        return count(state, "stale_election");
+      }
+      state.terms.push({
+        term: event.term,
+        node: message.node,
+        author: comment.author,
+        token: comment.id,
+        at: t,
+        lastActivity: t,
+        timeoutMs: event.timeoutMs,
+      });
+      node.role = "leader";
+      return;
+    }
+    case "plan":
+      return applyPlanPart(ctx, event);
+    case "claim":
+      return applyClaim(ctx, event.task, event.attempt);
+    case "progress": {
+      const task = state.plan ? state.tasks[event.task] : undefined;
+      if (!task) return count(state, "unknown_task");
+      const attempt = ownedAttempt(task, message.node, event.attempt);
+      if (!attempt) return count(state, "not_owner");
+      if (event.status === "completed") {
+        if (task.status === "done") {
+          state.duplicateResults++;
+          return count(state, "duplicate_result");
+        }
+        task.status = "done";
+        task.percent = 100;
+        task.done = { at: t, node: message.node, attempt: attempt.n, commentId: comment.id };
+        if (event.result) task.done.result = event.result;
+        delete task.failedAt;
+        for (const a of task.attempts) {
+          if (!a.end) a.end = { kind: a === attempt ? "completed" : "superseded", at: t };
+        }
+        attempt.percent = 100;
+        return;
+      }
+      if (attempt.end) return count(state, "stale_attempt");
+      attempt.lastBeat = t;
+      if (event.percent !== undefined) attempt.percent = task.percent = event.percent;
+      if (event.note !== undefined) attempt.note = event.note;
+      if (event.status === "failed") {
+        attempt.end = { kind: "failed", at: t };
+        task.failures++;
+        if (task.failures >= state.settings.maxAttempts) {
+          task.status = "failed";
+          task.failedAt = t;
+        } else {
+          task.status = "pending";
+          task.openAt = t + state.settings.backoffMs * 2 ** (task.failures - 1);
+        }
+      }
+      return;
+    }
+    case "heartbeat": {
+      for (const entry of event.tasks) {
+        const task = state.plan ? state.tasks[entry.task] : undefined;
+        const attempt = task ? ownedAttempt(task, message.node, entry.attempt) : undefined;
+        if (!task || !attempt || attempt.end) {
+          count(state, "not_owner");
+          continue;
+        }
+        attempt.lastBeat = t;
+        if (entry.percent !== undefined) attempt.percent = task.percent = entry.percent;
+      }
+      return;
+    }
+    case "release": {
+      const task = state.plan ? state.tasks[event.task] : undefined;
+      if (!task) return count(state, "unknown_task");
+      const attempt = ownedAttempt(task, message.node, event.attempt);
+      if (!attempt || attempt.end) return count(state, "not_owner");
+      attempt.end = { kind: "released", at: t };
+      task.status = "pending";
+      task.openAt = t;
+      return;
+    }
+    case "retry": {
+      if (!state.plan) return count(state, "unknown_task");
+      for (const id of event.tasks) {
+        const task = state.tasks[id];
+        if (!task) {
+          count(state, "unknown_task");
+        } else if (task.status === "failed") {
+          task.status = "pending";
+          task.failures = 0;
+          task.openAt = t;
+          delete task.failedAt;
+        }
+      }
+      return;
+    }
+    case "end": {
+      if (!state.ended) {
+        state.ended = { at: t, node: message.node };
+        if (event.reason) state.ended.reason = event.reason;
+      }
+      return;
+    }
+  }
+}
+
+/** The attempt of `task` owned by `node`; attempt 0 (legacy) means its latest one. */
+function ownedAttempt(task: TaskState, node: string, n: number): Attempt | undefined {
+  if (n === 0) return task.attempts.findLast((a) => a.node === node);
+  const attempt = task.attempts[n - 1];
+  return attempt && attempt.node === node ? attempt : undefined;
+}
+
+function applyPlanPart(
+  ctx: EventContext,
+  event: Extract<ProtocolEvent, { type: "plan" }>,
+): void {
+  const { state, message, comment, t } = ctx;
+  const term = state.terms[event.term - 1];
+  if (!term || term.node !== message.node || term.author !== comment.author) {
+    return count(state, "not_leader");
+  }
+  const legacy = message.v === 0 && event.token === 0 && event.term === 1;
+  if (!legacy && event.token !== term.token) return count(state, "bad_token");
+  if (event.term !== state.terms.length) return count(state, "stale_plan");
+  if (state.plan && state.plan.term === event.term && event.version <= state.plan.version) {
+    return count(state, "stale_plan");
+  }
+  const key = `${event.term}:${event.version}`;
+  const pending = state.pending[key] ??= {
+    term: event.term,
+    version: event.version,
+    parts: event.parts,
+    received: {},
+    commentIds: [],
+  };
+  if (pending.parts !== event.parts) return count(state, "malformed_plan");
+  if (pending.received[event.part]) return count(state, "duplicate_part");
+  pending.received[event.part] = event.tasks;
+  pending.commentIds.push(comment.id);
+  if (event.planner) pending.planner = event.planner;
+  if (event.settings) pending.settings = event.settings;
+  if (Object.keys(pending.received).length < pending.parts) return;
+
+  const defs = [];
+  for (let i = 1; i <= pending.parts; i++) defs.push(...pending.received[i]!);
+  delete state.pending[key];
+  if (validateGraph(defs).length > 0) return count(state, "invalid_plan");
+  state.plan = {
+    term: event.term,
+    token: term.token,
+    version: event.version,
+    planner: pending.planner ?? "unknown",
+    at: t,
+    commentIds: pending.commentIds,
+  };
+  if (pending.settings) state.settings = pending.settings;
+  const tasks: Record<string, TaskState> = {};
+  for (const def of defs) {
+    const previous = state.tasks[def.id];
+    tasks[def.id] = previous
+      ? { ...previous, def }
+      : { def, status: "pending", attempts: [], failures: 0, openAt: t, percent: 0 };
+  }
+  state.tasks = tasks;
+  state.order = defs.map((d) => d.id);
+  for (const k of Object.keys(state.pending)) {
+    const p = state.pending[k]!;
+    if (p.term < event.term || p.version <= event.version) delete state.pending[k];
+  }
+}
+
+function applyClaim(ctx: EventContext, id: string, requested: number): void {
+  const { state, message, comment, nonce, t } = ctx;
+  const task = state.plan ? state.tasks[id] : undefined;
+  if (!task) return count(state, "unknown_task");
+  if (task.status === "done" || task.status === "failed") return count(state, "invalid_claim");
+  if (task.status === "active") return count(state, "lost_claim");
+  if (!task.def.deps.every((d) => state.tasks[d]?.status === "done")) {
+    return count(state, "invalid_claim");
+  }
+  const n = (task.attempts.at(-1)?.n ?? 0) + 1;
+  if (requested !== 0 && requested !== n) return count(state, "invalid_claim");
+  if (t < task.openAt) return count(state, "invalid_claim");
+  task.attempts.push({
+    n,
+    node: message.node,
+    author: comment.author,
+    claimId: comment.id,
+    claimNonce: nonce,
+    claimedAt: t,
+    lastBeat: t,
+    percent: 0,
+  });
+  task.status = "active";
+}

@@ -1,0 +1,134 @@
+/**
+ * Views of a folded state at a given server time: what phase each task is in
+ * now (a lease may have lapsed since the last comment), whether the swarm is
+ * finished, and who leads.
+ *
+ * @module
+ */
+import type { SwarmState, TaskState, TermInfo } from "./state.ts";
+
+/** A task's phase at a given time. */
+export type TaskPhase = "blocked" | "ready" | "waiting" | "running" | "done" | "failed";
+
+/**
+ * The phase of a task at server time `now`.
+ *
+ * @example
+ * ```ts
+ * const phase = taskPhase(state, state.tasks["T1"]!, Date.now());
+ * ```
+ */
+export function taskPhase(state: SwarmState, task: TaskState, now: number): TaskPhase {
+  if (task.status === "done") return "done";
+  if (task.status === "failed") return "failed";
+  if (task.status === "active") {
+    const live = task.attempts.at(-1)!;
+    if (now <= live.lastBeat + state.settings.leaseMs) return "running";
+    // Lapsed but not yet folded: the next attempt is open unless that was the last one.
+    if (task.failures + 1 >= state.settings.maxAttempts) return "failed";
+    return "ready";
+  }
+  if (!task.def.deps.every((d) => state.tasks[d]?.status === "done")) return "blocked";
+  return now < task.openAt ? "waiting" : "ready";
+}
+
+/**
+ * The number the next attempt at a task will carry.
+ *
+ * @example
+ * ```ts
+ * nextAttempt(state.tasks["T1"]!); // 1 for a task never claimed
+ * ```
+ */
+export function nextAttempt(task: TaskState): number {
+  return (task.attempts.at(-1)?.n ?? 0) + 1;
+}
+
+/**
+ * The live attempt of a task, if one holds its lease at `now`.
+ *
+ * @example
+ * ```ts
+ * liveAttempt(state, state.tasks["T1"]!, now)?.node;
+ * ```
+ */
+export function liveAttempt(state: SwarmState, task: TaskState, now: number) {
+  if (task.status !== "active") return undefined;
+  const live = task.attempts.at(-1)!;
+  return now <= live.lastBeat + state.settings.leaseMs ? live : undefined;
+}
+
+/**
+ * Whether every task of the plan in force is done or failed for good at `now`.
+ *
+ * @example
+ * ```ts
+ * if (isFinished(state, now)) console.log("all done");
+ * ```
+ */
+export function isFinished(state: SwarmState, now: number): boolean {
+  if (!state.plan) return false;
+  return state.order.every((id) => {
+    const phase = taskPhase(state, state.tasks[id]!, now);
+    return phase === "done" || phase === "failed";
+  });
+}
+
+/**
+ * The current leader (winner of the newest term), if any.
+ *
+ * @example
+ * ```ts
+ * currentLeader(state)?.node;
+ * ```
+ */
+export function currentLeader(state: SwarmState): TermInfo | undefined {
+  return state.terms.at(-1);
+}
+
+/**
+ * Whether a node may campaign for the next term at `now`: no plan in force and
+ * the current leader (if any) has been silent past its timeout.
+ *
+ * @example
+ * ```ts
+ * if (canCampaign(state, now)) postElection(state.terms.length + 1);
+ * ```
+ */
+export function canCampaign(state: SwarmState, now: number): boolean {
+  if (state.plan || state.ended) return false;
+  const leader = currentLeader(state);
+  return !leader || now > leader.lastActivity + leader.timeoutMs;
+}
+
+/** Counts of tasks per phase. */
+export type PhaseCounts = Record<TaskPhase, number>;
+
+/**
+ * Counts tasks by phase at `now`.
+ *
+ * @example
+ * ```ts
+ * phaseCounts(state, now).done;
+ * ```
+ */
+export function phaseCounts(state: SwarmState, now: number): PhaseCounts {
+  const counts: PhaseCounts = { blocked: 0, ready: 0, waiting: 0, running: 0, done: 0, failed: 0 };
+  for (const id of state.order) counts[taskPhase(state, state.tasks[id]!, now)]++;
+  return counts;
+}
+
+/**
+ * Nodes whose last message is within `windowMs` of `now`.
+ *
+ * @example
+ * ```ts
+ * activeNodes(state, now, 15 * 60_000).length;
+ * ```
+ */
+export function activeNodes(state: SwarmState, now: number, windowMs: number): string[] {
+  return Object.values(state.nodes)
+    .filter((n) => now - n.lastSeen <= windowMs)
+    .map((n) => n.node)
+    .sort();
+}
