@@ -6,10 +6,15 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
-import denoJson from "../../deno.json" with { type: "json" };
+import { aggregateCommand } from "./aggregate.ts";
+import { electCommand } from "./elect.ts";
+import { planCommand } from "./plan.ts";
+import { runCommand } from "./run.ts";
+import { stateCommand } from "./state.ts";
+import { workCommand } from "./work.ts";
+import { VERSION } from "../version.ts";
 
-/** The program's version, from deno.json. */
-export const VERSION: string = denoJson.version;
+export { VERSION };
 
 /** Exit codes, documented in `--help`. */
 export const EXIT_HELP = `
@@ -46,4 +51,11 @@ export function buildApp(ctx: CliContext): Command {
 }
 
 /** Subcommand factories; each file in src/cli/ adds itself here. */
-const SUBCOMMANDS: ((ctx: CliContext) => Command)[] = [];
+const SUBCOMMANDS: ((ctx: CliContext) => Command)[] = [
+  runCommand,
+  electCommand,
+  planCommand,
+  workCommand,
+  aggregateCommand,
+  stateCommand as unknown as (ctx: CliContext) => Command,
+];

@@ -1,0 +1,108 @@
+/**
+ * Renders a folded swarm state as text for people: the `state` command, the
+ * live view of `run`, and the demo.
+ *
+ * @module
+ */
+import { ceiling, type TokenKind } from "../protocol/budget.ts";
+import type { SwarmState } from "../protocol/state.ts";
+import { activeNodes, currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
+
+/**
+ * Pads cells into aligned columns.
+ *
+ * @example
+ * ```ts
+ * table([["a", "bb"], ["ccc", "d"]]); // ["a    bb", "ccc  d"]
+ * ```
+ */
+export function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => widths[i] = Math.max(widths[i] ?? 0, [...cell].length));
+  }
+  return rows.map((row) =>
+    row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - [...cell].length))
+      .join("  ").trimEnd()
+  );
+}
+
+/**
+ * A progress bar of `width` cells.
+ *
+ * @example
+ * ```ts
+ * bar(0.5, 10); // "█████░░░░░"
+ * ```
+ */
+export function bar(fraction: number, width: number): string {
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return "█".repeat(filled) + "░".repeat(width - filled);
+}
+
+/**
+ * The state as lines: leader, plan, nodes, a task table, ignored messages and
+ * the rate-limit ceiling.
+ *
+ * @example
+ * ```ts
+ * for (const line of renderState(state, now, "actions")) console.log(line);
+ * ```
+ */
+export function renderState(state: SwarmState, now: number, tokenKind: TokenKind): string[] {
+  const lines: string[] = [];
+  const leader = currentLeader(state);
+  lines.push(
+    leader
+      ? `Leader: ${leader.node} (term ${leader.term}, token ${leader.token})`
+      : "Leader: none elected",
+  );
+  if (!state.plan) {
+    lines.push("Plan: none in force");
+  } else {
+    const c = phaseCounts(state, now);
+    const total = state.order.length;
+    lines.push(
+      `Plan: term ${state.plan.term} v${state.plan.version} by ${state.plan.planner}, ${total} tasks`,
+      `Progress: ${bar(total ? c.done / total : 0, 30)} ${c.done}/${total} done, ${c.running} running, ` +
+        `${c.ready} ready, ${c.blocked} blocked, ${c.waiting} waiting, ${c.failed} failed`,
+    );
+  }
+  if (state.ended) lines.push(`Ended by ${state.ended.node}${state.ended.reason ? `: ${state.ended.reason}` : ""}`);
+  const nodes = Object.values(state.nodes);
+  const active = activeNodes(state, now, state.settings.leaseMs);
+  lines.push(`Nodes: ${nodes.length} seen, ${active.length} active`);
+  if (state.plan) {
+    lines.push("");
+    const rows = [["TASK", "PRIORITY", "STATE", "TRY", "OWNER", "%", "TITLE"]];
+    for (const id of state.order) {
+      const t = state.tasks[id]!;
+      const phase = taskPhase(state, t, now);
+      const last = t.attempts.at(-1);
+      const owner = t.done?.node ?? (phase === "running" ? last?.node : undefined) ?? "";
+      rows.push([
+        id,
+        t.def.priority,
+        phase,
+        String(t.attempts.length),
+        owner,
+        phase === "done" ? "100" : String(Math.round(t.percent)),
+        t.def.title.length > 60 ? t.def.title.slice(0, 59) + "…" : t.def.title,
+      ]);
+    }
+    lines.push(...table(rows));
+  }
+  const ignored = Object.entries(state.ignored).sort(([a], [b]) => a < b ? -1 : 1);
+  lines.push(
+    "",
+    `Messages: ${state.accepted} accepted, ${state.foreign} ordinary comments, ` +
+      `ignored: ${ignored.map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`,
+  );
+  const cap = ceiling({ tokenKind, nodes: Math.max(1, active.length || nodes.length), writesPerTask: 2 });
+  lines.push(
+    `Budget (${tokenKind} token, ${cap.nodes} node(s)): ${cap.requestsPerHour} requests/h shared, ` +
+      `one counted read per node every ${Math.round(cap.pollIntervalSec)} s, ` +
+      `≤ ${Math.round(cap.tasksPerHourByWrites)} tasks/h at 2 writes per task.`,
+  );
+  return lines;
+}

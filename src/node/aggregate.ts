@@ -1,0 +1,106 @@
+/**
+ * The aggregator role: folds the whole log into metrics and a summary, and
+ * keeps one summary comment on the issue up to date (edited in place, never
+ * a new comment per run).
+ *
+ * @module
+ */
+import type { GitHub } from "../github/port.ts";
+import type { TokenKind } from "../protocol/budget.ts";
+import { LogView } from "./log_view.ts";
+import {
+  buildMetrics,
+  type IdentityApiUse,
+  type Metrics,
+  metricsJson,
+  renderSummary,
+  SUMMARY_MARKER,
+} from "./metrics.ts";
+import type { Clock, Random } from "./ports.ts";
+
+/** What the aggregator produced. */
+export interface AggregateResult {
+  metrics: Metrics;
+  /** `metrics.json` text (deterministic). */
+  metricsJson: string;
+  /** Summary markdown (also the comment body). */
+  summary: string;
+  /** The summary comment's id, when one was posted or updated. */
+  commentId?: number;
+  /** What happened to the summary comment. */
+  comment: "created" | "updated" | "unchanged" | "skipped";
+}
+
+/**
+ * Reads the log, builds metrics and the summary, and (unless `post` is false)
+ * creates or updates the summary comment.
+ *
+ * @example
+ * ```ts
+ * const r = await aggregate({ github, clock, random }, { issue: 7, repo: "o/r", tokenKind: "actions", post: true });
+ * await Deno.writeTextFile("metrics.json", r.metricsJson);
+ * ```
+ */
+export async function aggregate(
+  deps: { github: GitHub; clock: Clock; random: Random },
+  options: {
+    issue: number;
+    repo: string;
+    tokenKind: TokenKind;
+    post: boolean;
+    allow?: readonly string[];
+    secret?: string | undefined;
+    apiByIdentity?: Record<string, IdentityApiUse>;
+  },
+): Promise<AggregateResult> {
+  const { github } = deps;
+  const identity = await github.identity();
+  const view = new LogView({
+    github,
+    clock: deps.clock,
+    issue: options.issue,
+    self: identity.login,
+    allow: options.allow ?? [],
+    secret: options.secret,
+    sinceSlackMs: 0,
+  });
+  await view.refresh();
+  const comments = view.comments();
+  const metrics = buildMetrics(view.state, comments, {
+    repo: options.repo,
+    issue: options.issue,
+    tokenKind: options.tokenKind,
+    ...(options.apiByIdentity ? { apiByIdentity: options.apiByIdentity } : {}),
+  });
+  const summary = renderSummary(metrics);
+  const result: AggregateResult = {
+    metrics,
+    metricsJson: metricsJson(metrics),
+    summary,
+    comment: "skipped",
+  };
+  if (!options.post) return result;
+  const existing = comments.findLast((c) =>
+    c.author === identity.login && c.body.startsWith(SUMMARY_MARKER)
+  );
+  if (existing) {
+    result.commentId = existing.id;
+    if (stripNonce(existing.body) === summary) {
+      result.comment = "unchanged";
+    } else {
+      await github.updateComment(existing.id, summary);
+      result.comment = "updated";
+    }
+    return result;
+  }
+  const nonce = Math.floor(deps.random.next() * 2 ** 48).toString(16);
+  const body = `${summary}<!-- p2p-dev:nonce ${nonce} -->\n`;
+  const created = await github.createComment(options.issue, body, nonce);
+  result.commentId = created.id;
+  result.comment = "created";
+  return result;
+}
+
+function stripNonce(body: string): string {
+  return body.replace(/<!-- p2p-dev:nonce [0-9a-f]+ -->\n?$/, "");
+}

@@ -1,0 +1,146 @@
+/**
+ * A node's configuration, its defaults, and the timing check done at start.
+ *
+ * @module
+ */
+import type { TokenKind } from "../protocol/budget.ts";
+
+/**
+ * Everything a node's behaviour depends on besides its ports.
+ *
+ * @example
+ * ```ts
+ * const config = defaultConfig(7, "laptop-1234", { settleMs: 2_000 });
+ * validateTiming(config);
+ * ```
+ */
+export interface NodeConfig {
+  issue: number;
+  /** This node's id in the log. */
+  node: string;
+  tokenKind: TokenKind;
+  /** Override of the token's primary limit (requests per hour). */
+  requestsPerHour?: number;
+  /** Wait after posting a claim or an election before re-reading to confirm it (list lag). */
+  settleMs: number;
+  /** How long a leader may stay silent before its plan is complete, before others replace it. */
+  electionTimeoutMs: number;
+  /** A claim lapses without a message from its owner for this long (published with the plan). */
+  leaseMs: number;
+  /** How often an owner renews its lease (a heartbeat or progress write). */
+  renewMs: number;
+  /** The shortest poll interval (the retry period). */
+  pollMinMs: number;
+  /** The longest poll interval. */
+  pollMaxMs: number;
+  /** Random spread added to waits, as a fraction (0.2 = up to +20%). */
+  jitter: number;
+  /** Failed attempts before a task is failed for good (published with the plan). */
+  maxAttempts: number;
+  /** Wait after a failure before the next attempt (published with the plan). */
+  backoffMs: number;
+  /** Take an atomic git-ref lock for claims and elections (`--strict`). */
+  strict: boolean;
+  /** Stop after this many completed tasks. */
+  maxTasks?: number;
+  /** Stop (releasing claims) after this much local time. */
+  maxRuntimeMs?: number;
+  /** Retry tasks failed for good in the plan in force (a second trigger). */
+  retryFailed: boolean;
+  /** Only lead and plan; do not work (`p2p-dev elect`/`plan`). */
+  role: "all" | "elect" | "plan" | "work";
+  /** How far back `since` reaches before the newest comment seen, to catch lagging comments. */
+  sinceSlackMs: number;
+}
+
+/**
+ * Defaults for real GitHub: list lag of 5–20 s has been reported, so the
+ * settle window is 10 s; leases are 10 minutes, renewed every 4.
+ *
+ * @example
+ * ```ts
+ * defaultConfig(1, "n1").leaseMs; // 600000
+ * ```
+ */
+export function defaultConfig(
+  issue: number,
+  node: string,
+  overrides: Partial<NodeConfig> = {},
+): NodeConfig {
+  return {
+    issue,
+    node,
+    tokenKind: "actions",
+    settleMs: 10_000,
+    electionTimeoutMs: 5 * 60_000,
+    leaseMs: 10 * 60_000,
+    renewMs: 4 * 60_000,
+    pollMinMs: 5_000,
+    pollMaxMs: 5 * 60_000,
+    jitter: 0.2,
+    maxAttempts: 3,
+    backoffMs: 30_000,
+    strict: false,
+    retryFailed: false,
+    role: "all",
+    sinceSlackMs: 2 * 60_000,
+    ...overrides,
+  };
+}
+
+/**
+ * Checks the timing settings, as client-go's leader election does:
+ * lease > renew > poll × (1 + jitter), and the settle window fits in the lease.
+ * Throws a `RangeError` that says which relation fails and why it matters.
+ *
+ * @example
+ * ```ts
+ * validateTiming(defaultConfig(1, "n1")); // ok
+ * ```
+ */
+export function validateTiming(config: NodeConfig): void {
+  const positive: (keyof NodeConfig)[] = [
+    "settleMs",
+    "electionTimeoutMs",
+    "leaseMs",
+    "renewMs",
+    "pollMinMs",
+    "pollMaxMs",
+  ];
+  for (const key of positive) {
+    const v = config[key];
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+      throw new RangeError(`Invalid ${key} ${String(v)}: it must be a positive number of ms.`);
+    }
+  }
+  if (config.jitter < 0 || config.jitter > 1) {
+    throw new RangeError(`Invalid jitter ${config.jitter}: use a fraction between 0 and 1.`);
+  }
+  if (config.leaseMs <= config.renewMs) {
+    throw new RangeError(
+      `Lease ${config.leaseMs} ms must be longer than the renew interval ${config.renewMs} ms: ` +
+        "otherwise a healthy owner's claim lapses before it renews it.",
+    );
+  }
+  const retry = config.pollMinMs * (1 + config.jitter);
+  if (config.renewMs <= retry) {
+    throw new RangeError(
+      `Renew interval ${config.renewMs} ms must be longer than the poll interval with jitter ` +
+        `(${Math.round(retry)} ms): otherwise the owner cannot notice a lost claim before renewing.`,
+    );
+  }
+  if (config.settleMs >= config.leaseMs - config.renewMs) {
+    throw new RangeError(
+      `Settle window ${config.settleMs} ms must be shorter than lease minus renew interval ` +
+        `(${config.leaseMs - config.renewMs} ms): a claim must be confirmed before its first renewal is due.`,
+    );
+  }
+  if (config.pollMaxMs < config.pollMinMs) {
+    throw new RangeError(
+      `Longest poll interval ${config.pollMaxMs} ms is shorter than the shortest ${config.pollMinMs} ms: swap them.`,
+    );
+  }
+  if (!Number.isInteger(config.maxAttempts) || config.maxAttempts < 1) {
+    throw new RangeError(`Invalid maxAttempts ${config.maxAttempts}: use 1 or more.`);
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * Metrics and the summary, computed from the folded log alone: the same log
+ * gives byte-identical `metrics.json` on every run and every machine (no
+ * local clock, sorted keys).
+ *
+ * @module
+ */
+import { ceiling, type TokenKind } from "../protocol/budget.ts";
+import { canonicalJson } from "../protocol/canonical.ts";
+import type { SwarmState } from "../protocol/state.ts";
+import type { LogComment } from "../protocol/types.ts";
+import { currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
+
+/** Version tag of the metrics document. */
+export const METRICS_SCHEMA = "p2p-dev/metrics@1";
+
+/** API use per identity, when known (from the emulator or nodes' own counts). */
+export interface IdentityApiUse {
+  requests?: number;
+  writes: number;
+  notModified?: number;
+  rateLimited?: number;
+}
+
+/** The metrics document. */
+export interface Metrics {
+  schema: string;
+  repo: string;
+  issue: number;
+  /** Server time of the newest comment folded. */
+  asOf: string;
+  status: "no_plan" | "running" | "finished" | "ended";
+  leader: { term: number; node: string; author: string; token: number } | null;
+  terms: number;
+  plan: { term: number; version: number; planner: string; tasks: number } | null;
+  settings: SwarmState["settings"];
+  totals: {
+    tasks: number;
+    done: number;
+    failed: number;
+    running: number;
+    pending: number;
+    attempts: number;
+    duplicateResults: number;
+    successRate: number;
+    costUsd: number;
+    comments: number;
+    protocolComments: number;
+  };
+  nodes: {
+    node: string;
+    author: string;
+    role: string;
+    exec: string | null;
+    firstSeen: string;
+    lastSeen: string;
+    messages: number;
+    tasksDone: number;
+  }[];
+  tasks: {
+    id: string;
+    title: string;
+    priority: string;
+    group: string | null;
+    deps: string[];
+    phase: string;
+    attempts: { n: number; node: string; claimedAt: string; end: string | null; endedAt: string | null }[];
+    doneBy: string | null;
+    durationMs: number | null;
+    costUsd: number | null;
+    turns: number | null;
+    branch: string | null;
+    pr: string | null;
+    summary: string | null;
+  }[];
+  timeline: { t: string; event: string; task: string | null; node: string }[];
+  api: { byIdentity: Record<string, IdentityApiUse> };
+  ignored: Record<string, number>;
+  foreign: number;
+  ceiling: ReturnType<typeof ceiling>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Builds the metrics document from a folded state and the comments it came from.
+ *
+ * @example
+ * ```ts
+ * const m = buildMetrics(view.state, view.comments(), { repo: "o/r", issue: 7, tokenKind: "actions" });
+ * m.totals.done;
+ * ```
+ */
+export function buildMetrics(
+  state: SwarmState,
+  comments: readonly LogComment[],
+  options: {
+    repo: string;
+    issue: number;
+    tokenKind: TokenKind;
+    apiByIdentity?: Record<string, IdentityApiUse>;
+  },
+): Metrics {
+  const now = state.lastTime;
+  const counts = phaseCounts(state, now);
+  const leader = currentLeader(state);
+  const writesByAuthor: Record<string, IdentityApiUse> = {};
+  let protocolComments = 0;
+  const protocolAuthors = new Set(Object.values(state.nodes).map((n) => n.author));
+  for (const c of comments) {
+    if (!protocolAuthors.has(c.author)) continue;
+    if (c.body.includes("<!-- p2p-dev v")) protocolComments++;
+    const entry = writesByAuthor[c.author] ??= { writes: 0 };
+    entry.writes++;
+  }
+  const byIdentity = options.apiByIdentity ?? writesByAuthor;
+  const tasks = state.order.map((id) => {
+    const t = state.tasks[id]!;
+    const result = t.done?.result;
+    const firstClaim = t.attempts[0]?.claimedAt;
+    return {
+      id,
+      title: t.def.title,
+      priority: t.def.priority,
+      group: t.def.group ?? null,
+      deps: t.def.deps,
+      phase: taskPhase(state, t, now),
+      attempts: t.attempts.map((a) => ({
+        n: a.n,
+        node: a.node,
+        claimedAt: iso(a.claimedAt),
+        end: a.end?.kind ?? null,
+        endedAt: a.end ? iso(a.end.at) : null,
+      })),
+      doneBy: t.done?.node ?? null,
+      durationMs: t.done && firstClaim !== undefined ? t.done.at - firstClaim : null,
+      costUsd: result?.costUsd ?? null,
+      turns: result?.turns ?? null,
+      branch: result?.branch ?? null,
+      pr: result?.pr ?? null,
+      summary: result?.summary ?? null,
+    };
+  });
+  const timeline: Metrics["timeline"] = [];
+  for (const term of state.terms) {
+    timeline.push({ t: iso(term.at), event: "elected", task: null, node: term.node });
+  }
+  if (state.plan) {
+    timeline.push({ t: iso(state.plan.at), event: "planned", task: null, node: leader?.node ?? "" });
+  }
+  for (const id of state.order) {
+    const t = state.tasks[id]!;
+    for (const a of t.attempts) {
+      timeline.push({ t: iso(a.claimedAt), event: "claimed", task: id, node: a.node });
+      if (a.end) timeline.push({ t: iso(a.end.at), event: a.end.kind, task: id, node: a.node });
+    }
+  }
+  timeline.sort((a, b) =>
+    a.t < b.t ? -1 : a.t > b.t ? 1 : `${a.event}${a.task}` < `${b.event}${b.task}` ? -1 : 1
+  );
+  const attempts = tasks.reduce((n, t) => n + t.attempts.length, 0);
+  const costUsd = tasks.reduce((n, t) => n + (t.costUsd ?? 0), 0);
+  const finished = counts.done + counts.failed;
+  const nodes = Object.values(state.nodes).sort((a, b) => (a.node < b.node ? -1 : 1)).map((n) => ({
+    node: n.node,
+    author: n.author,
+    role: n.role,
+    exec: n.exec ?? null,
+    firstSeen: iso(n.firstSeen),
+    lastSeen: iso(n.lastSeen),
+    messages: n.messages,
+    tasksDone: tasks.filter((t) => t.doneBy === n.node).length,
+  }));
+  return {
+    schema: METRICS_SCHEMA,
+    repo: options.repo,
+    issue: options.issue,
+    asOf: iso(now),
+    status: state.ended
+      ? "ended"
+      : !state.plan
+      ? "no_plan"
+      : finished === state.order.length
+      ? "finished"
+      : "running",
+    leader: leader
+      ? { term: leader.term, node: leader.node, author: leader.author, token: leader.token }
+      : null,
+    terms: state.terms.length,
+    plan: state.plan
+      ? {
+        term: state.plan.term,
+        version: state.plan.version,
+        planner: state.plan.planner,
+        tasks: state.order.length,
+      }
+      : null,
+    settings: state.settings,
+    totals: {
+      tasks: state.order.length,
+      done: counts.done,
+      failed: counts.failed,
+      running: counts.running,
+      pending: counts.ready + counts.blocked + counts.waiting,
+      attempts,
+      duplicateResults: state.duplicateResults,
+      successRate: finished === 0 ? 0 : Math.round((counts.done / finished) * 1000) / 1000,
+      costUsd: Math.round(costUsd * 10_000) / 10_000,
+      comments: comments.length,
+      protocolComments,
+    },
+    nodes,
+    tasks,
+    timeline,
+    api: { byIdentity },
+    ignored: state.ignored,
+    foreign: state.foreign,
+    ceiling: ceiling({
+      tokenKind: options.tokenKind,
+      nodes: Math.max(1, nodes.length),
+      writesPerTask: state.order.length ? Math.max(1, protocolComments / state.order.length) : 1,
+    }),
+  };
+}
+
+/**
+ * Serialises metrics deterministically: sorted keys, two-space indent, final newline.
+ *
+ * @example
+ * ```ts
+ * await Deno.writeTextFile("metrics.json", metricsJson(m));
+ * ```
+ */
+export function metricsJson(metrics: Metrics): string {
+  return JSON.stringify(JSON.parse(canonicalJson(metrics)), null, 2) + "\n";
+}
+
+/** Marker that identifies the summary comment, so it is updated in place. */
+export const SUMMARY_MARKER = "<!-- p2p-dev:summary -->";
+
+/**
+ * Renders the summary markdown (the issue comment and the job summary).
+ *
+ * @example
+ * ```ts
+ * const md = renderSummary(m);
+ * ```
+ */
+export function renderSummary(m: Metrics): string {
+  const icon = (phase: string) =>
+    ({ done: "✅", failed: "❌", running: "⚙️", ready: "⏳", waiting: "⏸️", blocked: "🔒" })[phase] ??
+      "•";
+  const lines = [
+    SUMMARY_MARKER,
+    `## p2p-dev summary for #${m.issue}`,
+    "",
+    `**Status:** ${m.status} · **Tasks:** ${m.totals.done}/${m.totals.tasks} done, ${m.totals.failed} failed, ${m.totals.running} running · ` +
+    `**Attempts:** ${m.totals.attempts} · **Duplicate results ignored:** ${m.totals.duplicateResults}`,
+    "",
+    m.leader
+      ? `**Leader:** \`${m.leader.node}\` (term ${m.leader.term}) · **Planner:** ${m.plan?.planner ?? "none"} · **Nodes:** ${m.nodes.length}`
+      : "**Leader:** none yet",
+    "",
+    "| Task | Title | Priority | State | Attempts | By | Cost |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...m.tasks.map((t) =>
+      `| ${t.id} | ${t.title.replace(/\|/g, "\\|")} | ${t.priority} | ${icon(t.phase)} ${t.phase} | ${t.attempts.length} | ${
+        t.doneBy ?? ""
+      } | ${t.costUsd !== null ? `$${t.costUsd.toFixed(4)}` : ""} |`
+    ),
+    "",
+    `**API:** ${m.totals.comments} comments on the issue, ${m.totals.protocolComments} protocol messages ` +
+    `(${m.totals.tasks ? (m.totals.protocolComments / m.totals.tasks).toFixed(2) : "0"} per task). ` +
+    `Ceiling with a ${m.ceiling.tokenKind} token and ${m.ceiling.nodes} node(s): ` +
+    `${Math.round(m.ceiling.tasksPerHourByWrites)} tasks/h by the write limit, one counted read per node every ` +
+    `${Math.round(m.ceiling.pollIntervalSec)} s.`,
+  ];
+  const ignored = Object.entries(m.ignored).filter(([, n]) => n > 0);
+  if (ignored.length || m.foreign) {
+    lines.push(
+      "",
+      `**Ignored messages:** ${ignored.map(([k, n]) => `${k} ${n}`).join(", ") || "none"}; ` +
+        `${m.foreign} ordinary comment(s).`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
