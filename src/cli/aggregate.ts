@@ -36,7 +36,10 @@ export function aggregateCommand(ctx: CliContext): Command {
       .requiredOption("--issue <n>", "the issue")
       .option("--out <dir>", "output folder", "p2p-dev-out")
       .option("--no-comment", "do not create or update the summary comment")
-      .option("--api-stats <file>", "JSON of API use per identity to include (e.g. from the emulator)") as unknown as Command,
+      .option(
+        "--api-stats <file>",
+        "JSON of API use per identity to include (e.g. from the emulator)",
+      ) as unknown as Command,
   ).action(async (raw) => {
     const opts = raw as AggregateFlags;
     const issue = positiveInt("--issue", opts.issue);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Command, Option } from "@commander-js/extra-typings";
+import { type Command, Option } from "@commander-js/extra-typings";
 import { createGitHub } from "../github/octokit.ts";
 import type { GitHub } from "../github/port.ts";
 import type { TokenKind } from "../protocol/budget.ts";
@@ -47,7 +47,8 @@ export function withGitHubFlags(cmd: Command): Command {
       "logins whose protocol messages are trusted besides the token's own and writers",
     )
     .addOption(
-      new Option("--time-scale <factor>", "shrink the client's own waits (for emulators)").hideHelp(),
+      new Option("--time-scale <factor>", "shrink the client's own waits (for emulators)")
+        .hideHelp(),
     ) as unknown as Command;
 }
 

@@ -60,7 +60,9 @@ export function resolveApiUrl(flag: string | undefined, env: Env): string {
   try {
     new URL(url);
   } catch {
-    throw new UsageError(`Invalid API URL "${url}": pass a full URL such as http://127.0.0.1:8080.`);
+    throw new UsageError(
+      `Invalid API URL "${url}": pass a full URL such as http://127.0.0.1:8080.`,
+    );
   }
   return url.replace(/\/+$/, "");
 }

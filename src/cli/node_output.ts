@@ -38,7 +38,9 @@ export function describeEvent(e: NodeEvent): string | undefined {
     case "progress":
       return `${e.task}: ${Math.round(e.percent)}%${e.note ? ` ${e.note}` : ""}`;
     case "exec_end":
-      return `${e.task} ${e.ok ? "completed" : "failed"}${e.summary ? `: ${e.summary.split("\n").at(-1)}` : ""}`;
+      return `${e.task} ${e.ok ? "completed" : "failed"}${
+        e.summary ? `: ${e.summary.split("\n").at(-1)}` : ""
+      }`;
     case "lost_ownership":
       return `stopped ${e.task}: another node owns it now`;
     case "release":

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Command, Option } from "@commander-js/extra-typings";
+import { type Command, Option } from "@commander-js/extra-typings";
 import { claudeExecutor, findOnPath } from "../executor/claude.ts";
 import { commandExecutor } from "../executor/command.ts";
 import { deliveringExecutor, DELIVERY_MODES, type DeliveryMode } from "../executor/delivery.ts";
@@ -16,7 +16,7 @@ import { defaultConfig, type NodeConfig, validateTiming } from "../node/config.t
 import type { NodeDeps } from "../node/node.ts";
 import { systemClock, systemRandom } from "../node/ports.ts";
 import type { CliContext } from "./context.ts";
-import { type Connection, connect, defaultNodeId, withGitHubFlags } from "./connect.ts";
+import { connect, type Connection, defaultNodeId, withGitHubFlags } from "./connect.ts";
 import { positiveInt } from "./env.ts";
 import { nodeLogger } from "./node_output.ts";
 import { UsageError } from "./usage_error.ts";
@@ -32,20 +32,36 @@ import { UsageError } from "./usage_error.ts";
 export function withNodeFlags(cmd: Command): Command {
   return withGitHubFlags(cmd)
     .requiredOption("--issue <n>", "the issue the swarm works on")
-    .option("--node-id <id>", "this node's id (default: run-<run id>-job-<n> in Actions, <host>-<pid> elsewhere)")
+    .option(
+      "--node-id <id>",
+      "this node's id (default: run-<run id>-job-<n> in Actions, <host>-<pid> elsewhere)",
+    )
     .option("--exec <cmd>", "run each task with this shell command (task JSON on stdin, P2P_* env)")
     .addOption(
-      new Option("--executor <kind>", "executor (default: command with --exec, else claude)").choices([
-        "claude",
-        "command",
-        "demo",
-      ]),
+      new Option("--executor <kind>", "executor (default: command with --exec, else claude)")
+        .choices([
+          "claude",
+          "command",
+          "demo",
+        ]),
     )
-    .addOption(new Option("--planner <kind>", "planner").choices(PLANNER_KINDS).default("auto" as const))
-    .option("--planner-cmd <cmd>", "external planner: issue JSON on stdin, task graph JSON on stdout")
-    .addOption(new Option("--deliver <mode>", "result delivery").choices(DELIVERY_MODES).default("none" as const))
+    .addOption(
+      new Option("--planner <kind>", "planner").choices(PLANNER_KINDS).default("auto" as const),
+    )
+    .option(
+      "--planner-cmd <cmd>",
+      "external planner: issue JSON on stdin, task graph JSON on stdout",
+    )
+    .addOption(
+      new Option("--deliver <mode>", "result delivery").choices(DELIVERY_MODES).default(
+        "none" as const,
+      ),
+    )
     .option("--repo-dir <dir>", "local clone for --deliver branch|pr (default: current directory)")
-    .option("--work-dir <dir>", "where task working directories go (default: a temporary directory)")
+    .option(
+      "--work-dir <dir>",
+      "where task working directories go (default: a temporary directory)",
+    )
     .option("--claude-path <path>", "the claude executable", "claude")
     .option("--model <name>", "Claude model for planner and executor")
     .option("--max-turns <n>", "Claude Code: maximum turns per task")
@@ -55,11 +71,19 @@ export function withNodeFlags(cmd: Command): Command {
     .option("--max-tasks <n>", "stop after completing this many tasks")
     .option("--max-runtime <ms>", "stop (releasing claims) after this long")
     .option("--settle-ms <ms>", "wait before confirming a claim or election by re-reading", "10000")
-    .option("--lease-ms <ms>", "a claim lapses after this long without a word from its owner", "600000")
+    .option(
+      "--lease-ms <ms>",
+      "a claim lapses after this long without a word from its owner",
+      "600000",
+    )
     .option("--renew-ms <ms>", "how often an owner renews its lease", "240000")
     .option("--poll-ms <ms>", "shortest poll interval", "5000")
     .option("--poll-max-ms <ms>", "longest poll interval", "300000")
-    .option("--election-timeout-ms <ms>", "replace a leader silent this long before planning", "300000")
+    .option(
+      "--election-timeout-ms <ms>",
+      "replace a leader silent this long before planning",
+      "300000",
+    )
     .option("--max-attempts <n>", "failed attempts before a task is failed for good", "3")
     .option("--backoff-ms <ms>", "wait after a failed attempt", "30000")
     .option("--json", "print JSON lines instead of readable lines") as unknown as Command;
@@ -113,8 +137,12 @@ export async function setupNode(
     strict: opts.strict === true,
     retryFailed: opts.retryFailed === true,
     role,
-    ...(opts.maxTasks !== undefined ? { maxTasks: positiveInt("--max-tasks", String(opts.maxTasks)) } : {}),
-    ...(opts.maxRuntime !== undefined ? { maxRuntimeMs: ms("--max-runtime", opts.maxRuntime) } : {}),
+    ...(opts.maxTasks !== undefined
+      ? { maxTasks: positiveInt("--max-tasks", String(opts.maxTasks)) }
+      : {}),
+    ...(opts.maxRuntime !== undefined
+      ? { maxRuntimeMs: ms("--max-runtime", opts.maxRuntime) }
+      : {}),
   });
   if (!(config.backoffMs >= 0)) {
     throw new UsageError(`Invalid --backoff-ms "${String(opts.backoffMs)}": use 0 or more.`);
@@ -146,7 +174,8 @@ export async function setupNode(
 
 const idleExecutor: Executor = {
   name: "none",
-  run: () => Promise.resolve({ ok: false, result: { summary: "This node does not execute tasks." } }),
+  run: () =>
+    Promise.resolve({ ok: false, result: { summary: "This node does not execute tasks." } }),
 };
 
 async function buildExecutor(
@@ -157,7 +186,9 @@ async function buildExecutor(
   secrets: string[],
 ): Promise<Executor> {
   const workRoot = str(opts.workDir) ?? await Deno.makeTempDir({ prefix: `p2p-dev-${issue}-` });
-  const timeout = opts.taskTimeout !== undefined ? ms("--task-timeout", opts.taskTimeout) : undefined;
+  const timeout = opts.taskTimeout !== undefined
+    ? ms("--task-timeout", opts.taskTimeout)
+    : undefined;
   const exec = str(opts.exec);
   let kind = str(opts.executor) ?? (exec ? "command" : undefined);
   const claudePath = str(opts.claudePath) ?? "claude";
@@ -189,7 +220,9 @@ async function buildExecutor(
         claudePath,
         secrets,
         ...(str(opts.model) ? { model: str(opts.model)! } : {}),
-        ...(opts.maxTurns !== undefined ? { maxTurns: positiveInt("--max-turns", String(opts.maxTurns)) } : {}),
+        ...(opts.maxTurns !== undefined
+          ? { maxTurns: positiveInt("--max-turns", String(opts.maxTurns)) }
+          : {}),
         ...(timeout ? { timeoutMs: timeout } : {}),
       });
   }

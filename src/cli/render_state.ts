@@ -22,7 +22,9 @@ export function table(rows: string[][]): string[] {
     row.forEach((cell, i) => widths[i] = Math.max(widths[i] ?? 0, [...cell].length));
   }
   return rows.map((row) =>
-    row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - [...cell].length))
+    row.map((cell, i) =>
+      i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - [...cell].length)
+    )
       .join("  ").trimEnd()
   );
 }
@@ -64,11 +66,17 @@ export function renderState(state: SwarmState, now: number, tokenKind: TokenKind
     const total = state.order.length;
     lines.push(
       `Plan: term ${state.plan.term} v${state.plan.version} by ${state.plan.planner}, ${total} tasks`,
-      `Progress: ${bar(total ? c.done / total : 0, 30)} ${c.done}/${total} done, ${c.running} running, ` +
+      `Progress: ${
+        bar(total ? c.done / total : 0, 30)
+      } ${c.done}/${total} done, ${c.running} running, ` +
         `${c.ready} ready, ${c.blocked} blocked, ${c.waiting} waiting, ${c.failed} failed`,
     );
   }
-  if (state.ended) lines.push(`Ended by ${state.ended.node}${state.ended.reason ? `: ${state.ended.reason}` : ""}`);
+  if (state.ended) {
+    lines.push(
+      `Ended by ${state.ended.node}${state.ended.reason ? `: ${state.ended.reason}` : ""}`,
+    );
+  }
   const nodes = Object.values(state.nodes);
   const active = activeNodes(state, now, state.settings.leaseMs);
   lines.push(`Nodes: ${nodes.length} seen, ${active.length} active`);
@@ -98,7 +106,11 @@ export function renderState(state: SwarmState, now: number, tokenKind: TokenKind
     `Messages: ${state.accepted} accepted, ${state.foreign} ordinary comments, ` +
       `ignored: ${ignored.map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`,
   );
-  const cap = ceiling({ tokenKind, nodes: Math.max(1, active.length || nodes.length), writesPerTask: 2 });
+  const cap = ceiling({
+    tokenKind,
+    nodes: Math.max(1, active.length || nodes.length),
+    writesPerTask: 2,
+  });
   lines.push(
     `Budget (${tokenKind} token, ${cap.nodes} node(s)): ${cap.requestsPerHour} requests/h shared, ` +
       `one counted read per node every ${Math.round(cap.pollIntervalSec)} s, ` +

@@ -40,9 +40,16 @@ export function stateCommand(ctx: CliContext) {
     .description("Print the swarm state folded from an issue's comments (a file or live).")
     .option("--comments <file>", "a saved comments JSON array, as the REST API returns it")
     .option("--issue <n>", "the issue to read live")
-    .option("--self <login>", "with --comments: the login whose messages are trusted as the swarm's own")
+    .option(
+      "--self <login>",
+      "with --comments: the login whose messages are trusted as the swarm's own",
+    )
     .option("--json", "print the state as JSON")
-    .addOption(new Option("--secret-env <name>", "env variable holding the HMAC secret").default("P2P_SECRET"))
+    .addOption(
+      new Option("--secret-env <name>", "env variable holding the HMAC secret").default(
+        "P2P_SECRET",
+      ),
+    )
     .action(async (raw) => {
       const opts = raw as StateFlags;
       if (!opts.comments === !opts.issue) {
@@ -95,7 +102,9 @@ export function stateCommand(ctx: CliContext) {
     });
 }
 
-async function readComments(path: string): Promise<{ raw: Record<string, unknown>[]; log: LogComment[] }> {
+async function readComments(
+  path: string,
+): Promise<{ raw: Record<string, unknown>[]; log: LogComment[] }> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
