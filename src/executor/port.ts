@@ -19,6 +19,12 @@ export interface ExecContext {
   onProgress(percent: number, note?: string): void;
   /** Branches of the tasks this one depends on (for result delivery). */
   depBranches: string[];
+  /**
+   * The directory to work in, when the caller prepared one (the delivering
+   * wrapper sets it to the task's git worktree). Without it an executor makes
+   * a directory of its own.
+   */
+  workDir?: string;
 }
 
 /** How a task run ended. */

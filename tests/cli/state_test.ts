@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { encodeMessage } from "../../src/protocol/codec.ts";
+import type { ProtocolEvent } from "../../src/protocol/types.ts";
+import { runCli } from "./_run.ts";
+
+/** A REST-shaped comment (as GET /issues/{n}/comments returns it). */
+function rest(id: number, login: string, assoc: string, second: number, body: string) {
+  const at = new Date(Date.UTC(2026, 10, 25, 12, 0, second)).toISOString().replace(".000", "");
+  return {
+    id,
+    node_id: `IC_${id}`,
+    url: `https://api.github.com/repos/o/r/issues/comments/${id}`,
+    html_url: `https://github.com/o/r/issues/7#issuecomment-${id}`,
+    issue_url: "https://api.github.com/repos/o/r/issues/7",
+    body,
+    user: { login, id: 1000 + id % 7, type: login.endsWith("[bot]") ? "Bot" : "User" },
+    created_at: at,
+    updated_at: at,
+    author_association: assoc,
+  };
+}
+
+const msg = (node: string, nonce: string, events: ProtocolEvent[]) =>
+  encodeMessage({ node, nonce, events }, { issue: 7 });
+
+async function writeLog(): Promise<string> {
+  const base = 2_147_483_700;
+  const bot = "github-actions[bot]";
+  const comments = [
+    rest(
+      base + 1,
+      bot,
+      "NONE",
+      1,
+      msg("n1", "a", [{ type: "election", term: 1, timeoutMs: 60_000 }]),
+    ),
+    rest(
+      base + 2,
+      bot,
+      "NONE",
+      1,
+      msg("n2", "b", [{ type: "election", term: 1, timeoutMs: 60_000 }]),
+    ),
+    rest(
+      base + 3,
+      bot,
+      "NONE",
+      3,
+      msg("n1", "c", [{
+        type: "plan",
+        term: 1,
+        token: base + 1,
+        version: 1,
+        part: 1,
+        parts: 1,
+        planner: "markdown",
+        tasks: [
+          { id: "T1", title: "Build the API", priority: "high", deps: [] },
+          { id: "T2", title: "Write the docs", priority: "low", deps: ["T1"] },
+        ],
+      }]),
+    ),
+    rest(base + 4, bot, "NONE", 5, msg("n2", "d", [{ type: "claim", task: "T1", attempt: 1 }])),
+    rest(
+      base + 5,
+      "stranger",
+      "NONE",
+      6,
+      msg("evil", "e", [{ type: "claim", task: "T1", attempt: 1 }]),
+    ),
+    rest(base + 6, "maintainer", "OWNER", 7, "Looks good, carry on."),
+    rest(
+      base + 7,
+      bot,
+      "NONE",
+      9,
+      msg("n2", "f", [
+        { type: "progress", task: "T1", attempt: 1, status: "completed", percent: 100 },
+        { type: "claim", task: "T2", attempt: 1 },
+      ]),
+    ),
+  ];
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify(comments));
+  return path;
+}
+
+Deno.test("state --comments folds a saved log into a readable table", async () => {
+  const path = await writeLog();
+  const r = await runCli(["state", "--comments", path, "--self", "github-actions[bot]"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Leader: n1 \(term 1, token 2147483701\)/);
+  assert.match(r.stdout, /Plan: term 1 v1 by markdown, 2 tasks/);
+  assert.match(r.stdout, /^T1\s+high\s+done\s+1\s+n2\s+100\s+Build the API$/m);
+  assert.match(r.stdout, /^T2\s+low\s+running\s+1\s+n2\s+0\s+Write the docs$/m);
+  assert.match(r.stdout, /lost_election 1/);
+  assert.match(r.stdout, /untrusted_author 1/);
+  assert.match(r.stdout, /1 ordinary comments/);
+  await Deno.remove(path);
+});
+
+Deno.test("state --json prints the folded state as JSON", async () => {
+  const path = await writeLog();
+  const r = await runCli(["state", "--comments", path, "--self", "github-actions[bot]", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const state = JSON.parse(r.stdout);
+  assert.equal(state.tasks.T1.status, "done");
+  assert.equal(state.tasks.T1.done.node, "n2");
+  assert.equal(state.tasks.T2.attempts[0].node, "n2");
+  assert.equal(state.ignored.untrusted_author, 1);
+  await Deno.remove(path);
+});
+
+Deno.test("state without --self trusts nobody but owners, members and collaborators", async () => {
+  const path = await writeLog();
+  const r = await runCli(["state", "--comments", path, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const state = JSON.parse(r.stdout);
+  assert.equal(state.plan, null);
+  assert.equal(state.ignored.untrusted_author, 6);
+  await Deno.remove(path);
+});
+
+Deno.test("state refuses a missing or non-JSON comments file with exit code 2", async () => {
+  const r1 = await runCli(["state", "--comments", "/nonexistent/file.json"]);
+  assert.equal(r1.code, 2);
+  assert.match(r1.stderr, /Cannot read comments file "\/nonexistent\/file.json"/);
+  const path = await Deno.makeTempFile();
+  await Deno.writeTextFile(path, "not json");
+  const r2 = await runCli(["state", "--comments", path]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.stderr, /is not JSON: save the output of GET/);
+  const r3 = await runCli(["state"]);
+  assert.equal(r3.code, 2);
+  assert.match(r3.stderr, /Pass exactly one of --comments FILE or --issue N/);
+  await Deno.remove(path);
+});

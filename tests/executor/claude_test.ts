@@ -1,0 +1,297 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  buildClaudePrompt,
+  claudeArgs,
+  claudeExecutor,
+  ClaudeStream,
+  findOnPath,
+  turnPercent,
+} from "../../src/executor/claude.ts";
+import { installFakeClaude, makeContext, makeTask, readPid, tempDir, waitGone } from "./helpers.ts";
+
+Deno.test("claude executor turns the stream into progress and records turns and cost", async () => {
+  await using root = await tempDir();
+  const claudePath = await installFakeClaude(root.path);
+  const argsFile = join(root.path, "args");
+  const exec = claudeExecutor({
+    workRoot: join(root.path, "work"),
+    claudePath,
+    maxTurns: 10,
+    model: "sonnet",
+    allowedTools: ["Read", "Edit", "Bash(npm test)"],
+    env: { FAKE_CLAUDE_TURNS: "3", FAKE_CLAUDE_ARGS_FILE: argsFile },
+  });
+  const { ctx, progress } = makeContext();
+  const outcome = await exec.run(makeTask({ body: "Add GET /things." }), ctx);
+
+  assert.equal(exec.name, "claude");
+  assert.deepEqual(outcome, {
+    ok: true,
+    result: {
+      summary: "Done: wrote FAKE_CLAUDE.md.",
+      exitCode: 0,
+      turns: 3,
+      durationMs: 3456,
+      costUsd: 0.0421,
+    },
+  });
+  assert.deepEqual(progress, [
+    [0, "Claude Code started (sonnet)"],
+    [10, "Working on step 1."],
+    [10, "Write FAKE_CLAUDE.md"],
+    [20, "Working on step 2."],
+    [20, "Write FAKE_CLAUDE.md"],
+    [30, "All steps done."],
+  ]);
+  const workDir = join(root.path, "work", "issue-7", "T1", "attempt-1");
+  assert.equal(await Deno.readTextFile(join(workDir, "FAKE_CLAUDE.md")), "step 1\nstep 2\n");
+
+  const args = (await Deno.readTextFile(argsFile)).split("\0").slice(0, -1);
+  assert.equal(args[0], "-p");
+  assert.match(args[1] ?? "", /issue #7: "Build the thing"/);
+  assert.match(args[1] ?? "", /Add GET \/things\./);
+  assert.deepEqual(args.slice(2), [
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--max-turns",
+    "10",
+    "--model",
+    "sonnet",
+    "--permission-mode",
+    "acceptEdits",
+    "--allowedTools",
+    "Read,Edit,Bash(npm test)",
+  ]);
+});
+
+Deno.test("claude executor fails with a clear summary when the maximum turns are reached", async () => {
+  await using root = await tempDir();
+  const exec = claudeExecutor({
+    workRoot: root.path,
+    claudePath: await installFakeClaude(root.path),
+    maxTurns: 2,
+    env: { FAKE_CLAUDE_TURNS: "5", FAKE_CLAUDE_COST: "0.25" },
+  });
+  const { ctx, progress } = makeContext();
+  const outcome = await exec.run(makeTask(), ctx);
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.result.turns, 3);
+  assert.equal(outcome.result.costUsd, 0.25);
+  assert.equal(outcome.result.durationMs, 2345);
+  const summary = outcome.result.summary ?? "";
+  assert.ok(
+    summary.startsWith(
+      "Claude Code stopped after 3 turns: the maximum of 2 turns was reached before the task was finished. Raise the maximum turns or split the task.",
+    ),
+    summary,
+  );
+  assert.match(summary, /Working on step 2\./);
+  assert.deepEqual(progress.map(([p]) => p), [0, 50, 50, 95, 95]);
+});
+
+Deno.test("claude executor reports an error result with the stderr tail", async () => {
+  await using root = await tempDir();
+  const exec = claudeExecutor({
+    workRoot: root.path,
+    claudePath: await installFakeClaude(root.path),
+    env: { FAKE_CLAUDE_MODE: "error", FAKE_CLAUDE_TURNS: "2" },
+  });
+  const { ctx } = makeContext();
+  const outcome = await exec.run(makeTask(), ctx);
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.result.exitCode, 1);
+  assert.equal(outcome.result.costUsd, 0.0421);
+  const summary = outcome.result.summary ?? "";
+  assert.ok(
+    summary.startsWith("Claude Code failed (error_during_execution, is_error, exit code 1)."),
+    summary,
+  );
+  assert.match(summary, /fake-claude: API error/);
+});
+
+Deno.test("claude executor fails when Claude Code ends without a result message", async () => {
+  await using root = await tempDir();
+  const exec = claudeExecutor({
+    workRoot: root.path,
+    claudePath: await installFakeClaude(root.path),
+    env: { FAKE_CLAUDE_MODE: "crash", FAKE_CLAUDE_TURNS: "2" },
+  });
+  const { ctx } = makeContext();
+  const outcome = await exec.run(makeTask(), ctx);
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.result.exitCode, 2);
+  assert.equal(outcome.result.turns, 2);
+  assert.equal(outcome.result.costUsd, undefined);
+  const summary = outcome.result.summary ?? "";
+  assert.ok(
+    summary.startsWith("Claude Code ended without a final result message (exit code 2)"),
+    summary,
+  );
+  assert.match(summary, /connection reset by peer/);
+});
+
+Deno.test("claude executor stops the whole process group when ctx.signal aborts", async () => {
+  await using root = await tempDir();
+  const pidFile = join(root.path, "grandchild.pid");
+  const controller = new AbortController();
+  const exec = claudeExecutor({
+    workRoot: root.path,
+    claudePath: await installFakeClaude(root.path),
+    killGraceMs: 1_000,
+    env: { FAKE_CLAUDE_MODE: "hang", FAKE_CLAUDE_PID_FILE: pidFile },
+  });
+  const { ctx, progress } = makeContext({
+    signal: controller.signal,
+    onProgress: (percent, note) => {
+      progress.push([percent, note]);
+      if (note === "Bash sleep 1000") controller.abort(new Error("Lost the claim."));
+    },
+  });
+  const outcome = await exec.run(makeTask(), ctx);
+  assert.equal(outcome.ok, false);
+  assert.ok(
+    (outcome.result.summary ?? "").startsWith("Claude Code was stopped: Lost the claim."),
+    outcome.result.summary,
+  );
+  assert.equal(outcome.result.turns, 1);
+  const pid = await readPid(pidFile);
+  assert.ok(await waitGone(pid), `grandchild ${pid} is still running`);
+});
+
+Deno.test("claude executor stops the whole process group on timeout", async () => {
+  await using root = await tempDir();
+  const pidFile = join(root.path, "grandchild.pid");
+  const exec = claudeExecutor({
+    workRoot: root.path,
+    claudePath: await installFakeClaude(root.path),
+    timeoutMs: 1_000,
+    killGraceMs: 1_000,
+    env: { FAKE_CLAUDE_MODE: "hang", FAKE_CLAUDE_PID_FILE: pidFile },
+  });
+  const { ctx } = makeContext();
+  const outcome = await exec.run(makeTask(), ctx);
+  assert.equal(outcome.ok, false);
+  assert.ok(
+    (outcome.result.summary ?? "").startsWith("Claude Code timed out after 1000 ms"),
+    outcome.result.summary,
+  );
+  const pid = await readPid(pidFile);
+  assert.ok(await waitGone(pid), `grandchild ${pid} is still running`);
+});
+
+Deno.test("claude executor redacts secrets in the summary and progress notes", async () => {
+  await using root = await tempDir();
+  const exec = claudeExecutor({
+    workRoot: root.path,
+    claudePath: await installFakeClaude(root.path),
+    secrets: ["my-anthropic-key-value"],
+    env: {
+      FAKE_CLAUDE_TURNS: "1",
+      FAKE_CLAUDE_RESULT:
+        'Used "my-anthropic-key-value" and ghp_abcdefghijklmnopqrstuvwxyz0123456789.',
+    },
+  });
+  const { ctx } = makeContext();
+  const outcome = await exec.run(makeTask(), ctx);
+  assert.equal(outcome.ok, true);
+  assert.equal(outcome.result.summary, 'Used "***" and ***.');
+});
+
+Deno.test("claude executor reports a missing executable", async () => {
+  await using root = await tempDir();
+  const missing = join(root.path, "no-such-claude");
+  const exec = claudeExecutor({ workRoot: root.path, claudePath: missing });
+  const { ctx } = makeContext();
+  const outcome = await exec.run(makeTask(), ctx);
+  assert.equal(outcome.ok, false);
+  assert.match(
+    outcome.result.summary ?? "",
+    new RegExp(`^Could not start Claude Code "${missing}": .*Install Claude Code`),
+  );
+});
+
+Deno.test("ClaudeStream counts one turn per assistant message id and keeps odd lines", () => {
+  const stream = new ClaudeStream();
+  assert.equal(stream.push("not json at all"), undefined);
+  assert.equal(stream.push('{"no":"type"}'), undefined);
+  assert.equal(stream.push(""), undefined);
+  assert.deepEqual(
+    stream.push(
+      '{"type":"assistant","message":{"id":"a","content":[{"type":"tool_use","name":"Bash","input":{"command":"npm   test\\n--watch=false"}}]}}',
+    ),
+    { percent: 8, note: "Bash npm test --watch=false" },
+  );
+  assert.deepEqual(
+    stream.push(
+      '{"type":"assistant","message":{"id":"a","content":[{"type":"text","text":"ok"}]}}',
+    ),
+    { percent: 8, note: "ok" },
+  );
+  assert.deepEqual(stream.push('{"type":"assistant","message":{"content":[]}}'), {
+    percent: 15,
+    note: "turn 2",
+  });
+  assert.equal(stream.turns, 2);
+  assert.equal(stream.push('{"type":"user","message":{"content":[]}}'), undefined);
+  assert.equal(stream.push('{"type":"result","subtype":"success","is_error":false}'), undefined);
+  assert.deepEqual(stream.final, { subtype: "success", isError: false });
+  assert.match(stream.transcript.text([], 1000), /not json at all\n\{"no":"type"\}\nok/);
+});
+
+Deno.test("turnPercent grows with turns and stays below completion", () => {
+  assert.equal(turnPercent(0, 10), 0);
+  assert.equal(turnPercent(5, 10), 50);
+  assert.equal(turnPercent(30, 10), 95);
+  assert.equal(turnPercent(1), 8);
+  assert.equal(turnPercent(10), 45);
+  assert.ok(turnPercent(10_000) < 90);
+});
+
+Deno.test("claudeArgs puts the prompt right after -p and passes options", () => {
+  assert.deepEqual(
+    claudeArgs("Do it", {
+      workRoot: "/w",
+      permissionMode: "bypassPermissions",
+      disallowedTools: ["WebFetch"],
+      appendSystemPrompt: "Be brief.",
+      extraArgs: ["--add-dir", "/data"],
+    }),
+    [
+      "-p",
+      "Do it",
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--permission-mode",
+      "bypassPermissions",
+      "--disallowedTools",
+      "WebFetch",
+      "--append-system-prompt",
+      "Be brief.",
+      "--add-dir",
+      "/data",
+    ],
+  );
+});
+
+Deno.test("buildClaudePrompt names the task, the issue and the dependencies, truncating a huge body", () => {
+  const { ctx } = makeContext({ issueBody: "y".repeat(50_000) });
+  const prompt = buildClaudePrompt(makeTask({ deps: ["T0"] }), ctx);
+  assert.match(prompt, /Your task is T1 \(priority high\): Add the API/);
+  assert.match(prompt, /tasks this one depends on \(T0\)/);
+  assert.match(prompt, /\[… issue description truncated …\]/);
+  assert.ok(prompt.length < 25_000);
+});
+
+Deno.test("findOnPath finds an executable and skips what is not", async () => {
+  await using root = await tempDir();
+  const bin = join(root.path, "bin");
+  await Deno.mkdir(bin);
+  const claude = await installFakeClaude(bin);
+  await Deno.writeTextFile(join(root.path, "claude"), "not executable");
+  assert.equal(await findOnPath("claude", `${root.path}:${bin}`), claude);
+  assert.equal(await findOnPath("claude", root.path), undefined);
+  assert.equal(await findOnPath("claude", undefined), undefined);
+});
