@@ -42,7 +42,8 @@ export type Decoded =
   | { kind: "foreign" }
   | { kind: "malformed"; error: string };
 
-const PAYLOAD_RE = /<!-- p2p-dev v(\d+) ([\s\S]*?) -->/;
+const PAYLOAD_MARK = "<!-- p2p-dev v";
+const PAYLOAD_RE = /^<!-- p2p-dev v(\d+) ([\s\S]*?) -->/;
 
 /**
  * Renders a message as a comment body; signs it when a secret is given.
@@ -59,16 +60,25 @@ export function encodeMessage(
   message: { node: string; nonce: string; events: ProtocolEvent[] },
   options: { issue: number; secret?: string | undefined },
 ): string {
+  // Normalise through the decoder's own parser, so that what is signed is
+  // exactly what every reader decodes (clamped percents, trimmed notes).
+  const events = message.events.map((e) => {
+    const parsed = parseEvent(JSON.parse(JSON.stringify(e)));
+    if (typeof parsed === "string") {
+      throw new TypeError(`Cannot encode a ${e.type} event: ${parsed}.`);
+    }
+    return parsed;
+  });
   const unsigned: Message = {
     v: PROTOCOL_VERSION,
     node: message.node,
     nonce: message.nonce,
-    events: message.events,
+    events,
   };
   const full: Message = options.secret
     ? { ...unsigned, sig: signMessage(unsigned, options.issue, options.secret) }
     : unsigned;
-  const human = message.events.map((e) => humanLine(message.node, e)).join("\n");
+  const human = events.map((e) => humanLine(message.node, e)).join("\n");
   // JSON never contains < or > outside strings; escaping them inside strings
   // keeps "-->" out of the HTML comment.
   const json = canonicalJson(full).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
@@ -83,9 +93,10 @@ function humanLine(node: string, e: ProtocolEvent): string {
     case "election":
       return `🎯 LEADER_ELECTION|${node}|term ${e.term}`;
     case "plan": {
-      const head = `📦 TASKS_DATA|term ${e.term}|v${e.version}|part ${e.part}/${e.parts}|${
-        e.tasks.length
-      } tasks${e.planner ? `|planner ${e.planner}` : ""}`;
+      const head =
+        `📦 TASKS_DATA|term ${e.term}|v${e.version}|part ${e.part}/${e.parts}|${e.tasks.length} tasks${
+          e.planner ? `|planner ${e.planner}` : ""
+        }`;
       const lines = e.tasks.map((t) =>
         `- [ ] ${t.id}: ${oneLine(t.title)} (${t.priority}${
           t.deps.length ? `, after ${t.deps.join(", ")}` : ""
@@ -104,11 +115,15 @@ function humanLine(node: string, e: ProtocolEvent): string {
     }
     case "heartbeat":
       return `💓 HEARTBEAT|${node}|${
-        e.tasks.map((t) => `${t.task}${t.percent !== undefined ? ` ${Math.round(t.percent)}%` : ""}`)
+        e.tasks.map((t) =>
+          `${t.task}${t.percent !== undefined ? ` ${Math.round(t.percent)}%` : ""}`
+        )
           .join(", ") || "idle"
       }`;
     case "release":
-      return `🔓 RELEASE|${e.task}|${node}|attempt ${e.attempt}${e.reason ? `|${oneLine(e.reason)}` : ""}`;
+      return `🔓 RELEASE|${e.task}|${node}|attempt ${e.attempt}${
+        e.reason ? `|${oneLine(e.reason)}` : ""
+      }`;
     case "retry":
       return `🔁 RETRY|${node}|${e.tasks.join(", ")}`;
     case "end":
@@ -130,7 +145,10 @@ function oneLine(s: string): string {
  */
 export function decodeBody(body: string): Decoded {
   try {
-    const m = PAYLOAD_RE.exec(body);
+    // The payload is the last marker: the readable lines before it may quote
+    // any text (a task title, a note), the escaped JSON never holds a "<".
+    const at = body.lastIndexOf(PAYLOAD_MARK);
+    const m = at < 0 ? null : PAYLOAD_RE.exec(body.slice(at));
     if (m) return decodePayload(Number(m[1]), m[2]!);
     return decodeLegacy(body);
   } catch (error) {
@@ -324,8 +342,9 @@ const LEGACY_ELECTION_TIMEOUT_MS = 10 * 60_000;
 
 function decodeLegacy(body: string): Decoded {
   const text = body.trim();
-  const m = /^(?:🎯|📡|📦|📊|💓)\s*(LEADER_ELECTION|NODE_ANNOUNCE|TASKS_DATA|CLAIM|PROGRESS|HEARTBEAT)\|([\s\S]*)$/u
-    .exec(text);
+  const m =
+    /^(?:🎯|📡|📦|📊|💓)\s*(LEADER_ELECTION|NODE_ANNOUNCE|TASKS_DATA|CLAIM|PROGRESS|HEARTBEAT)\|([\s\S]*)$/u
+      .exec(text);
   if (!m) return { kind: "foreign" };
   const kind = m[1]!, rest = m[2]!;
   const legacy = (node: string, event: ProtocolEvent): Decoded => {

@@ -73,29 +73,29 @@ export function applyComment(state: SwarmState, comment: LogComment, policy: Tru
   }
   const message = verdict.message;
   const nonce = message.nonce || `legacy:${comment.id}`;
-  if (state.nonces[nonce] !== undefined) {
+  if (own(state.nonces, nonce) !== undefined) {
     count(state, "duplicate_nonce");
     return;
   }
-  const known = state.nodes[message.node];
+  const known = own(state.nodes, message.node);
   if (known && known.author !== comment.author) {
     count(state, "node_impersonation");
     return;
   }
-  state.nonces[nonce] = comment.id;
+  put(state.nonces, nonce, comment.id);
   state.accepted++;
   if (known) {
     known.lastSeen = t;
     known.messages++;
   } else {
-    state.nodes[message.node] = {
+    put(state.nodes, message.node, {
       node: message.node,
       author: comment.author,
       firstSeen: t,
       lastSeen: t,
       role: "worker",
       messages: 1,
-    };
+    });
   }
   const ctx: EventContext = { state, message, comment, nonce, t };
   for (const event of message.events) applyEvent(ctx, event);
@@ -111,6 +111,24 @@ interface EventContext {
   comment: LogComment;
   nonce: string;
   t: number;
+}
+
+/**
+ * An own entry of a record. Node ids, nonces and task ids are text from the
+ * log: "constructor" or "__proto__" must not reach `Object.prototype`.
+ */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Sets an own entry, also for the key "__proto__". */
+function put<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function count(state: SwarmState, reason: string): void {
@@ -141,7 +159,7 @@ function lapseLeases(state: SwarmState, t: number): void {
 
 function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
   const { state, message, comment, t } = ctx;
-  const node = state.nodes[message.node]!;
+  const node = own(state.nodes, message.node)!;
   switch (event.type) {
     case "announce": {
       if (event.role) node.role = node.role === "leader" ? "leader" : event.role;
@@ -150,7 +168,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       return;
     }
     case "election": {
-      if (state.plan) return count(state, "stale_election");
+      if (state.plan || state.ended) return count(state, "stale_election");
       const current = state.terms.at(-1);
       if (event.term <= state.terms.length) return count(state, "lost_election");
       if (event.term !== state.terms.length + 1) return count(state, "stale_election");
@@ -174,7 +192,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
     case "claim":
       return applyClaim(ctx, event.task, event.attempt);
     case "progress": {
-      const task = state.plan ? state.tasks[event.task] : undefined;
+      const task = state.plan ? own(state.tasks, event.task) : undefined;
       if (!task) return count(state, "unknown_task");
       const attempt = ownedAttempt(task, message.node, event.attempt);
       if (!attempt) return count(state, "not_owner");
@@ -213,7 +231,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
     }
     case "heartbeat": {
       for (const entry of event.tasks) {
-        const task = state.plan ? state.tasks[entry.task] : undefined;
+        const task = state.plan ? own(state.tasks, entry.task) : undefined;
         const attempt = task ? ownedAttempt(task, message.node, entry.attempt) : undefined;
         if (!task || !attempt || attempt.end) {
           count(state, "not_owner");
@@ -225,7 +243,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       return;
     }
     case "release": {
-      const task = state.plan ? state.tasks[event.task] : undefined;
+      const task = state.plan ? own(state.tasks, event.task) : undefined;
       if (!task) return count(state, "unknown_task");
       const attempt = ownedAttempt(task, message.node, event.attempt);
       if (!attempt || attempt.end) return count(state, "not_owner");
@@ -237,7 +255,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
     case "retry": {
       if (!state.plan) return count(state, "unknown_task");
       for (const id of event.tasks) {
-        const task = state.tasks[id];
+        const task = own(state.tasks, id);
         if (!task) {
           count(state, "unknown_task");
         } else if (task.status === "failed") {
@@ -312,10 +330,14 @@ function applyPlanPart(
   if (pending.settings) state.settings = pending.settings;
   const tasks: Record<string, TaskState> = {};
   for (const def of defs) {
-    const previous = state.tasks[def.id];
-    tasks[def.id] = previous
-      ? { ...previous, def }
-      : { def, status: "pending", attempts: [], failures: 0, openAt: t, percent: 0 };
+    const previous = own(state.tasks, def.id);
+    put(
+      tasks,
+      def.id,
+      previous
+        ? { ...previous, def }
+        : { def, status: "pending", attempts: [], failures: 0, openAt: t, percent: 0 },
+    );
   }
   state.tasks = tasks;
   state.order = defs.map((d) => d.id);
@@ -327,11 +349,11 @@ function applyPlanPart(
 
 function applyClaim(ctx: EventContext, id: string, requested: number): void {
   const { state, message, comment, nonce, t } = ctx;
-  const task = state.plan ? state.tasks[id] : undefined;
+  const task = state.plan ? own(state.tasks, id) : undefined;
   if (!task) return count(state, "unknown_task");
   if (task.status === "done" || task.status === "failed") return count(state, "invalid_claim");
   if (task.status === "active") return count(state, "lost_claim");
-  if (!task.def.deps.every((d) => state.tasks[d]?.status === "done")) {
+  if (!task.def.deps.every((d) => own(state.tasks, d)?.status === "done")) {
     return count(state, "invalid_claim");
   }
   const n = (task.attempts.at(-1)?.n ?? 0) + 1;

@@ -43,14 +43,19 @@ export function readyTasks(
   now: number,
 ): { task: string; attempt: number }[] {
   if (!state.plan || state.ended) return [];
-  const unblocks: Record<string, number> = {};
+  // A Map: task ids such as "constructor" must not read Object.prototype.
+  const unblocks = new Map<string, number>();
   for (const id of state.order) {
-    for (const d of state.tasks[id]!.def.deps) unblocks[d] = (unblocks[d] ?? 0) + 1;
+    for (const d of state.tasks[id]!.def.deps) unblocks.set(d, (unblocks.get(d) ?? 0) + 1);
   }
   const ready = state.order.filter((id) => taskPhase(state, state.tasks[id]!, now) === "ready");
   const key = (id: string) => {
     const def = state.tasks[id]!.def;
-    return [PRIORITIES.indexOf(def.priority), -(unblocks[id] ?? 0), fnv1a(`${node}\u0000${id}`)];
+    return [
+      PRIORITIES.indexOf(def.priority),
+      -(unblocks.get(id) ?? 0),
+      fnv1a(`${node}\u0000${id}`),
+    ];
   };
   const keys = new Map(ready.map((id) => [id, key(id)]));
   ready.sort((a, b) => {

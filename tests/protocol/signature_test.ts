@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import fc from "fast-check";
+import { signMessage, verifyMessage } from "../../src/protocol/signature.ts";
+import type { Message } from "../../src/protocol/types.ts";
+import { ev } from "./_log.ts";
+
+const M: Omit<Message, "sig"> = { v: 1, node: "node-1", nonce: "n1", events: [ev.claim("T1", 1)] };
+
+Deno.test("signature: HMAC-SHA256 over the issue and the canonical payload, as docs/PROTOCOL.md states", () => {
+  const m = { v: 1, node: "n1", nonce: "x", events: [] };
+  const expected = createHmac("sha256", "k")
+    .update('p2p-dev:7\n{"events":[],"node":"n1","nonce":"x","v":1}')
+    .digest("hex");
+  assert.equal(signMessage(m, 7, "k"), expected);
+  assert.match(expected, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("signature: a message verifies under its own issue and secret", () => {
+  assert.ok(verifyMessage({ ...M, sig: signMessage(M, 7, "k") }, 7, "k"));
+});
+
+Deno.test("signature: the key order of the payload does not change the signature", () => {
+  const reordered = {
+    events: [{ attempt: 1, task: "T1", type: "claim" as const }],
+    nonce: "n1",
+    node: "node-1",
+    v: 1,
+  };
+  assert.equal(signMessage(reordered, 7, "k"), signMessage(M, 7, "k"));
+});
+
+Deno.test("signature: a signature is bound to its issue, its secret and every field", () => {
+  const sig = signMessage(M, 7, "k");
+  assert.equal(verifyMessage({ ...M, sig }, 8, "k"), false);
+  assert.equal(verifyMessage({ ...M, sig }, 7, "K"), false);
+  for (
+    const changed of [
+      { ...M, v: 2 },
+      { ...M, node: "node-2" },
+      { ...M, nonce: "n2" },
+      { ...M, events: [ev.claim("T1", 2)] },
+      { ...M, events: [] },
+    ]
+  ) {
+    assert.equal(verifyMessage({ ...changed, sig }, 7, "k"), false, JSON.stringify(changed));
+  }
+});
+
+Deno.test("signature: a missing, short, long, uppercase or non-hex signature does not verify", () => {
+  const sig = signMessage(M, 7, "k");
+  for (const bad of [undefined, "", sig.slice(2), `${sig}00`, sig.toUpperCase(), "z".repeat(64)]) {
+    const m: Message = bad === undefined ? { ...M } : { ...M, sig: bad };
+    assert.equal(verifyMessage(m, 7, "k"), false, String(bad));
+  }
+});
+
+Deno.test("signature property: every message verifies, and no one-digit change of its signature does", () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        node: fc.string({ minLength: 1 }),
+        nonce: fc.string({ minLength: 1 }),
+        task: fc.string({ unit: "grapheme", minLength: 1 }),
+        attempt: fc.integer({ min: 1 }),
+      }),
+      fc.string({ minLength: 1 }),
+      fc.nat({ max: 63 }),
+      fc.integer({ min: 1, max: 15 }),
+      ({ node, nonce, task, attempt }, secret, at, delta) => {
+        const m = { v: 1, node, nonce, events: [ev.claim(task, attempt)] };
+        const sig = signMessage(m, 42, secret);
+        assert.ok(verifyMessage({ ...m, sig }, 42, secret));
+        const digit = ((parseInt(sig[at]!, 16) + delta) % 16).toString(16);
+        const broken = sig.slice(0, at) + digit + sig.slice(at + 1);
+        assert.equal(verifyMessage({ ...m, sig: broken }, 42, secret), false);
+      },
+    ),
+    { seed: 301, numRuns: 200 },
+  );
+});
