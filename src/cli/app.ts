@@ -8,6 +8,7 @@ import { Command } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 import { aggregateCommand } from "./aggregate.ts";
 import { electCommand } from "./elect.ts";
+import { emulatorCommand } from "./emulator.ts";
 import { planCommand } from "./plan.ts";
 import { runCommand } from "./run.ts";
 import { stateCommand } from "./state.ts";
@@ -57,5 +58,6 @@ const SUBCOMMANDS: ((ctx: CliContext) => Command)[] = [
   planCommand,
   workCommand,
   aggregateCommand,
+  emulatorCommand,
   stateCommand as unknown as (ctx: CliContext) => Command,
 ];
