@@ -84,7 +84,18 @@ export function connect(flags: GitHubFlags, ctx: CliContext): Connection {
   if (!(timeScale > 0 && timeScale <= 1)) {
     throw new UsageError(`Invalid --time-scale "${flags.timeScale}": use a number in (0, 1].`);
   }
-  const github = createGitHub({ token, baseUrl, owner, repo, timeScale });
+  const github = createGitHub({
+    token,
+    baseUrl,
+    owner,
+    repo,
+    timeScale,
+    // plugin-throttling spaces writes 1 s and comment posts 3 s apart; an
+    // emulator run with a shrunk time scale shrinks that pacing alike.
+    ...(timeScale < 1
+      ? { writeIntervalMs: 1_000 * timeScale, contentIntervalMs: 3_000 * timeScale }
+      : {}),
+  });
   const allow = [
     ...(flags.allow ?? []),
     ...(ctx.env.P2P_ALLOW ?? "").split(/[\s,]+/).filter(Boolean),

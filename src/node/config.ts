@@ -126,13 +126,17 @@ export function validateTiming(config: NodeConfig): void {
   if (config.renewMs <= retry) {
     throw new RangeError(
       `Renew interval ${config.renewMs} ms must be longer than the poll interval with jitter ` +
-        `(${Math.round(retry)} ms): otherwise the owner cannot notice a lost claim before renewing.`,
+        `(${
+          Math.round(retry)
+        } ms): otherwise the owner cannot notice a lost claim before renewing.`,
     );
   }
   if (config.settleMs >= config.leaseMs - config.renewMs) {
     throw new RangeError(
       `Settle window ${config.settleMs} ms must be shorter than lease minus renew interval ` +
-        `(${config.leaseMs - config.renewMs} ms): a claim must be confirmed before its first renewal is due.`,
+        `(${
+          config.leaseMs - config.renewMs
+        } ms): a claim must be confirmed before its first renewal is due.`,
     );
   }
   if (config.pollMaxMs < config.pollMinMs) {

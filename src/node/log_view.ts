@@ -138,7 +138,10 @@ export class LogView {
     for (const c of incoming) {
       const known = this.#comments.get(c.id);
       if (known) {
-        if (c.updatedAt > known.updatedAt || (c.updatedAt === known.updatedAt && c.body !== known.body)) {
+        if (
+          c.updatedAt > known.updatedAt ||
+          (c.updatedAt === known.updatedAt && c.body !== known.body)
+        ) {
           this.#comments.set(c.id, c);
           refold = true;
         }
@@ -182,7 +185,11 @@ export class LogView {
       this.#checked.set(author, trusted);
       if (trusted) {
         this.#writers.add(author);
-        if ([...this.#comments.values()].some((c) => c.author === author && c.id <= this.#state.lastId)) {
+        if (
+          [...this.#comments.values()].some((c) =>
+            c.author === author && c.id <= this.#state.lastId
+          )
+        ) {
           changed = true;
         }
       }

@@ -64,7 +64,13 @@ export interface Metrics {
     group: string | null;
     deps: string[];
     phase: string;
-    attempts: { n: number; node: string; claimedAt: string; end: string | null; endedAt: string | null }[];
+    attempts: {
+      n: number;
+      node: string;
+      claimedAt: string;
+      end: string | null;
+      endedAt: string | null;
+    }[];
     doneBy: string | null;
     durationMs: number | null;
     costUsd: number | null;
@@ -146,7 +152,12 @@ export function buildMetrics(
     timeline.push({ t: iso(term.at), event: "elected", task: null, node: term.node });
   }
   if (state.plan) {
-    timeline.push({ t: iso(state.plan.at), event: "planned", task: null, node: leader?.node ?? "" });
+    timeline.push({
+      t: iso(state.plan.at),
+      event: "planned",
+      task: null,
+      node: leader?.node ?? "",
+    });
   }
   for (const id of state.order) {
     const t = state.tasks[id]!;
@@ -248,7 +259,9 @@ export const SUMMARY_MARKER = "<!-- p2p-dev:summary -->";
  */
 export function renderSummary(m: Metrics): string {
   const icon = (phase: string) =>
-    ({ done: "✅", failed: "❌", running: "⚙️", ready: "⏳", waiting: "⏸️", blocked: "🔒" })[phase] ??
+    ({ done: "✅", failed: "❌", running: "⚙️", ready: "⏳", waiting: "⏸️", blocked: "🔒" })[
+      phase
+    ] ??
       "•";
   const lines = [
     SUMMARY_MARKER,
@@ -258,21 +271,29 @@ export function renderSummary(m: Metrics): string {
     `**Attempts:** ${m.totals.attempts} · **Duplicate results ignored:** ${m.totals.duplicateResults}`,
     "",
     m.leader
-      ? `**Leader:** \`${m.leader.node}\` (term ${m.leader.term}) · **Planner:** ${m.plan?.planner ?? "none"} · **Nodes:** ${m.nodes.length}`
+      ? `**Leader:** \`${m.leader.node}\` (term ${m.leader.term}) · **Planner:** ${
+        m.plan?.planner ?? "none"
+      } · **Nodes:** ${m.nodes.length}`
       : "**Leader:** none yet",
     "",
     "| Task | Title | Priority | State | Attempts | By | Cost |",
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...m.tasks.map((t) =>
-      `| ${t.id} | ${t.title.replace(/\|/g, "\\|")} | ${t.priority} | ${icon(t.phase)} ${t.phase} | ${t.attempts.length} | ${
-        t.doneBy ?? ""
-      } | ${t.costUsd !== null ? `$${t.costUsd.toFixed(4)}` : ""} |`
+      `| ${t.id} | ${t.title.replace(/\|/g, "\\|")} | ${t.priority} | ${
+        icon(t.phase)
+      } ${t.phase} | ${t.attempts.length} | ${t.doneBy ?? ""} | ${
+        t.costUsd !== null ? `$${t.costUsd.toFixed(4)}` : ""
+      } |`
     ),
     "",
     `**API:** ${m.totals.comments} comments on the issue, ${m.totals.protocolComments} protocol messages ` +
-    `(${m.totals.tasks ? (m.totals.protocolComments / m.totals.tasks).toFixed(2) : "0"} per task). ` +
+    `(${
+      m.totals.tasks ? (m.totals.protocolComments / m.totals.tasks).toFixed(2) : "0"
+    } per task). ` +
     `Ceiling with a ${m.ceiling.tokenKind} token and ${m.ceiling.nodes} node(s): ` +
-    `${Math.round(m.ceiling.tasksPerHourByWrites)} tasks/h by the write limit, one counted read per node every ` +
+    `${
+      Math.round(m.ceiling.tasksPerHourByWrites)
+    } tasks/h by the write limit, one counted read per node every ` +
     `${Math.round(m.ceiling.pollIntervalSec)} s.`,
   ];
   const ignored = Object.entries(m.ignored).filter(([, n]) => n > 0);

@@ -19,7 +19,13 @@ import { assertValidGraph } from "../protocol/graph.ts";
 import { nextTask } from "../protocol/schedule.ts";
 import type { SwarmState, TermInfo } from "../protocol/state.ts";
 import type { LogComment, ProtocolEvent, TaskResult } from "../protocol/types.ts";
-import { activeNodes, canCampaign, currentLeader, isFinished, taskPhase } from "../protocol/view.ts";
+import {
+  activeNodes,
+  canCampaign,
+  currentLeader,
+  isFinished,
+  taskPhase,
+} from "../protocol/view.ts";
 import { type NodeConfig, validateTiming } from "./config.ts";
 import type { NodeEvent, StopReason } from "./events.ts";
 import { LogView } from "./log_view.ts";
@@ -103,6 +109,7 @@ class SwarmNode {
   #writes = 0;
   #seenPlan = false;
   #followed = 0;
+  #lastRead = 0;
 
   constructor(readonly deps: NodeDeps, config: NodeConfig) {
     this.#deps = deps;
@@ -165,7 +172,10 @@ class SwarmNode {
         if (carry.length) await this.#post(carry);
         return "interrupted";
       }
-      if (config.maxRuntimeMs !== undefined && this.#deps.clock.now() - this.#startedAt > config.maxRuntimeMs) {
+      if (
+        config.maxRuntimeMs !== undefined &&
+        this.#deps.clock.now() - this.#startedAt > config.maxRuntimeMs
+      ) {
         if (carry.length) await this.#post(carry);
         return "max_runtime";
       }
@@ -250,7 +260,9 @@ class SwarmNode {
   #nonce(): string {
     const r = this.#deps.random;
     let s = "";
-    for (let i = 0; i < 4; i++) s += Math.floor(r.next() * 0x100000000).toString(16).padStart(8, "0");
+    for (let i = 0; i < 4; i++) {
+      s += Math.floor(r.next() * 0x100000000).toString(16).padStart(8, "0");
+    }
     return s;
   }
 
@@ -258,7 +270,12 @@ class SwarmNode {
   async #post(events: ProtocolEvent[]): Promise<{ comment: LogComment; nonce: string }> {
     if (!this.#announced) {
       this.#announced = true;
-      events = [{ type: "announce", role: "node", version: VERSION, exec: this.#deps.executor.name }, ...events];
+      events = [{
+        type: "announce",
+        role: "node",
+        version: VERSION,
+        exec: this.#deps.executor.name,
+      }, ...events];
     }
     const nonce = this.#nonce();
     this.#nonces.add(nonce);
@@ -308,9 +325,9 @@ class SwarmNode {
   }
 
   async #refresh(): Promise<boolean> {
+    this.#lastRead = this.#deps.clock.now();
     try {
-      const changed = await this.#view.refresh();
-      return changed;
+      return await this.#view.refresh();
     } catch (error) {
       if (isFatalApiError(error)) throw error;
       this.#emit({ type: "api_error", message: errorText(error), serverTime: this.#now() });
@@ -374,7 +391,11 @@ class SwarmNode {
         backoffMs: config.backoffMs,
       },
       tasks,
-    }, { node: config.node, issue: config.issue, ...(this.#deps.secret ? { secret: this.#deps.secret } : {}) });
+    }, {
+      node: config.node,
+      issue: config.issue,
+      ...(this.#deps.secret ? { secret: this.#deps.secret } : {}),
+    });
     for (const part of parts) {
       const state = this.#view.state;
       if (state.terms.length !== leader.term || state.plan) return; // superseded
@@ -399,7 +420,14 @@ class SwarmNode {
    * confirms it after the settle window and runs it. Returns the events to
    * carry into the next write (a completion to combine with the next claim).
    */
-  async #claimAndWork(carry: ProtocolEvent[]): Promise<{ carry: ProtocolEvent[]; posted: boolean }> {
+  async #claimAndWork(
+    carry: ProtocolEvent[],
+  ): Promise<{ carry: ProtocolEvent[]; posted: boolean }> {
+    // A conditional re-read before claiming: free (304) when nothing changed,
+    // and it spares a lost race when another node claimed in the meantime.
+    if (this.#deps.clock.now() - this.#lastRead >= this.#config.pollMinMs / 2) {
+      await this.#refresh();
+    }
     const state = this.#view.state;
     const now = this.#now();
     const pick = this.#pickAfter(state, carry, now);
@@ -553,11 +581,25 @@ class SwarmNode {
       const { outcome } = await run;
       if (lost) {
         this.#emit({ type: "lost_ownership", task, attempt, serverTime: this.#now() });
-        this.#emit({ type: "exec_end", task, attempt, ok: false, summary: "lost claim", serverTime: this.#now() });
+        this.#emit({
+          type: "exec_end",
+          task,
+          attempt,
+          ok: false,
+          summary: "lost claim",
+          serverTime: this.#now(),
+        });
         return [];
       }
       if (this.#deps.signal.aborted) {
-        this.#emit({ type: "exec_end", task, attempt, ok: false, summary: "interrupted", serverTime: this.#now() });
+        this.#emit({
+          type: "exec_end",
+          task,
+          attempt,
+          ok: false,
+          summary: "interrupted",
+          serverTime: this.#now(),
+        });
         this.#emit({ type: "release", task, attempt, serverTime: this.#now() });
         return [{ type: "release", task, attempt, reason: "node stopped" }];
       }
