@@ -7,6 +7,7 @@
 import { Command } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 import { aggregateCommand } from "./aggregate.ts";
+import { demoCommand } from "./demo.ts";
 import { electCommand } from "./elect.ts";
 import { emulatorCommand } from "./emulator.ts";
 import { planCommand } from "./plan.ts";
@@ -53,6 +54,7 @@ export function buildApp(ctx: CliContext): Command {
 
 /** Subcommand factories; each file in src/cli/ adds itself here. */
 const SUBCOMMANDS: ((ctx: CliContext) => Command)[] = [
+  demoCommand as unknown as (ctx: CliContext) => Command,
   runCommand,
   electCommand,
   planCommand,

@@ -290,7 +290,7 @@ export function renderSummary(m: Metrics): string {
     `(${
       m.totals.tasks ? (m.totals.protocolComments / m.totals.tasks).toFixed(2) : "0"
     } per task). ` +
-    `Ceiling with a ${m.ceiling.tokenKind} token and ${m.ceiling.nodes} node(s): ` +
+    `Ceiling with the ${m.ceiling.tokenKind} token and ${m.ceiling.nodes} node(s): ` +
     `${
       Math.round(m.ceiling.tasksPerHourByWrites)
     } tasks/h by the write limit, one counted read per node every ` +
