@@ -154,6 +154,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
   };
 
+  // Progress as the nodes print it (JSON lines): the live view shows it
+  // without waiting for the throttled progress comments.
+  const live = new Map<string, number>();
   let failure: string | undefined;
   let interval: ReturnType<typeof setInterval> | undefined;
   let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
@@ -203,7 +206,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         truncate: true,
       });
       const log = Promise.all([
-        proc.stdout.pipeTo(file.writable, { preventClose: false }),
+        proc.stdout.pipeTo(watchLines(file.writable, (line) => noteProgress(live, line))),
         proc.stderr.pipeTo(
           (await Deno.open(`${dir}/stderr.log`, { write: true, create: true, truncate: true }))
             .writable,
@@ -222,7 +225,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     let lastPlain = "";
     const draw = () => {
       const { state, now } = view();
-      const lines = liveView(state, now, Date.now() - started, options.nodes, children);
+      const lines = liveView(state, now, Date.now() - started, options.nodes, children, live);
       if (options.isTty) {
         const up = lastLines ? `\x1b[${lastLines}A` : "";
         Deno.stdout.writeSync(
@@ -377,6 +380,7 @@ function liveView(
   elapsedMs: number,
   nodes: number,
   children: { id: string; status?: number }[],
+  live: ReadonlyMap<string, number>,
 ): string[] {
   const counts = state.plan ? phaseCounts(state, now) : undefined;
   const total = state.order.length;
@@ -403,7 +407,7 @@ function liveView(
     const done = state.order.filter((id) => state.tasks[id]!.done?.node === c.id).length;
     nodeRows.push([
       c.id,
-      leader?.node === c.id ? "leader+worker" : info ? "worker" : "starting",
+      leader?.node === c.id ? "leader+worker" : info ? "worker" : "(not seen yet)",
       working.join(",") || "-",
       String(done),
       c.status === undefined ? "running" : `exited ${c.status}`,
@@ -415,7 +419,11 @@ function liveView(
     for (const id of state.order) {
       const t = state.tasks[id]!;
       const phase = taskPhase(state, t, now);
-      const pct = phase === "done" ? 100 : phase === "running" ? t.percent : 0;
+      const pct = phase === "done"
+        ? 100
+        : phase === "running"
+        ? Math.max(t.percent, live.get(id) ?? 0)
+        : 0;
       rows.push([
         id,
         t.def.priority,
@@ -473,4 +481,44 @@ async function restComments(url: string, issue: number): Promise<unknown[]> {
     all.push(...data);
     if (data.length < 100) return all;
   }
+}
+
+/** Records a node's progress from one of its JSON output lines. */
+function noteProgress(live: Map<string, number>, line: string): void {
+  if (!line.startsWith("{")) return;
+  try {
+    const e = JSON.parse(line) as { type?: string; task?: string; percent?: number };
+    if (e.type === "exec_start" && e.task) live.set(e.task, 0);
+    else if (e.type === "progress" && e.task && typeof e.percent === "number") {
+      live.set(e.task, e.percent);
+    }
+  } catch {
+    // Not a JSON event line.
+  }
+}
+
+/** A writable that forwards bytes to `sink` and hands each complete line to `onLine`. */
+function watchLines(
+  sink: WritableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): WritableStream<Uint8Array> {
+  const writer = sink.getWriter();
+  const decoder = new TextDecoder();
+  let pending = "";
+  return new WritableStream({
+    async write(chunk) {
+      pending += decoder.decode(chunk, { stream: true });
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) onLine(line);
+      await writer.write(chunk);
+    },
+    async close() {
+      if (pending) onLine(pending);
+      await writer.close();
+    },
+    async abort(reason) {
+      await writer.abort(reason);
+    },
+  });
 }

@@ -146,6 +146,7 @@ class SwarmNode {
       serverTime: this.#now(),
     });
     await this.#releaseOrphans();
+    await this.#announce();
     const reason = await this.#loop();
     this.#emit({ type: "stop", reason, serverTime: this.#now() });
     return {
@@ -234,6 +235,18 @@ class SwarmNode {
 
   #isMe(leader: TermInfo): boolean {
     return leader.node === this.#config.node && leader.author === this.#login;
+  }
+
+  /**
+   * Announces this node unless it is about to campaign (the election message
+   * carries the announcement) or the swarm has ended. Every node's
+   * announcement is what lets the others size their poll budget.
+   */
+  async #announce(): Promise<void> {
+    const state = this.#view.state;
+    if (this.#announced || state.ended || isFinished(state, this.#now())) return;
+    if (this.#config.role !== "work" && canCampaign(state, this.#now())) return;
+    await this.#post([]);
   }
 
   /** Releases attempts held under this node id by an earlier process (a restart). */
