@@ -69,7 +69,9 @@ export function renderState(state: SwarmState, now: number, tokenKind: TokenKind
       `Progress: ${
         bar(total ? c.done / total : 0, 30)
       } ${c.done}/${total} done, ${c.running} running, ` +
-        `${c.ready} ready, ${c.blocked} blocked, ${c.waiting} waiting, ${c.failed} failed`,
+        `${c.ready} ready, ${c.blocked} blocked, ${c.waiting} waiting, ${c.failed} failed${
+          c.skipped ? `, ${c.skipped} skipped` : ""
+        }`,
     );
   }
   if (state.ended) {

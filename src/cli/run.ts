@@ -15,8 +15,11 @@ import { type NodeFlags, setupNode, withNodeFlags } from "./node_setup.ts";
 export function exitCodeOf(report: NodeReport): number {
   if (report.reason === "interrupted") return 130;
   const s = report.state;
-  const failed = s.order.some((id) => taskPhase(s, s.tasks[id]!, report.serverTime) === "failed");
-  return report.reason === "finished" && failed ? 1 : 0;
+  const failed = s.order.some((id) => {
+    const phase = taskPhase(s, s.tasks[id]!, report.serverTime);
+    return phase === "failed" || phase === "skipped";
+  });
+  return (report.reason === "finished" || report.reason === "max_runtime") && failed ? 1 : 0;
 }
 
 /**

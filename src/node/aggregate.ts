@@ -7,6 +7,8 @@
  */
 import type { GitHub } from "../github/port.ts";
 import type { TokenKind } from "../protocol/budget.ts";
+import { fold } from "../protocol/fold.ts";
+import type { LogComment } from "../protocol/types.ts";
 import { LogView } from "./log_view.ts";
 import {
   buildMetrics,
@@ -65,8 +67,14 @@ export async function aggregate(
     sinceSlackMs: 0,
   });
   await view.refresh();
-  const comments = view.comments();
-  const metrics = buildMetrics(view.state, comments, {
+  const all = view.comments();
+  // The summary comment is the aggregator's own output, not part of the
+  // swarm's log: leaving it out keeps re-runs byte-identical.
+  const isSummary = (c: LogComment) =>
+    c.author === identity.login && c.body.startsWith(SUMMARY_MARKER);
+  const comments = all.filter((c) => !isSummary(c));
+  const state = comments.length === all.length ? view.state : fold(comments, view.policy);
+  const metrics = buildMetrics(state, comments, {
     repo: options.repo,
     issue: options.issue,
     tokenKind: options.tokenKind,
@@ -80,9 +88,7 @@ export async function aggregate(
     comment: "skipped",
   };
   if (!options.post) return result;
-  const existing = comments.findLast((c) =>
-    c.author === identity.login && c.body.startsWith(SUMMARY_MARKER)
-  );
+  const existing = all.findLast(isSummary);
   if (existing) {
     result.commentId = existing.id;
     if (stripNonce(existing.body) === summary) {

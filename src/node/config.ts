@@ -113,7 +113,7 @@ export function validateTiming(config: NodeConfig): void {
       throw new RangeError(`Invalid ${key} ${String(v)}: it must be a positive number of ms.`);
     }
   }
-  if (config.jitter < 0 || config.jitter > 1) {
+  if (!(config.jitter >= 0 && config.jitter <= 1)) {
     throw new RangeError(`Invalid jitter ${config.jitter}: use a fraction between 0 and 1.`);
   }
   if (config.leaseMs <= config.renewMs) {
@@ -143,6 +143,9 @@ export function validateTiming(config: NodeConfig): void {
     throw new RangeError(
       `Longest poll interval ${config.pollMaxMs} ms is shorter than the shortest ${config.pollMinMs} ms: swap them.`,
     );
+  }
+  if (!(config.backoffMs >= 0) || !Number.isFinite(config.backoffMs)) {
+    throw new RangeError(`Invalid backoffMs ${config.backoffMs}: use 0 or more milliseconds.`);
   }
   if (!Number.isInteger(config.maxAttempts) || config.maxAttempts < 1) {
     throw new RangeError(`Invalid maxAttempts ${config.maxAttempts}: use 1 or more.`);

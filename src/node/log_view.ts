@@ -89,6 +89,11 @@ export class LogView {
     return [...this.#comments.values()].sort((a, b) => a.id - b.id);
   }
 
+  /** Number of comments seen. */
+  get size(): number {
+    return this.#comments.size;
+  }
+
   /** Number of list reads made. */
   get reads(): number {
     return this.#reads;
@@ -115,8 +120,10 @@ export class LogView {
     const page = await this.#github.listComments(this.#issue, since);
     this.#reads++;
     this.#noteServerTime(page.serverTime);
-    if (page.notModified) return false;
-    return await this.#merge(page.comments);
+    // A 304 still carries the cached page: merging it is cheap (known
+    // comments are skipped) and matters for a view new to this adapter.
+    const changed = await this.#merge(page.comments);
+    return changed;
   }
 
   /** Adds a comment this node just wrote, without a read. */
@@ -133,8 +140,11 @@ export class LogView {
   }
 
   async #merge(incoming: LogComment[]): Promise<boolean> {
+    // Decide first, check authors (which may fail), and only then record:
+    // a failed permission look-up must not leave comments marked as seen
+    // but never folded.
     let refold = false;
-    const appended: LogComment[] = [];
+    const fresh: LogComment[] = [];
     for (const c of incoming) {
       const known = this.#comments.get(c.id);
       if (known) {
@@ -142,23 +152,25 @@ export class LogView {
           c.updatedAt > known.updatedAt ||
           (c.updatedAt === known.updatedAt && c.body !== known.body)
         ) {
-          this.#comments.set(c.id, c);
+          fresh.push(c);
           refold = true;
         }
       } else {
-        this.#comments.set(c.id, c);
+        fresh.push(c);
         if (c.id < this.#state.lastId) refold = true;
-        else appended.push(c);
       }
+    }
+    if (fresh.length === 0) return false;
+    const newAuthors = await this.#checkAuthors(fresh);
+    for (const c of fresh) {
+      this.#comments.set(c.id, c);
       if (c.updatedAt > this.#maxUpdated) this.#maxUpdated = c.updatedAt;
     }
-    if (!refold && appended.length === 0) return false;
-    const newAuthors = await this.#checkAuthors(refold ? [...this.#comments.values()] : appended);
     if (refold || newAuthors) {
       this.#state = fold([...this.#comments.values()], this.#policy);
     } else {
-      appended.sort((a, b) => a.id - b.id);
-      for (const c of appended) applyComment(this.#state, c, this.#policy);
+      fresh.sort((a, b) => a.id - b.id);
+      for (const c of fresh) applyComment(this.#state, c, this.#policy);
     }
     return true;
   }

@@ -38,6 +38,8 @@ export interface Metrics {
     tasks: number;
     done: number;
     failed: number;
+    /** Tasks that cannot run because a task they depend on failed for good. */
+    skipped: number;
     running: number;
     pending: number;
     attempts: number;
@@ -171,7 +173,7 @@ export function buildMetrics(
   );
   const attempts = tasks.reduce((n, t) => n + t.attempts.length, 0);
   const costUsd = tasks.reduce((n, t) => n + (t.costUsd ?? 0), 0);
-  const finished = counts.done + counts.failed;
+  const finished = counts.done + counts.failed + counts.skipped;
   const nodes = Object.values(state.nodes).sort((a, b) => (a.node < b.node ? -1 : 1)).map((n) => ({
     node: n.node,
     author: n.author,
@@ -211,6 +213,7 @@ export function buildMetrics(
       tasks: state.order.length,
       done: counts.done,
       failed: counts.failed,
+      skipped: counts.skipped,
       running: counts.running,
       pending: counts.ready + counts.blocked + counts.waiting,
       attempts,
@@ -259,7 +262,15 @@ export const SUMMARY_MARKER = "<!-- p2p-dev:summary -->";
  */
 export function renderSummary(m: Metrics): string {
   const icon = (phase: string) =>
-    ({ done: "✅", failed: "❌", running: "⚙️", ready: "⏳", waiting: "⏸️", blocked: "🔒" })[
+    ({
+      done: "✅",
+      failed: "❌",
+      skipped: "⏭️",
+      running: "⚙️",
+      ready: "⏳",
+      waiting: "⏸️",
+      blocked: "🔒",
+    })[
       phase
     ] ??
       "•";
@@ -267,7 +278,9 @@ export function renderSummary(m: Metrics): string {
     SUMMARY_MARKER,
     `## p2p-dev summary for #${m.issue}`,
     "",
-    `**Status:** ${m.status} · **Tasks:** ${m.totals.done}/${m.totals.tasks} done, ${m.totals.failed} failed, ${m.totals.running} running · ` +
+    `**Status:** ${m.status} · **Tasks:** ${m.totals.done}/${m.totals.tasks} done, ${m.totals.failed} failed, ${
+      m.totals.skipped ? `${m.totals.skipped} skipped, ` : ""
+    }${m.totals.running} running · ` +
     `**Attempts:** ${m.totals.attempts} · **Duplicate results ignored:** ${m.totals.duplicateResults}`,
     "",
     m.leader

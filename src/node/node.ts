@@ -138,6 +138,7 @@ class SwarmNode {
       secret: this.#deps.secret,
       sinceSlackMs: this.#config.sinceSlackMs,
     });
+    this.#lastRead = clock.now();
     await this.#view.refresh();
     this.#emit({
       type: "start",
@@ -334,7 +335,14 @@ class SwarmNode {
     } catch {
       return; // interrupted or cancelled: the caller notices
     }
-    await this.#refresh();
+    const changed = await this.#refresh();
+    this.#emit({
+      type: "poll",
+      changed,
+      comments: this.#view.size,
+      intervalMs: Math.round(ms),
+      serverTime: this.#now(),
+    });
   }
 
   async #refresh(): Promise<boolean> {

@@ -7,8 +7,19 @@
  */
 import type { SwarmState, TaskState, TermInfo } from "./state.ts";
 
-/** A task's phase at a given time. */
-export type TaskPhase = "blocked" | "ready" | "waiting" | "running" | "done" | "failed";
+/**
+ * A task's phase at a given time. `skipped` means a task it depends on
+ * (directly or not) failed for good, so it cannot run until that one is
+ * retried.
+ */
+export type TaskPhase =
+  | "blocked"
+  | "ready"
+  | "waiting"
+  | "running"
+  | "done"
+  | "failed"
+  | "skipped";
 
 /**
  * The phase of a task at server time `now`.
@@ -25,11 +36,38 @@ export function taskPhase(state: SwarmState, task: TaskState, now: number): Task
     const live = task.attempts.at(-1)!;
     if (now <= live.lastBeat + state.settings.leaseMs) return "running";
     // Lapsed but not yet folded: the next attempt is open unless that was the last one.
-    if (task.failures + 1 >= state.settings.maxAttempts) return "failed";
-    return "ready";
+    return failedForGood(state, task, now) ? "failed" : "ready";
   }
-  if (!task.def.deps.every((d) => state.tasks[d]?.status === "done")) return "blocked";
+  if (!task.def.deps.every((d) => state.tasks[d]?.status === "done")) {
+    return dependsOnFailed(state, task, now, new Set()) ? "skipped" : "blocked";
+  }
   return now < task.openAt ? "waiting" : "ready";
+}
+
+/** Whether a task is failed for good at `now` (including a last attempt whose lease lapsed). */
+function failedForGood(state: SwarmState, task: TaskState, now: number): boolean {
+  if (task.status === "failed") return true;
+  if (task.status !== "active") return false;
+  const live = task.attempts.at(-1)!;
+  return now > live.lastBeat + state.settings.leaseMs &&
+    task.failures + 1 >= state.settings.maxAttempts;
+}
+
+/** Whether a task waits, directly or not, on a task failed for good at `now`. */
+function dependsOnFailed(
+  state: SwarmState,
+  task: TaskState,
+  now: number,
+  seen: Set<string>,
+): boolean {
+  for (const id of task.def.deps) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const dep = state.tasks[id];
+    if (!dep || dep.status === "done") continue;
+    if (failedForGood(state, dep, now) || dependsOnFailed(state, dep, now, seen)) return true;
+  }
+  return false;
 }
 
 /**
@@ -70,7 +108,7 @@ export function isFinished(state: SwarmState, now: number): boolean {
   if (!state.plan) return false;
   return state.order.every((id) => {
     const phase = taskPhase(state, state.tasks[id]!, now);
-    return phase === "done" || phase === "failed";
+    return phase === "done" || phase === "failed" || phase === "skipped";
   });
 }
 
@@ -113,7 +151,15 @@ export type PhaseCounts = Record<TaskPhase, number>;
  * ```
  */
 export function phaseCounts(state: SwarmState, now: number): PhaseCounts {
-  const counts: PhaseCounts = { blocked: 0, ready: 0, waiting: 0, running: 0, done: 0, failed: 0 };
+  const counts: PhaseCounts = {
+    blocked: 0,
+    ready: 0,
+    waiting: 0,
+    running: 0,
+    done: 0,
+    failed: 0,
+    skipped: 0,
+  };
   for (const id of state.order) counts[taskPhase(state, state.tasks[id]!, now)]++;
   return counts;
 }

@@ -85,7 +85,27 @@ Deno.test("isFinished: false without a plan, true once every task is done or fai
     running: 0,
     done: 1,
     failed: 1,
+    skipped: 0,
   });
+});
+
+Deno.test("taskPhase: a task behind a task failed for good is skipped, transitively; a retry unblocks it", () => {
+  const { log } = planned([task("T1"), task("T2", ["T1"]), task("T3", ["T2"]), task("T4")]);
+  for (const [n, sec] of [[1, 7], [2, 18], [3, 39]] as const) {
+    log.at(sec - 1).post("node-2", [ev.claim("T1", n)]);
+    log.at(sec).post("node-2", [ev.failed("T1", n)]);
+  }
+  log.at(40).post("node-3", [ev.claim("T4", 1)]);
+  log.at(41).post("node-3", [ev.done("T4", 1)]);
+  let s = log.fold();
+  assert.equal(taskPhase(s, s.tasks["T2"]!, at(41)), "skipped");
+  assert.equal(taskPhase(s, s.tasks["T3"]!, at(41)), "skipped");
+  assert.equal(isFinished(s, at(41)), true);
+  log.at(50).post("node-1", [{ type: "retry", tasks: ["T1"] }]);
+  s = log.fold();
+  assert.equal(taskPhase(s, s.tasks["T1"]!, at(50)), "ready");
+  assert.equal(taskPhase(s, s.tasks["T3"]!, at(50)), "blocked");
+  assert.equal(isFinished(s, at(50)), false);
 });
 
 Deno.test("phaseCounts: counts every task of the plan once", () => {
@@ -100,6 +120,7 @@ Deno.test("phaseCounts: counts every task of the plan once", () => {
     running: 1,
     done: 0,
     failed: 0,
+    skipped: 0,
   });
 });
 
