@@ -384,8 +384,16 @@ class SwarmNode {
     if (winner && winner.token === comment.id) {
       this.#terms.push(term);
       this.#emit({ type: "elected", term, token: winner.token, serverTime: this.#now() });
+    } else if (this.#config.strict) {
+      // Held the lock yet lost in the log (a stale view): the lock is no use to anyone.
+      await this.#unlock(`term-${term}`);
     }
     return true;
+  }
+
+  /** Deletes one of this node's lock refs; a missing ref is fine. */
+  async #unlock(kind: string): Promise<void> {
+    await this.#deps.github.deleteRef(`heads/${this.#lockName(kind)}`).catch(() => {});
   }
 
   async #lead(leader: TermInfo): Promise<void> {
@@ -429,9 +437,7 @@ class SwarmNode {
       planner: planner.name,
       serverTime: this.#now(),
     });
-    if (config.strict) {
-      await github.deleteRef(`heads/${this.#lockName(`term-${leader.term}`)}`).catch(() => {});
-    }
+    if (config.strict) await this.#unlock(`term-${leader.term}`);
   }
 
   // --- claiming and working -------------------------------------------------
@@ -456,8 +462,8 @@ class SwarmNode {
       if (carry.length) await this.#post(carry);
       return { carry: [], posted: carry.length > 0 };
     }
-    const lock = this.#lockName(`${pick.task}/attempt-${pick.attempt}`);
-    if (this.#config.strict && !(await this.#lockRef(lock))) {
+    const lockKind = `${pick.task}/attempt-${pick.attempt}`;
+    if (this.#config.strict && !(await this.#lockRef(this.#lockName(lockKind)))) {
       this.#claimsLost++;
       this.#emit({ ...pick, type: "claim_lost", winner: "(lock held)", serverTime: now });
       if (carry.length) await this.#post(carry);
@@ -475,12 +481,11 @@ class SwarmNode {
         winner: attempt?.node ?? "(none)",
         serverTime: this.#now(),
       });
+      if (this.#config.strict) await this.#unlock(lockKind);
       return { carry: [], posted: true };
     }
     const next = await this.#execute(pick.task, pick.attempt, nonce);
-    if (this.#config.strict) {
-      await this.#deps.github.deleteRef(`heads/${lock}`).catch(() => {});
-    }
+    if (this.#config.strict) await this.#unlock(lockKind);
     return { carry: next, posted: true };
   }
 
