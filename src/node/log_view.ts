@@ -47,6 +47,7 @@ export class LogView {
   #maxUpdated = 0;
   #serverTime = 0;
   #localAtServer = 0;
+  #lastNow = 0;
   #reads = 0;
 
   constructor(
@@ -104,9 +105,13 @@ export class LogView {
    * elapsed time since (local clocks may be offset; only differences are used).
    */
   serverNow(): number {
-    if (this.#serverTime === 0) return this.#state.lastTime;
-    const elapsed = Math.max(0, this.#clock.now() - this.#localAtServer);
-    return Math.max(this.#state.lastTime, this.#serverTime + elapsed);
+    const elapsed = this.#serverTime === 0
+      ? 0
+      : Math.max(0, this.#clock.now() - this.#localAtServer);
+    // Never backwards: a newer Date header is truncated to the second and was
+    // stamped one latency ago, so it can lie behind the running estimate.
+    this.#lastNow = Math.max(this.#lastNow, this.#state.lastTime, this.#serverTime + elapsed);
+    return this.#lastNow;
   }
 
   /**
@@ -122,14 +127,14 @@ export class LogView {
     this.#noteServerTime(page.serverTime);
     // A 304 still carries the cached page: merging it is cheap (known
     // comments are skipped) and matters for a view new to this adapter.
-    const changed = await this.#merge(page.comments);
+    const changed = await this.#merge(page.comments, true);
     return changed;
   }
 
   /** Adds a comment this node just wrote, without a read. */
   async addOwn(comment: LogComment): Promise<void> {
     this.#noteServerTime(comment.createdAt);
-    await this.#merge([comment]);
+    await this.#merge([comment], false);
   }
 
   #noteServerTime(t: number): void {
@@ -139,7 +144,7 @@ export class LogView {
     }
   }
 
-  async #merge(incoming: LogComment[]): Promise<boolean> {
+  async #merge(incoming: LogComment[], fromRead: boolean): Promise<boolean> {
     // Decide first, check authors (which may fail), and only then record:
     // a failed permission look-up must not leave comments marked as seen
     // but never folded.
@@ -164,7 +169,9 @@ export class LogView {
     const newAuthors = await this.#checkAuthors(fresh);
     for (const c of fresh) {
       this.#comments.set(c.id, c);
-      if (c.updatedAt > this.#maxUpdated) this.#maxUpdated = c.updatedAt;
+      // Only reads move `since`: an own write may be far newer than what this
+      // node has read (after a pause), and must not hide what it missed.
+      if (fromRead && c.updatedAt > this.#maxUpdated) this.#maxUpdated = c.updatedAt;
     }
     if (refold || newAuthors) {
       this.#state = fold([...this.#comments.values()], this.#policy);

@@ -32,6 +32,9 @@ import { LogView } from "./log_view.ts";
 import type { Clock, Random } from "./ports.ts";
 import { VERSION } from "../version.ts";
 
+/** How long a node counts as part of the swarm after its last message (an Actions job's limit). */
+const SWARM_WINDOW_MS = 6 * 60 * 60_000;
+
 /** The ports and trust settings a node runs with. */
 export interface NodeDeps {
   github: GitHub;
@@ -92,6 +95,27 @@ export function isFatalApiError(error: unknown): boolean {
     !/rate limit/i.test(message);
 }
 
+/**
+ * Errors that waiting can fix: 5xx, timeouts, network failures, writes with
+ * an unknown outcome, and rate limits.
+ *
+ * @example
+ * ```ts
+ * if (isTransientApiError(error)) await backOff();
+ * ```
+ */
+export function isTransientApiError(error: unknown): boolean {
+  if (isFatalApiError(error)) return false;
+  const name = (error as { name?: unknown })?.name;
+  if (
+    name === "RateLimitError" || name === "OutcomeUnknownError" ||
+    name === "RequestTimeoutError" || name === "TimeoutError"
+  ) return true;
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === "number") return status >= 500 || status === 403 || status === 429;
+  return error instanceof TypeError && /fetch|network|connect|socket/i.test(error.message);
+}
+
 class SwarmNode {
   #deps: SwarmNode["deps"];
   #config: NodeConfig;
@@ -110,6 +134,12 @@ class SwarmNode {
   #seenPlan = false;
   #followed = 0;
   #lastRead = 0;
+  /** Local time before which GitHub asked for no requests (a rate limit). */
+  #quietUntil = 0;
+  /** Locks this node holds (strict mode), kept until the swarm ends. */
+  #locks = new Set<string>();
+  /** When this node first found a claim lock held by another (local time). */
+  #lockHeld = new Map<string, number>();
 
   constructor(readonly deps: NodeDeps, config: NodeConfig) {
     this.#deps = deps;
@@ -147,7 +177,6 @@ class SwarmNode {
       serverTime: this.#now(),
     });
     await this.#releaseOrphans();
-    await this.#announce();
     const reason = await this.#loop();
     this.#emit({ type: "stop", reason, serverTime: this.#now() });
     return {
@@ -166,68 +195,115 @@ class SwarmNode {
     };
   }
 
+  /**
+   * The main loop. Transient API errors (5xx, timeouts, unknown outcomes,
+   * rate limits) never escape: the node backs off (as long as GitHub asks,
+   * for a rate limit) and goes on. Errors retrying cannot fix are thrown.
+   */
   async #loop(): Promise<StopReason> {
-    const config = this.#config;
     let carry: ProtocolEvent[] = [];
+    let failures = 0;
     while (true) {
-      if (this.#deps.signal.aborted) {
-        if (carry.length) await this.#post(carry);
-        return "interrupted";
+      try {
+        const step = await this.#step(carry);
+        failures = 0;
+        carry = step.carry;
+        if (step.stop) return step.stop;
+        if (step.idle) await this.#wait("idle");
+      } catch (error) {
+        if (!isTransientApiError(error)) throw error;
+        failures++;
+        this.#emit({ type: "api_error", message: errorText(error), serverTime: this.#now() });
+        await this.#backOff(error, failures);
       }
-      if (
-        config.maxRuntimeMs !== undefined &&
-        this.#deps.clock.now() - this.#startedAt > config.maxRuntimeMs
-      ) {
-        if (carry.length) await this.#post(carry);
-        return "max_runtime";
-      }
-      const state = this.#view.state;
-      const now = this.#now();
-      if (state.ended) return "ended";
-      if (!state.plan) {
-        const leader = currentLeader(state);
-        if (leader && this.#isMe(leader)) {
-          await this.#lead(leader);
-          continue;
-        }
-        if (config.role === "elect" && leader) return "elected";
-        if (config.role !== "work" && canCampaign(state, now)) {
-          if (await this.#campaign(state.terms.length + 1)) continue;
-        } else if (leader && this.#followed !== leader.term) {
-          this.#followed = leader.term;
-          this.#emit({ type: "follower", leader: leader.node, term: leader.term, serverTime: now });
-        }
-        await this.#wait("idle");
-        continue;
-      }
-      if (!this.#seenPlan) {
-        this.#seenPlan = true;
-        this.#emit({
-          type: "plan_seen",
-          tasks: state.order.length,
-          term: state.plan.term,
-          serverTime: now,
-        });
-      }
-      if (config.role === "elect") return "elected";
-      if (config.role === "plan") return "planned";
-      if (isFinished(state, now)) {
-        if (config.retryFailed && this.#retryable(state, now).length > 0) {
-          await this.#post([{ type: "retry", tasks: this.#retryable(state, now) }]);
-          config.retryFailed = false;
-          continue;
-        }
-        if (carry.length) await this.#post(carry);
-        return "finished";
-      }
-      if (config.maxTasks !== undefined && this.#completed.length >= config.maxTasks) {
-        if (carry.length) await this.#post(carry);
-        return "max_tasks";
-      }
-      const worked = await this.#claimAndWork(carry);
-      carry = worked.carry;
-      if (!worked.posted && carry.length === 0) await this.#wait("idle");
     }
+  }
+
+  /** Waits after a transient error: `retry-after` when GitHub gave one, else exponential. */
+  async #backOff(error: unknown, failures: number): Promise<void> {
+    this.#noteRateLimit(error);
+    const asked = this.#quietUntil - this.#deps.clock.now();
+    const ms = asked > 0
+      ? asked
+      : Math.min(this.#config.pollMaxMs, this.#config.pollMinMs * 2 ** Math.min(failures, 10));
+    try {
+      await this.#deps.clock.sleep(
+        ms * (1 + this.#config.jitter * this.#deps.random.next()),
+        this.#deps.signal,
+      );
+    } catch {
+      // Interrupted: the loop notices the signal.
+    }
+  }
+
+  /** Posts `carry` if there is any; returns the carry left (kept when the write failed). */
+  async #flush(carry: ProtocolEvent[]): Promise<ProtocolEvent[]> {
+    if (carry.length === 0) return carry;
+    await this.#post(carry);
+    return [];
+  }
+
+  /** One turn of the loop. */
+  async #step(
+    carry: ProtocolEvent[],
+  ): Promise<{ stop?: StopReason; carry: ProtocolEvent[]; idle?: boolean }> {
+    const config = this.#config;
+    if (this.#deps.signal.aborted) {
+      return { stop: "interrupted", carry: await this.#flush(carry) };
+    }
+    if (
+      config.maxRuntimeMs !== undefined &&
+      this.#deps.clock.now() - this.#startedAt > config.maxRuntimeMs
+    ) {
+      return { stop: "max_runtime", carry: await this.#flush(carry) };
+    }
+    if (!this.#announced) await this.#announce();
+    const state = this.#view.state;
+    const now = this.#now();
+    if (state.ended) return { stop: "ended", carry };
+    if (!state.plan) {
+      const leader = currentLeader(state);
+      if (leader && this.#isMe(leader)) {
+        await this.#lead(leader);
+        return { carry };
+      }
+      if (config.role === "elect" && leader) return { stop: "elected", carry };
+      if (config.role !== "work" && canCampaign(state, now)) {
+        if (await this.#campaign(state.terms.length + 1)) return { carry };
+      } else if (leader && this.#followed !== leader.term) {
+        this.#followed = leader.term;
+        this.#emit({ type: "follower", leader: leader.node, term: leader.term, serverTime: now });
+      }
+      return { carry, idle: true };
+    }
+    if (!this.#seenPlan) {
+      this.#seenPlan = true;
+      this.#emit({
+        type: "plan_seen",
+        tasks: state.order.length,
+        term: state.plan.term,
+        serverTime: now,
+      });
+    }
+    if (config.role === "elect") return { stop: "elected", carry };
+    if (config.role === "plan") return { stop: "planned", carry };
+    if (isFinished(state, now)) {
+      // A carried completion may reopen work (a late result unblocks its
+      // dependents): post it, then look again before stopping.
+      if (carry.length) return { carry: await this.#flush(carry) };
+      if (config.retryFailed && this.#retryable(state, now).length > 0) {
+        await this.#post([{ type: "retry", tasks: this.#retryable(state, now) }]);
+        config.retryFailed = false;
+        return { carry };
+      }
+      if (config.strict) await this.#unlockAll();
+      return { stop: "finished", carry };
+    }
+    if (config.maxTasks !== undefined && this.#completed.length >= config.maxTasks) {
+      return { stop: "max_tasks", carry: await this.#flush(carry) };
+    }
+    const worked = await this.#claimAndWork(carry);
+    return { carry: worked.carry, idle: !worked.posted && worked.carry.length === 0 };
   }
 
   #retryable(state: SwarmState, now: number): string[] {
@@ -245,7 +321,7 @@ class SwarmNode {
    */
   async #announce(): Promise<void> {
     const state = this.#view.state;
-    if (this.#announced || state.ended || isFinished(state, this.#now())) return;
+    if (state.ended || isFinished(state, this.#now())) return;
     if (this.#config.role !== "work" && canCampaign(state, this.#now())) return;
     await this.#post([]);
   }
@@ -266,7 +342,14 @@ class SwarmNode {
         events.push({ type: "release", task: id, attempt: live.n, reason: "restarted" });
       }
     }
-    if (events.length) await this.#post(events);
+    if (events.length === 0) return;
+    try {
+      await this.#post(events);
+    } catch (error) {
+      if (!isTransientApiError(error)) throw error;
+      // The attempts lapse with their leases instead.
+      this.#emit({ type: "api_error", message: errorText(error), serverTime: this.#now() });
+    }
   }
 
   // --- writing --------------------------------------------------------------
@@ -281,7 +364,10 @@ class SwarmNode {
   }
 
   /** Posts one message and folds it into the view at once. */
-  async #post(events: ProtocolEvent[]): Promise<{ comment: LogComment; nonce: string }> {
+  async #post(
+    events: ProtocolEvent[],
+    nonce = this.#nonce(),
+  ): Promise<{ comment: LogComment; nonce: string }> {
     if (!this.#announced) {
       this.#announced = true;
       events = [{
@@ -291,13 +377,19 @@ class SwarmNode {
         exec: this.#deps.executor.name,
       }, ...events];
     }
-    const nonce = this.#nonce();
     this.#nonces.add(nonce);
     const body = encodeMessage(
       { node: this.#config.node, nonce, events },
       { issue: this.#config.issue, secret: this.#deps.secret },
     );
-    const comment = await this.#deps.github.createComment(this.#config.issue, body, nonce);
+    await this.#gate();
+    let comment: LogComment;
+    try {
+      comment = await this.#deps.github.createComment(this.#config.issue, body, nonce);
+    } catch (error) {
+      this.#noteRateLimit(error);
+      throw error;
+    }
     this.#writes++;
     await this.#view.addOwn(comment);
     return { comment, nonce };
@@ -319,7 +411,9 @@ class SwarmNode {
   async #wait(mode: "idle" | "busy", capMs = Infinity, cancel?: AbortSignal): Promise<void> {
     const state = this.#view.state;
     const now = this.#now();
-    const nodes = Math.max(1, activeNodes(state, now, state.settings.leaseMs).length);
+    // Idle nodes write nothing yet poll all the same: count every node seen
+    // within a job's lifetime, not only those that wrote lately.
+    const nodes = Math.max(1, activeNodes(state, now, SWARM_WINDOW_MS).length);
     const base = pollInterval({
       tokenKind: this.#config.tokenKind,
       nodes,
@@ -346,13 +440,38 @@ class SwarmNode {
   }
 
   async #refresh(): Promise<boolean> {
+    if (!(await this.#gate())) return false;
     this.#lastRead = this.#deps.clock.now();
     try {
       return await this.#view.refresh();
     } catch (error) {
       if (isFatalApiError(error)) throw error;
+      this.#noteRateLimit(error);
       this.#emit({ type: "api_error", message: errorText(error), serverTime: this.#now() });
       return false;
+    }
+  }
+
+  /**
+   * Waits out a rate limit GitHub asked us to respect before any request.
+   * Returns false when interrupted.
+   */
+  async #gate(): Promise<boolean> {
+    const wait = this.#quietUntil - this.#deps.clock.now();
+    if (wait <= 0) return true;
+    try {
+      await this.#deps.clock.sleep(wait, this.#deps.signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Remembers how long GitHub asked this node to stay quiet. */
+  #noteRateLimit(error: unknown): void {
+    const asked = (error as { retryAfterMs?: unknown })?.retryAfterMs;
+    if (typeof asked === "number" && asked > 0) {
+      this.#quietUntil = Math.max(this.#quietUntil, this.#deps.clock.now() + asked);
     }
   }
 
@@ -370,8 +489,14 @@ class SwarmNode {
 
   /** Campaigns for `term`. Returns true when the loop should re-evaluate at once. */
   async #campaign(term: number): Promise<boolean> {
-    if (this.#config.strict && !(await this.#lockRef(this.#lockName(`term-${term}`)))) {
-      return false;
+    if (this.#config.strict) {
+      let held = false;
+      try {
+        held = !(await this.#lockRef(this.#lockName(`term-${term}`)));
+      } catch (error) {
+        if (!isTransientApiError(error)) throw error; // unknown outcome: let the log decide
+      }
+      if (held) return false;
     }
     this.#emit({ type: "campaign", term, serverTime: this.#now() });
     const { comment } = await this.#post([{
@@ -379,14 +504,16 @@ class SwarmNode {
       term,
       timeoutMs: this.#config.electionTimeoutMs,
     }]);
-    if (!this.#config.strict) await this.#settle();
+    if (this.#config.strict) {
+      this.#locks.add(`term-${term}`);
+      await this.#refresh();
+    } else {
+      await this.#settle();
+    }
     const winner = this.#view.state.terms[term - 1];
     if (winner && winner.token === comment.id) {
       this.#terms.push(term);
       this.#emit({ type: "elected", term, token: winner.token, serverTime: this.#now() });
-    } else if (this.#config.strict) {
-      // Held the lock yet lost in the log (a stale view): the lock is no use to anyone.
-      await this.#unlock(`term-${term}`);
     }
     return true;
   }
@@ -425,6 +552,7 @@ class SwarmNode {
       issue: config.issue,
       ...(this.#deps.secret ? { secret: this.#deps.secret } : {}),
     });
+    await this.#refresh(); // planning may have taken long: publish on a fresh view
     for (const part of parts) {
       const state = this.#view.state;
       if (state.terms.length !== leader.term || state.plan) return; // superseded
@@ -437,7 +565,6 @@ class SwarmNode {
       planner: planner.name,
       serverTime: this.#now(),
     });
-    if (config.strict) await this.#unlock(`term-${leader.term}`);
   }
 
   // --- claiming and working -------------------------------------------------
@@ -455,23 +582,46 @@ class SwarmNode {
     if (this.#deps.clock.now() - this.#lastRead >= this.#config.pollMinMs / 2) {
       await this.#refresh();
     }
+    await this.#releaseStray(carry);
     const state = this.#view.state;
     const now = this.#now();
     const pick = this.#pickAfter(state, carry, now);
-    if (!pick) {
-      if (carry.length) await this.#post(carry);
-      return { carry: [], posted: carry.length > 0 };
-    }
+    if (!pick) return { carry: await this.#flush(carry), posted: carry.length > 0 };
     const lockKind = `${pick.task}/attempt-${pick.attempt}`;
-    if (this.#config.strict && !(await this.#lockRef(this.#lockName(lockKind)))) {
-      this.#claimsLost++;
-      this.#emit({ ...pick, type: "claim_lost", winner: "(lock held)", serverTime: now });
-      if (carry.length) await this.#post(carry);
-      return { carry: [], posted: true };
+    let locked = false;
+    if (this.#config.strict && !this.#lockExpired(lockKind)) {
+      let held: boolean;
+      try {
+        held = !(await this.#lockRef(this.#lockName(lockKind)));
+      } catch (error) {
+        // Unknown outcome: the ref may be ours. Fall back to the log's own
+        // claim rule (post, settle, re-read) rather than strand the attempt.
+        if (!isTransientApiError(error)) throw error;
+        held = false;
+      }
+      if (held) {
+        this.#claimsLost++;
+        this.#lockHeld.set(lockKind, this.#deps.clock.now());
+        this.#emit({ ...pick, type: "claim_lost", winner: "(lock held)", serverTime: now });
+        // Not a tight loop: wait a poll before trying again.
+        return { carry: await this.#flush(carry), posted: false };
+      }
+      locked = true;
     }
     this.#emit({ type: "claim", ...pick, serverTime: now });
-    const { nonce } = await this.#post([...carry, { type: "claim", ...pick }]);
-    if (!this.#config.strict) await this.#settle();
+    const nonce = this.#nonce();
+    try {
+      await this.#post([...carry, { type: "claim", ...pick }], nonce);
+    } catch (error) {
+      if (!isTransientApiError(error)) throw error;
+      this.#emit({ type: "api_error", message: errorText(error), serverTime: this.#now() });
+      locked = false; // the outcome is unknown: confirm through the log below
+    }
+    // With a lock, one re-read confirms; without, wait out list lag first.
+    if (locked) await this.#refresh();
+    else await this.#settle();
+    const landed = Object.hasOwn(this.#view.state.nonces, nonce);
+    const kept = landed ? [] : carry;
     const attempt = this.#view.state.tasks[pick.task]?.attempts[pick.attempt - 1];
     if (!attempt || attempt.claimNonce !== nonce) {
       this.#claimsLost++;
@@ -481,12 +631,51 @@ class SwarmNode {
         winner: attempt?.node ?? "(none)",
         serverTime: this.#now(),
       });
-      if (this.#config.strict) await this.#unlock(lockKind);
-      return { carry: [], posted: true };
+      return { carry: kept, posted: true };
     }
+    if (this.#config.strict) this.#locks.add(lockKind);
     const next = await this.#execute(pick.task, pick.attempt, nonce);
-    if (this.#config.strict) await this.#unlock(lockKind);
-    return { carry: next, posted: true };
+    return { carry: [...kept, ...next], posted: true };
+  }
+
+  /**
+   * Whether a claim lock held by another node has been held for a whole lease
+   * with no claim in the log: its holder died between locking and claiming,
+   * so the attempt is claimed through the log alone.
+   */
+  #lockExpired(kind: string): boolean {
+    const since = this.#lockHeld.get(kind);
+    return since !== undefined &&
+      this.#deps.clock.now() - since > this.#view.state.settings.leaseMs;
+  }
+
+  /**
+   * Releases live attempts this process claimed but is not running (a claim
+   * whose write failed yet landed, seen only later).
+   */
+  async #releaseStray(carry: ProtocolEvent[]): Promise<void> {
+    const state = this.#view.state;
+    const now = this.#now();
+    const reported = new Set(carry.map((e) => "task" in e ? e.task : ""));
+    const events: ProtocolEvent[] = [];
+    for (const id of state.order) {
+      if (reported.has(id)) continue; // its result is about to be posted
+      const task = state.tasks[id]!;
+      const live = task.attempts.at(-1);
+      if (
+        task.status === "active" && live && this.#nonces.has(live.claimNonce) &&
+        taskPhase(state, task, now) === "running"
+      ) {
+        events.push({ type: "release", task: id, attempt: live.n, reason: "claim not confirmed" });
+      }
+    }
+    if (events.length) await this.#post(events);
+  }
+
+  /** Deletes every lock this node took (the swarm has ended). */
+  async #unlockAll(): Promise<void> {
+    for (const kind of this.#locks) await this.#unlock(kind);
+    this.#locks.clear();
   }
 
   /**

@@ -75,9 +75,9 @@ export function ceiling(
 }
 
 /**
- * The poll interval a node uses: the budget's interval, halved while the node
- * is idle and work may appear, doubled while it executes a long task, and
- * clamped to `[minMs, maxMs]`.
+ * The poll interval a node uses: the budget's interval while the node is idle
+ * and work may appear, doubled while it executes a long task, clamped to
+ * `[minMs, maxMs]`.
  *
  * @example
  * ```ts
@@ -100,6 +100,9 @@ export function pollInterval(
     writesPerTask: 1,
     ...(options.requestsPerHour ? { requestsPerHour: options.requestsPerHour } : {}),
   }).pollIntervalSec * 1000;
-  const scaled = options.mode === "idle" ? base / 2 : base * 2;
+  // Idle polls at the budget's rate (a poll that finds nothing new is a free
+  // 304, one that finds news is what the budget pays for); a node busy with a
+  // long task needs the log only to notice a lost claim, at half that rate.
+  const scaled = options.mode === "idle" ? base : base * 2;
   return Math.round(Math.min(options.maxMs, Math.max(options.minMs, scaled)));
 }

@@ -51,9 +51,9 @@ Deno.test("ceiling: a swarm has at least one node; the read share and request bu
   assert.equal(c.pollIntervalSec, 36);
 });
 
-Deno.test("pollInterval: half the budget interval when idle, double when busy", () => {
+Deno.test("pollInterval: the budget interval when idle, double when busy", () => {
   const base = { tokenKind: "actions" as const, nodes: 20, minMs: 1_000, maxMs: 3_600_000 };
-  assert.equal(pollInterval({ ...base, mode: "idle" }), 45_000);
+  assert.equal(pollInterval({ ...base, mode: "idle" }), 90_000);
   assert.equal(pollInterval({ ...base, mode: "busy" }), 180_000);
 });
 
@@ -69,7 +69,7 @@ Deno.test("pollInterval: clamped to [minMs, maxMs] and rounded to whole ms", () 
   );
   const ms = pollInterval({ tokenKind: "actions", nodes: 7, mode: "idle", minMs: 0, maxMs: 1e9 });
   assert.ok(Number.isInteger(ms));
-  assert.equal(ms, 15_750);
+  assert.equal(ms, 31_500);
 });
 
 Deno.test("pollInterval: a custom request budget replaces the token's", () => {
@@ -82,7 +82,7 @@ Deno.test("pollInterval: a custom request budget replaces the token's", () => {
       maxMs: 1e9,
       requestsPerHour: 5_000,
     }),
-    9_000,
+    18_000,
   );
 });
 

@@ -52,7 +52,7 @@ export const ISSUES: Record<string, Issue> = {
     title: "dependents of a task failed for good never end, so isFinished is never true",
   },
   "errors-escape-runNode": {
-    open: true,
+    open: false,
     codes: ["3:node_died", "3:no_plan"],
     seed: 456,
     profile: CI_PROFILE,
@@ -60,7 +60,7 @@ export const ISSUES: Record<string, Issue> = {
       "runNode rejects on transient API errors (OutcomeUnknownError, RateLimitError) from createComment/createRef",
   },
   "strict-lock-loop": {
-    open: true,
+    open: false,
     codes: ["8:request_storm"],
     seed: 84,
     profile: CI_PROFILE,
@@ -68,7 +68,7 @@ export const ISSUES: Record<string, Issue> = {
       "strict mode: a held claim lock makes the node retry createRef in a tight loop; a dead holder's lock is never freed",
   },
   "rate-limit-ignored": {
-    open: true,
+    open: false,
     codes: ["8:no_backoff"],
     seed: 1348,
     profile: CI_PROFILE,
@@ -76,7 +76,7 @@ export const ISSUES: Record<string, Issue> = {
       "after a RateLimitError the node keeps sending requests instead of waiting for the reset",
   },
   "idle-nodes-poll-at-minimum": {
-    open: true,
+    open: false,
     codes: ["3:node_died", "8:no_backoff"],
     seed: 52,
     profile: FULL_PROFILE,
@@ -84,7 +84,7 @@ export const ISSUES: Record<string, Issue> = {
       "idle nodes drop out of activeNodes and poll every pollMinMs: 32 nodes exhaust GITHUB_TOKEN's 1000/h in 25 min",
   },
   "server-time-regresses": {
-    open: true,
+    open: false,
     codes: ["6:time_travel"],
     seed: 3,
     profile: CI_PROFILE,
@@ -92,7 +92,7 @@ export const ISSUES: Record<string, Issue> = {
       "LogView.serverNow() moves back when a newer, second-truncated Date header resets its base",
   },
   "revived-after-finish": {
-    open: true,
+    open: false,
     codes: ["3:revived_after_finish"],
     seed: 901,
     profile: CI_PROFILE,
@@ -108,7 +108,7 @@ export const ISSUES: Record<string, Issue> = {
       "a comment edited within the second it was posted keeps updated_at == created_at and counts",
   },
   "since-skips-comments": {
-    open: true,
+    open: false,
     codes: ["6:view_hole"],
     seed: 772,
     profile: CI_PROFILE,
