@@ -44,7 +44,16 @@ async function main(args: string[]): Promise<number> {
   for (const target of targets.length ? targets : TARGETS) {
     const output = `${out}/${binaryName(target)}`;
     const status = await new Deno.Command(Deno.execPath(), {
-      args: ["compile", "--allow-all", "--no-prompt", "--target", target, "--output", output, "src/main.ts"],
+      args: [
+        "compile",
+        "--allow-all",
+        "--no-prompt",
+        "--target",
+        target,
+        "--output",
+        output,
+        "src/main.ts",
+      ],
       stdout: "inherit",
       stderr: "inherit",
     }).spawn().status;

@@ -5,13 +5,18 @@
  * @module
  */
 import { type Command, Option } from "@commander-js/extra-typings";
-import { claudeExecutor, findOnPath } from "../executor/claude.ts";
+import { claudeExecutor } from "../executor/claude.ts";
 import { commandExecutor } from "../executor/command.ts";
 import { deliveringExecutor, DELIVERY_MODES, type DeliveryMode } from "../executor/delivery.ts";
 import { demoExecutor } from "../executor/demo.ts";
 import type { Executor } from "../executor/port.ts";
 import type { Planner } from "../planner/planner.ts";
-import { choosePlanner, PLANNER_KINDS, type PlannerKind } from "../planner/select.ts";
+import {
+  choosePlanner,
+  findExecutable,
+  PLANNER_KINDS,
+  type PlannerKind,
+} from "../planner/select.ts";
 import { defaultConfig, type NodeConfig, validateTiming } from "../node/config.ts";
 import type { NodeDeps } from "../node/node.ts";
 import { systemClock, systemRandom } from "../node/ports.ts";
@@ -193,7 +198,7 @@ async function buildExecutor(
   let kind = str(opts.executor) ?? (exec ? "command" : undefined);
   const claudePath = str(opts.claudePath) ?? "claude";
   if (!kind) {
-    if (!(await findOnPath(claudePath, ctx.env.PATH)) && !claudePath.includes("/")) {
+    if (!(await findExecutable(claudePath, ctx.env.PATH ?? ""))) {
       throw new UsageError(
         "No executor: install Claude Code so that `claude` is on PATH, or pass --exec CMD.",
       );

@@ -23,7 +23,6 @@
  *
  * @module
  */
-import { delimiter, join } from "node:path";
 import type { PlanTask } from "../protocol/types.ts";
 import { describeEnd, SUMMARY_TAIL_CHARS } from "./command.ts";
 import type { ExecContext, ExecOutcome, Executor } from "./port.ts";
@@ -361,32 +360,6 @@ export function claudeArgs(prompt: string, opts: ClaudeExecutorOptions): string[
   }
   args.push(...(opts.extraArgs ?? []));
   return args;
-}
-
-/**
- * Finds an executable on a `PATH`-style list of directories.
- *
- * @example
- * ```ts
- * const claude = await findOnPath("claude", Deno.env.get("PATH"));
- * const exec = claude ? claudeExecutor({ workRoot, claudePath: claude }) : commandExecutor(...);
- * ```
- */
-export async function findOnPath(
-  name: string,
-  pathEnv: string | undefined,
-): Promise<string | undefined> {
-  for (const dir of (pathEnv ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, name);
-    try {
-      const info = await Deno.stat(candidate);
-      if (info.isFile && info.mode !== null && (info.mode & 0o111) !== 0) return candidate;
-    } catch {
-      // Not there: try the next directory.
-    }
-  }
-  return undefined;
 }
 
 /**

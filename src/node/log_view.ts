@@ -153,11 +153,14 @@ export class LogView {
     for (const c of incoming) {
       const known = this.#comments.get(c.id);
       if (known) {
-        if (
-          c.updatedAt > known.updatedAt ||
-          (c.updatedAt === known.updatedAt && c.body !== known.body)
-        ) {
+        if (c.updatedAt > known.updatedAt) {
           fresh.push(c);
+          refold = true;
+        } else if (c.updatedAt === known.updatedAt && c.body !== known.body) {
+          // Edited within the second it was posted: `updated_at` cannot show
+          // it (one-second resolution), but this node saw the first body.
+          // Mark it edited so the fold rejects it.
+          fresh.push({ ...c, updatedAt: c.createdAt + 1 });
           refold = true;
         }
       } else {

@@ -5,7 +5,6 @@ import {
   claudeArgs,
   claudeExecutor,
   ClaudeStream,
-  findOnPath,
   turnPercent,
 } from "../../src/executor/claude.ts";
 import { installFakeClaude, makeContext, makeTask, readPid, tempDir, waitGone } from "./helpers.ts";
@@ -283,15 +282,4 @@ Deno.test("buildClaudePrompt names the task, the issue and the dependencies, tru
   assert.match(prompt, /tasks this one depends on \(T0\)/);
   assert.match(prompt, /\[… issue description truncated …\]/);
   assert.ok(prompt.length < 25_000);
-});
-
-Deno.test("findOnPath finds an executable and skips what is not", async () => {
-  await using root = await tempDir();
-  const bin = join(root.path, "bin");
-  await Deno.mkdir(bin);
-  const claude = await installFakeClaude(bin);
-  await Deno.writeTextFile(join(root.path, "claude"), "not executable");
-  assert.equal(await findOnPath("claude", `${root.path}:${bin}`), claude);
-  assert.equal(await findOnPath("claude", root.path), undefined);
-  assert.equal(await findOnPath("claude", undefined), undefined);
 });

@@ -4,6 +4,7 @@ import type { GitHub } from "../../src/github/port.ts";
 import type { RequestLog } from "../../src/github/mod.ts";
 import { LogView } from "../../src/node/log_view.ts";
 import { systemClock } from "../../src/node/ports.ts";
+import { encodeMessage } from "../../src/protocol/codec.ts";
 import { fold } from "../../src/protocol/fold.ts";
 import type { LogComment, PlanTask } from "../../src/protocol/types.ts";
 import {
@@ -399,4 +400,43 @@ Deno.test({
       await emulator.close();
     }
   },
+});
+
+Deno.test("a comment edited within its own second is rejected once the node has seen both bodies", async () => {
+  const t = Date.UTC(2026, 10, 25, 12, 0, 0);
+  const body = (task: string) =>
+    encodeMessage({ node: "n1", nonce: `n-${task}`, events: [{ type: "retry", tasks: [task] }] }, {
+      issue: 1,
+    });
+  let current = body("T1");
+  const port = {
+    listComments: () =>
+      Promise.resolve({
+        comments: [{
+          id: 2_200_000_001,
+          body: current,
+          author: "bot",
+          authorType: "Bot",
+          createdAt: t,
+          updatedAt: t, // one-second resolution: the edit does not move it
+        }],
+        serverTime: t + 500,
+        notModified: false,
+      }),
+    permission: () => Promise.resolve("none" as const),
+  } as unknown as GitHub;
+  const view = new LogView({
+    github: port,
+    clock: systemClock,
+    issue: 1,
+    self: "bot",
+    allow: [],
+    sinceSlackMs: 0,
+  });
+  await view.refresh();
+  assert.equal(view.state.accepted, 1);
+  current = body("T2");
+  await view.refresh();
+  assert.equal(view.state.accepted, 0);
+  assert.equal(view.state.ignored.edited, 1);
 });
