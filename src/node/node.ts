@@ -263,11 +263,11 @@ class SwarmNode {
     if (state.ended) return { stop: "ended", carry };
     if (!state.plan) {
       const leader = currentLeader(state);
+      if (config.role === "elect" && leader) return { stop: "elected", carry };
       if (leader && this.#isMe(leader)) {
         await this.#lead(leader);
         return { carry };
       }
-      if (config.role === "elect" && leader) return { stop: "elected", carry };
       if (config.role !== "work" && canCampaign(state, now)) {
         if (await this.#campaign(state.terms.length + 1)) return { carry };
       } else if (leader && this.#followed !== leader.term) {

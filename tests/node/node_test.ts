@@ -659,3 +659,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the elect role stops once a leader exists and publishes no plan; the plan role then publishes it", async () => {
+  const emulator = await startWorld();
+  const tasks: PlanTask[] = [{ id: "T1", title: "One", priority: "high", deps: [] }];
+  try {
+    const elect = startNode(emulator, {
+      node: "job-1",
+      token: BOT_TOKENS[0]!,
+      executor: recordingExecutor(),
+      planner: fixedPlanner(tasks),
+      config: { role: "elect" },
+    });
+    const elected = await elect.done;
+    assert.equal(elected.reason, "elected");
+    assert.deepEqual(elected.terms, [1]);
+    assert.equal(elected.state.plan, null);
+    const plan = startNode(emulator, {
+      node: "job-1",
+      token: BOT_TOKENS[0]!,
+      executor: recordingExecutor(),
+      planner: fixedPlanner(tasks),
+      config: { role: "plan" },
+    });
+    const planned = await plan.done;
+    assert.equal(planned.reason, "planned");
+    assert.equal(planned.state.plan?.term, 1);
+    assert.deepEqual(planned.state.order, ["T1"]);
+  } finally {
+    await emulator.close();
+  }
+});
