@@ -26,6 +26,7 @@ export async function main(args: string[]): Promise<number> {
     out: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
     err: (line) => Deno.stderr.writeSync(encoder.encode(line + "\n")),
     isTty: Deno.stdout.isTerminal(),
+    columns: terminalColumns(),
     signal: controller.signal,
     setExitCode: (code) => {
       exitCode = code;
@@ -54,6 +55,15 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
+  }
+}
+
+/** The terminal's width, or 80 when standard output is not a terminal. */
+function terminalColumns(): number {
+  try {
+    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : 80;
+  } catch {
+    return 80;
   }
 }
 

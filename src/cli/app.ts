@@ -23,7 +23,8 @@ export const EXIT_HELP = `
 Exit codes:
   0  success (run: every task finished)
   1  failure (an API error, a task failed for good, a planner or executor error)
-  2  usage error (bad flag, missing token or repository)`;
+  2  usage error (bad flag, missing token or repository)
+  130  interrupted (SIGINT/SIGTERM; the node released its claims first)`;
 
 /**
  * Creates the program with all subcommands attached.

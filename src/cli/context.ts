@@ -23,6 +23,8 @@ export interface CliContext {
   err(line: string): void;
   /** Whether standard output is a terminal (live views) or not (plain lines). */
   isTty: boolean;
+  /** Terminal width in columns (80 when not a terminal). */
+  columns: number;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
   /** Set the exit code the process ends with. */

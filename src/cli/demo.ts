@@ -92,6 +92,7 @@ export function demoCommand(ctx: CliContext) {
         signal: ctx.signal,
         out: ctx.out,
         isTty: ctx.isTty,
+        columns: ctx.columns,
         env,
       });
       ctx.out("");

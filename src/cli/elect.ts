@@ -24,8 +24,8 @@ export function electCommand(ctx: CliContext): Command {
       "Take part in the election (unless a plan is in force) and print the leader.",
     ),
   ).action(async (opts: NodeFlags) => {
-    const { deps, config } = await setupNode(opts, ctx, "elect");
-    const report = await runNode(deps, config);
+    const { deps, config, output } = await setupNode(opts, ctx, "elect");
+    const report = await runNode(deps, config).finally(() => output.finish());
     await writeNodeOutputs(ctx, report);
     const leader = currentLeader(report.state);
     if (opts.json) {

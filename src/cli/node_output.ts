@@ -5,6 +5,9 @@
  * @module
  */
 import type { NodeEvent } from "../node/events.ts";
+import type { TokenKind } from "../protocol/budget.ts";
+import type { SwarmState } from "../protocol/state.ts";
+import { LiveView } from "./live_view.ts";
 import type { CliContext } from "./context.ts";
 
 /**
@@ -54,43 +57,76 @@ export function describeEvent(e: NodeEvent): string | undefined {
   }
 }
 
+/** Where a node's events and state go. */
+export interface NodeOutput {
+  log: (e: NodeEvent) => void;
+  onState?: (state: SwarmState, serverTime: number) => void;
+  /** Draws the last frame of a live view. */
+  finish(): void;
+}
+
 /**
- * The event sink for a node run from the CLI.
+ * The event sink for a node run from the CLI: a live view on a terminal,
+ * plain lines otherwise, JSON lines with `--json`, workflow commands in
+ * GitHub Actions.
  *
  * @example
  * ```ts
- * const log = nodeLogger(ctx, { json: false, node: "n1", secrets: [token] });
+ * const output = nodeOutput(ctx, { json: false, node: "n1", secrets: [token], tokenKind: "pat" });
  * ```
  */
-export function nodeLogger(
+export function nodeOutput(
   ctx: CliContext,
-  options: { json: boolean; node: string; secrets: string[] },
-): (e: NodeEvent) => void {
+  options: { json: boolean; node: string; secrets: string[]; tokenKind: TokenKind },
+): NodeOutput {
   const actions = ctx.env.GITHUB_ACTIONS === "true";
   if (actions && !options.json) {
     // Mask secrets in the job log before anything else is printed.
     for (const s of options.secrets) if (s) ctx.out(`::add-mask::${s}`);
   }
-  return (e) => {
-    if (options.json) {
-      ctx.out(JSON.stringify({ node: options.node, ...e }));
-      return;
-    }
-    const line = describeEvent(e);
-    if (!line) return;
-    const stamp = new Date(e.serverTime).toISOString().slice(11, 19);
-    if (actions) {
-      if (e.type === "exec_start") ctx.out(`::group::${options.node}: ${line}`);
-      else if (e.type === "exec_end") {
-        ctx.out(`${stamp} ${line}`);
-        ctx.out("::endgroup::");
-        if (!e.ok) ctx.out(`::error title=Task ${e.task} failed::${line}`);
-        return;
-      } else if (e.type === "api_error") {
-        ctx.out(`::warning::${line}`);
-        return;
+  if (options.json) {
+    return {
+      log: (e) => ctx.out(JSON.stringify({ node: options.node, ...e })),
+      finish: () => {},
+    };
+  }
+  const stampOf = (e: NodeEvent) => new Date(e.serverTime).toISOString().slice(11, 19);
+  if (ctx.isTty && !actions) {
+    const view = new LiveView(
+      ctx.out,
+      options.node,
+      options.tokenKind,
+      () => Date.now(),
+      ctx.columns,
+    );
+    return {
+      log: (e) => {
+        const line = describeEvent(e);
+        if (line) view.event(`${stampOf(e)} ${line}`);
+      },
+      onState: (state, serverTime) => view.state(state, serverTime),
+      finish: () => view.finish(),
+    };
+  }
+  return {
+    log: (e) => {
+      const line = describeEvent(e);
+      if (!line) return;
+      const stamp = stampOf(e);
+      if (actions) {
+        if (e.type === "exec_start") ctx.out(`::group::${options.node}: ${line}`);
+        else if (e.type === "exec_end") {
+          ctx.out(`${stamp} ${line}`);
+          ctx.out("::endgroup::");
+          if (!e.ok) ctx.out(`::error title=Task ${e.task} failed::${line}`);
+          return;
+        } else if (e.type === "api_error") {
+          ctx.out(`::warning::${line}`);
+          return;
+        }
       }
-    }
-    ctx.out(`${stamp} ${options.node} ${line}`);
+      ctx.out(`${stamp} ${options.node} ${line}`);
+    },
+    finish: () => {},
   };
 }

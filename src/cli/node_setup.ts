@@ -23,7 +23,7 @@ import { systemClock, systemRandom } from "../node/ports.ts";
 import type { CliContext } from "./context.ts";
 import { connect, type Connection, defaultNodeId, withGitHubFlags } from "./connect.ts";
 import { positiveInt } from "./env.ts";
-import { nodeLogger } from "./node_output.ts";
+import { type NodeOutput, nodeOutput } from "./node_output.ts";
 import { UsageError } from "./usage_error.ts";
 
 /**
@@ -108,6 +108,7 @@ export interface NodeSetup {
   conn: Connection;
   config: NodeConfig;
   deps: NodeDeps;
+  output: NodeOutput;
 }
 
 /**
@@ -162,7 +163,12 @@ export async function setupNode(
     ? await buildExecutor(opts, ctx, conn, issue, secrets)
     : idleExecutor;
   const planner = lazyPlanner(opts, ctx);
-  const log = nodeLogger(ctx, { json: opts.json === true, node, secrets });
+  const output = nodeOutput(ctx, {
+    json: opts.json === true,
+    node,
+    secrets,
+    tokenKind: conn.tokenKind,
+  });
   const deps: NodeDeps = {
     github: conn.github,
     clock: systemClock,
@@ -170,11 +176,12 @@ export async function setupNode(
     executor,
     planner,
     signal: ctx.signal,
-    log,
+    log: output.log,
+    ...(output.onState ? { onState: output.onState } : {}),
     allow: conn.allow,
     secret: conn.secret,
   };
-  return { conn, config, deps };
+  return { conn, config, deps, output };
 }
 
 const idleExecutor: Executor = {

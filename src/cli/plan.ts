@@ -28,7 +28,7 @@ export function planCommand(ctx: CliContext): Command {
       "Plan the issue and publish the task graph if this node leads (--dry-run: print it only).",
     ).option("--dry-run", "print the task graph the planner would publish, without writing"),
   ).action(async (opts: NodeFlags) => {
-    const { deps, config } = await setupNode(opts, ctx, "plan");
+    const { deps, config, output } = await setupNode(opts, ctx, "plan");
     if (opts.dryRun) {
       const issue = await deps.github.getIssue(config.issue);
       const tasks = await deps.planner.plan(issue, ctx.signal);
@@ -41,7 +41,7 @@ export function planCommand(ctx: CliContext): Command {
       printPlan(ctx, tasks, deps.planner.name, opts.json === true);
       return;
     }
-    const report = await runNode(deps, config);
+    const report = await runNode(deps, config).finally(() => output.finish());
     await writeNodeOutputs(ctx, report);
     ctx.out(
       report.terms.length > 0

@@ -36,8 +36,8 @@ export function runCommand(ctx: CliContext): Command {
       "Run one node: elect, plan if leading, then claim and run tasks until all are finished.",
     ),
   ).action(async (opts: NodeFlags) => {
-    const { deps, config } = await setupNode(opts, ctx, "all");
-    const report = await runNode(deps, config);
+    const { deps, config, output } = await setupNode(opts, ctx, "all");
+    const report = await runNode(deps, config).finally(() => output.finish());
     await writeNodeOutputs(ctx, report);
     ctx.setExitCode(exitCodeOf(report));
   }) as unknown as Command;

@@ -22,8 +22,8 @@ export function workCommand(ctx: CliContext): Command {
   return withNodeFlags(
     new Command("work").description("Work only: wait for the plan, then claim and run tasks."),
   ).action(async (opts: NodeFlags) => {
-    const { deps, config } = await setupNode(opts, ctx, "work");
-    const report = await runNode(deps, config);
+    const { deps, config, output } = await setupNode(opts, ctx, "work");
+    const report = await runNode(deps, config).finally(() => output.finish());
     await writeNodeOutputs(ctx, report);
     ctx.setExitCode(exitCodeOf(report));
   }) as unknown as Command;

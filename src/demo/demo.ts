@@ -40,6 +40,8 @@ export interface DemoOptions {
   signal: AbortSignal;
   out(line: string): void;
   isTty: boolean;
+  /** Terminal width, for the live view. */
+  columns: number;
   /** Environment passed to node processes (PATH, HOME). */
   env: Record<string, string>;
 }
@@ -225,12 +227,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     let lastPlain = "";
     const draw = () => {
       const { state, now } = view();
-      const lines = liveView(state, now, Date.now() - started, options.nodes, children, live);
+      const lines = liveView(state, now, Date.now() - started, options.nodes, children, live)
+        // A line wider than the terminal wraps and breaks the redraw: cut it.
+        .map((l) =>
+          [...l].length < options.columns ? l : [...l].slice(0, options.columns - 2).join("") + "…"
+        );
       if (options.isTty) {
         const up = lastLines ? `\x1b[${lastLines}A` : "";
-        Deno.stdout.writeSync(
-          new TextEncoder().encode(up + lines.map((l) => `\x1b[2K${l}\n`).join("")),
-        );
+        options.out(up + lines.map((l) => `\x1b[2K${l}`).join("\n"));
         lastLines = lines.length;
       } else {
         const line = lines[1] ?? "";

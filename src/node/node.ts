@@ -45,6 +45,8 @@ export interface NodeDeps {
   /** Aborted to stop the node cleanly (it releases its claims). */
   signal: AbortSignal;
   log?: (event: NodeEvent) => void;
+  /** Called with the folded state whenever it may have changed (for a live view). */
+  onState?: (state: SwarmState, serverTime: number) => void;
   /** Logins trusted besides the token's own identity and writers. */
   allow?: readonly string[];
   /** Shared HMAC secret (`P2P_SECRET`). */
@@ -392,6 +394,7 @@ class SwarmNode {
     }
     this.#writes++;
     await this.#view.addOwn(comment);
+    this.#deps.onState?.(this.#view.state, this.#now());
     return { comment, nonce };
   }
 
@@ -443,7 +446,9 @@ class SwarmNode {
     if (!(await this.#gate())) return false;
     this.#lastRead = this.#deps.clock.now();
     try {
-      return await this.#view.refresh();
+      const changed = await this.#view.refresh();
+      if (changed) this.#deps.onState?.(this.#view.state, this.#now());
+      return changed;
     } catch (error) {
       if (isFatalApiError(error)) throw error;
       this.#noteRateLimit(error);

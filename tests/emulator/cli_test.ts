@@ -17,6 +17,7 @@ function context(): { ctx: CliContext; lines: string[]; stop: AbortController } 
     out: (line) => lines.push(line),
     err: (line) => lines.push(`ERR ${line}`),
     isTty: false,
+    columns: 80,
     signal: stop.signal,
     setExitCode: () => {},
     selfCommand: ["p2p-dev"],
