@@ -370,8 +370,8 @@ class SwarmNode {
     events: ProtocolEvent[],
     nonce = this.#nonce(),
   ): Promise<{ comment: LogComment; nonce: string }> {
-    if (!this.#announced) {
-      this.#announced = true;
+    const announcing = !this.#announced;
+    if (announcing) {
       events = [{
         type: "announce",
         role: "node",
@@ -393,6 +393,7 @@ class SwarmNode {
       throw error;
     }
     this.#writes++;
+    if (announcing) this.#announced = true;
     await this.#view.addOwn(comment);
     this.#deps.onState?.(this.#view.state, this.#now());
     return { comment, nonce };
