@@ -32,6 +32,8 @@ export interface SwarmFigures {
   countedRequests: number;
   notModified: number;
   writes: number;
+  /** Rate-limit answers of the emulator (primary and secondary). */
+  rateLimited: number;
   wallMs: number;
 }
 
@@ -181,6 +183,7 @@ export async function benchSwarm(
       countedRequests: counts.requests - counts.notModified,
       notModified: counts.notModified,
       writes: counts.writes,
+      rateLimited: counts.rateLimited,
       wallMs,
     };
   } finally {
