@@ -32,6 +32,9 @@ import { LogView } from "./log_view.ts";
 import type { Clock, Random } from "./ports.ts";
 import { VERSION } from "../version.ts";
 
+/** Swarm-wide, at most one poll per this many ms per node while no plan is in force (600 a minute). */
+const PRE_PLAN_MS_PER_NODE = 100;
+
 /** How long a node counts as part of the swarm after its last message (an Actions job's limit). */
 const SWARM_WINDOW_MS = 6 * 60 * 60_000;
 
@@ -426,7 +429,14 @@ class SwarmNode {
       maxMs: this.#config.pollMaxMs,
       ...(this.#config.requestsPerHour ? { requestsPerHour: this.#config.requestsPerHour } : {}),
     });
-    const ms = Math.min(capMs, base * (1 + this.#config.jitter * this.#deps.random.next()));
+    // Before a plan is in force, polls mostly answer with free 304s and every
+    // node is waiting for the same few comments: poll faster, keeping the
+    // swarm within GitHub's per-endpoint budget (900 points a minute; we use
+    // at most 600).
+    const interval = state.plan
+      ? base
+      : Math.min(base, Math.max(this.#config.pollMinMs, nodes * PRE_PLAN_MS_PER_NODE));
+    const ms = Math.min(capMs, interval * (1 + this.#config.jitter * this.#deps.random.next()));
     const signal = cancel ? AbortSignal.any([this.#deps.signal, cancel]) : this.#deps.signal;
     try {
       await this.#deps.clock.sleep(ms, signal);
