@@ -17,6 +17,7 @@
 import { cpus } from "node:os";
 import { ceiling, PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../src/protocol/budget.ts";
 import { VERSION } from "../src/version.ts";
+import { benchEmulator } from "./emulator.ts";
 import { benchFold } from "./fold.ts";
 import { benchNodeMemory, benchStartup } from "./process.ts";
 import { GITHUB_LIKE, insideLimits, type SimFigures } from "./sim.ts";
@@ -388,6 +389,8 @@ export async function runBench(
   const startup = await benchStartup(plan.startupRuns);
   progress("peak memory of a node");
   const memory = await benchNodeMemory();
+  progress("emulator requests per second");
+  const emulator = await benchEmulator({ requests: plan.foldRuns >= 5 ? 2_000 : 500 });
 
   // --- assemble -----------------------------------------------------------------
   const byId = new Map<string, SimFigures>();
@@ -608,7 +611,7 @@ export async function runBench(
   });
 
   sections.push({
-    title: "Fold, start-up, memory, simulator speed (this machine)",
+    title: "Fold, start-up, memory, emulator and simulator speed (this machine)",
     rows: [
       ["fold 10,000 comments: full (ms)", "", num(fold.fullMs), "—", "", ""],
       ["fold 10,000 comments: incremental (ms)", "", num(fold.incrementalMs), "—", "", ""],
@@ -628,6 +631,14 @@ export async function runBench(
         "",
         `${memory.tasks} tasks alone`,
       ],
+      ...emulator.map((e): Row => [
+        `emulator: ${e.workload} (requests/s)`,
+        "",
+        num(e.requestsPerSecond, 0),
+        "—",
+        "",
+        `p50 ${num(e.p50Ms)} ms, 16 in flight`,
+      ]),
       [
         "simulator: seeds per minute (1 thread)",
         "",
@@ -670,6 +681,7 @@ export async function runBench(
     fold,
     startup,
     memory,
+    emulator,
     simSpeed: speed,
   };
   return { table, json };
