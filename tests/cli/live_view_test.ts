@@ -47,6 +47,7 @@ Deno.test("the live view redraws in place and never writes a line wider than the
   view.event("12:00:00 claiming T1 (attempt 1)");
   view.finish();
   assert.equal(frames.length, 3);
+  // deno-lint-ignore no-control-regex -- ANSI escape sequences are what this strips
   const strip = (s: string) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
   for (const frame of frames) {
     for (const line of strip(frame).split("\n")) assert.ok([...line].length < 40, line);
