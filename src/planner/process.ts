@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { stopGroup } from "../process/stop_group.ts";
 
 /**
  * Options of {@linkcode runProcess}.
@@ -162,7 +163,8 @@ export async function runProcess(opts: RunProcessOptions): Promise<RunProcessRes
     const first = await Promise.race([finished.then(() => "done" as const), stopping]);
     if (first !== "done") {
       stopped = true;
-      await killGroup(child, opts.killGraceMs ?? 2000);
+      await stopGroup(child.pid, opts.killGraceMs ?? 2000, child.status);
+      await child.status;
       for (const r of readers) await r.cancel().catch(() => {});
       await finished.catch(() => {});
     }
@@ -181,30 +183,4 @@ export async function runProcess(opts: RunProcessOptions): Promise<RunProcessRes
     clearTimeout(timer);
     opts.signal?.removeEventListener("abort", onAbort);
   }
-}
-
-/** SIGTERM to the child's group, then SIGKILL if it has not exited after `graceMs`. */
-async function killGroup(child: Deno.ChildProcess, graceMs: number): Promise<void> {
-  const send = (sig: Deno.Signal) => {
-    try {
-      Deno.kill(-child.pid, sig);
-    } catch {
-      try {
-        child.kill(sig);
-      } catch {
-        // Already gone.
-      }
-    }
-  };
-  send("SIGTERM");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    child.status,
-    new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
-  ]);
-  clearTimeout(timer);
-  // Whether or not the child left in time, members of its group that ignore
-  // SIGTERM must not outlive the run.
-  send("SIGKILL");
-  await child.status;
 }
