@@ -12,6 +12,7 @@ import type {
   CommitRecord,
   EmulatorSnapshot,
   IssueRecord,
+  PullRecord,
   ReleaseRecord,
   RepoRecord,
   RepoRole,
@@ -311,6 +312,35 @@ export class World {
   }
 
   /** Adds an issue, giving it the next number. */
+  /**
+   * Opens a new issue (or, with `pull`, a pull request) at `at`: open,
+   * unlabelled, unlocked, no reactions.
+   *
+   * @example
+   * ```ts
+   * world.openIssue(repo, { title: "Bug", body: null, author: "octo", at: now });
+   * ```
+   */
+  openIssue(
+    repo: RepoRecord,
+    fields: { title: string; body: string | null; author: string; at: number; pull?: PullRecord },
+  ): IssueRecord {
+    const { at, pull, ...rest } = fields;
+    return this.addIssue(repo, {
+      ...rest,
+      state: "open",
+      stateReason: null,
+      labels: [],
+      locked: false,
+      createdAt: at,
+      updatedAt: at,
+      closedAt: null,
+      closedBy: null,
+      reactions: [],
+      ...(pull ? { pull } : {}),
+    });
+  }
+
   addIssue(repo: RepoRecord, issue: Omit<IssueRecord, "number" | "id" | "nodeId">): IssueRecord {
     const id = this.nextId();
     const record: IssueRecord = {

@@ -83,19 +83,11 @@ export const issueRoutes: RouteDef[] = [
       }
       const body = stringField(ctx, "body") ?? null;
       if (body !== null) checkBodyLength("Issue", body);
-      const issue = ctx.world.addIssue(repo, {
+      const issue = ctx.world.openIssue(repo, {
         title,
         body,
         author: identity.user.login,
-        state: "open",
-        stateReason: null,
-        labels: [],
-        locked: false,
-        createdAt: toSecond(ctx.now),
-        updatedAt: toSecond(ctx.now),
-        closedAt: null,
-        closedBy: null,
-        reactions: [],
+        at: toSecond(ctx.now),
       });
       // Labels need push access; GitHub silently drops them otherwise.
       if (ctx.body.labels !== undefined && hasRole(ctx, repo, "triage")) {

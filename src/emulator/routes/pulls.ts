@@ -59,19 +59,11 @@ export const pullRoutes: RouteDef[] = [
         });
       }
       const pullId = ctx.world.nextId();
-      const issue = ctx.world.addIssue(repo, {
+      const issue = ctx.world.openIssue(repo, {
         title,
         body,
         author: identity.user.login,
-        state: "open",
-        stateReason: null,
-        labels: [],
-        locked: false,
-        createdAt: toSecond(ctx.now),
-        updatedAt: toSecond(ctx.now),
-        closedAt: null,
-        closedBy: null,
-        reactions: [],
+        at: toSecond(ctx.now),
         pull: {
           id: pullId,
           nodeId: nodeId("PR", pullId),
