@@ -16,8 +16,6 @@ import { stateCommand } from "./state.ts";
 import { workCommand } from "./work.ts";
 import { VERSION } from "../version.ts";
 
-export { VERSION };
-
 /** Exit codes, documented in `--help`. */
 export const EXIT_HELP = `
 Exit codes:

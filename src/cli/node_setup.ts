@@ -75,24 +75,35 @@ export function withNodeFlags(cmd: Command): Command {
     .option("--retry-failed", "retry tasks that failed for good in the plan in force")
     .option("--max-tasks <n>", "stop after completing this many tasks")
     .option("--max-runtime <ms>", "stop (releasing claims) after this long")
-    .option("--settle-ms <ms>", "wait before confirming a claim or election by re-reading", "10000")
+    .option(
+      "--settle-ms <ms>",
+      "wait before confirming a claim or election by re-reading",
+      String(DEFAULTS.settleMs),
+    )
     .option(
       "--lease-ms <ms>",
       "a claim lapses after this long without a word from its owner",
-      "600000",
+      String(DEFAULTS.leaseMs),
     )
-    .option("--renew-ms <ms>", "how often an owner renews its lease", "240000")
-    .option("--poll-ms <ms>", "shortest poll interval", "5000")
-    .option("--poll-max-ms <ms>", "longest poll interval", "300000")
+    .option("--renew-ms <ms>", "how often an owner renews its lease", String(DEFAULTS.renewMs))
+    .option("--poll-ms <ms>", "shortest poll interval", String(DEFAULTS.pollMinMs))
+    .option("--poll-max-ms <ms>", "longest poll interval", String(DEFAULTS.pollMaxMs))
     .option(
       "--election-timeout-ms <ms>",
       "replace a leader silent this long before planning",
-      "300000",
+      String(DEFAULTS.electionTimeoutMs),
     )
-    .option("--max-attempts <n>", "failed attempts before a task is failed for good", "3")
-    .option("--backoff-ms <ms>", "wait after a failed attempt", "30000")
+    .option(
+      "--max-attempts <n>",
+      "failed attempts before a task is failed for good",
+      String(DEFAULTS.maxAttempts),
+    )
+    .option("--backoff-ms <ms>", "wait after a failed attempt", String(DEFAULTS.backoffMs))
     .option("--json", "print JSON lines instead of readable lines") as unknown as Command;
 }
+
+/** The defaults the flags show (one source: `defaultConfig`). */
+const DEFAULTS = defaultConfig(1, "defaults");
 
 /** Options as commander parsed them (validated by `setupNode`). */
 export type NodeFlags = Record<string, unknown>;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { TokenKind } from "../protocol/budget.ts";
+import { DEFAULT_SETTINGS } from "../protocol/state.ts";
 
 /**
  * Everything a node's behaviour depends on besides its ports.
@@ -73,13 +74,13 @@ export function defaultConfig(
     tokenKind: "actions",
     settleMs: 10_000,
     electionTimeoutMs: 5 * 60_000,
-    leaseMs: 10 * 60_000,
+    leaseMs: DEFAULT_SETTINGS.leaseMs,
     renewMs: 4 * 60_000,
     pollMinMs: 5_000,
     pollMaxMs: 5 * 60_000,
     jitter: 0.2,
-    maxAttempts: 3,
-    backoffMs: 30_000,
+    maxAttempts: DEFAULT_SETTINGS.maxAttempts,
+    backoffMs: DEFAULT_SETTINGS.backoffMs,
     strict: false,
     retryFailed: false,
     role: "all",

@@ -17,7 +17,7 @@ import { encodeMessage, splitPlan } from "../protocol/codec.ts";
 import { applyComment } from "../protocol/fold.ts";
 import { assertValidGraph } from "../protocol/graph.ts";
 import { nextTask } from "../protocol/schedule.ts";
-import type { SwarmState, TermInfo } from "../protocol/state.ts";
+import type { Attempt, SwarmState, TermInfo } from "../protocol/state.ts";
 import type { LogComment, ProtocolEvent, TaskResult } from "../protocol/types.ts";
 import {
   activeNodes,
@@ -333,28 +333,42 @@ class SwarmNode {
 
   /** Releases attempts held under this node id by an earlier process (a restart). */
   async #releaseOrphans(): Promise<void> {
-    const state = this.#view.state;
-    const now = this.#now();
-    const events: ProtocolEvent[] = [];
-    for (const id of state.order) {
-      const task = state.tasks[id]!;
-      const live = task.attempts.at(-1);
-      if (
-        task.status === "active" && live && live.node === this.#config.node &&
-        live.author === this.#login && !this.#nonces.has(live.claimNonce) &&
-        taskPhase(state, task, now) === "running"
-      ) {
-        events.push({ type: "release", task: id, attempt: live.n, reason: "restarted" });
-      }
-    }
-    if (events.length === 0) return;
     try {
-      await this.#post(events);
+      await this.#releaseLive(
+        (a) =>
+          a.node === this.#config.node && a.author === this.#login &&
+          !this.#nonces.has(a.claimNonce),
+        "restarted",
+      );
     } catch (error) {
       if (!isTransientApiError(error)) throw error;
       // The attempts lapse with their leases instead.
       this.#emit({ type: "api_error", message: errorText(error), serverTime: this.#now() });
     }
+  }
+
+  /**
+   * Releases, in one comment, every live attempt that `mine` picks and this
+   * process is not running, skipping `except` (tasks whose result is about to
+   * be posted).
+   */
+  async #releaseLive(
+    mine: (attempt: Attempt) => boolean,
+    reason: string,
+    except: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
+    const state = this.#view.state;
+    const now = this.#now();
+    const events: ProtocolEvent[] = [];
+    for (const id of state.order) {
+      if (except.has(id)) continue;
+      const task = state.tasks[id]!;
+      const live = task.attempts.at(-1);
+      if (live && mine(live) && taskPhase(state, task, now) === "running") {
+        events.push({ type: "release", task: id, attempt: live.n, reason });
+      }
+    }
+    if (events.length) await this.#post(events);
   }
 
   // --- writing --------------------------------------------------------------
@@ -670,22 +684,8 @@ class SwarmNode {
    * whose write failed yet landed, seen only later).
    */
   async #releaseStray(carry: ProtocolEvent[]): Promise<void> {
-    const state = this.#view.state;
-    const now = this.#now();
     const reported = new Set(carry.map((e) => "task" in e ? e.task : ""));
-    const events: ProtocolEvent[] = [];
-    for (const id of state.order) {
-      if (reported.has(id)) continue; // its result is about to be posted
-      const task = state.tasks[id]!;
-      const live = task.attempts.at(-1);
-      if (
-        task.status === "active" && live && this.#nonces.has(live.claimNonce) &&
-        taskPhase(state, task, now) === "running"
-      ) {
-        events.push({ type: "release", task: id, attempt: live.n, reason: "claim not confirmed" });
-      }
-    }
-    if (events.length) await this.#post(events);
+    await this.#releaseLive((a) => this.#nonces.has(a.claimNonce), "claim not confirmed", reported);
   }
 
   /** Deletes every lock this node took (the swarm has ended). */
