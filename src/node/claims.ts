@@ -1,0 +1,169 @@
+/**
+ * The worker's claims: pick the next ready task (judged as the state will be
+ * once a carried completion lands, so both share one comment), take the
+ * strict lock if asked, post the claim, confirm it after the settle window
+ * (or one re-read under a lock) and run it; release attempts this process
+ * holds but does not run.
+ *
+ * @module
+ */
+import { encodeMessage } from "../protocol/codec.ts";
+import { applyComment } from "../protocol/fold.ts";
+import { nextTask } from "../protocol/schedule.ts";
+import type { SwarmState } from "../protocol/state.ts";
+import type { ProtocolEvent } from "../protocol/types.ts";
+import { errorText, isTransientApiError } from "./api_errors.ts";
+import type { NodeContext } from "./context.ts";
+import type { Execution } from "./execution.ts";
+import type { StrictLocks } from "./locks.ts";
+
+/**
+ * Claiming and working.
+ *
+ * @example
+ * ```ts
+ * const claims = new Claims(ctx, locks, new Execution(ctx));
+ * const { carry } = await claims.claimAndWork([]);
+ * ```
+ */
+export class Claims {
+  readonly #ctx: NodeContext;
+  readonly #locks: StrictLocks;
+  readonly #execution: Execution;
+  /** Claims this node posted or tried that another won. */
+  claimsLost = 0;
+
+  constructor(ctx: NodeContext, locks: StrictLocks, execution: Execution) {
+    this.#ctx = ctx;
+    this.#locks = locks;
+    this.#execution = execution;
+  }
+
+  /** Flushes `carry` when there is any; returns the carry left. */
+  async flush(carry: ProtocolEvent[]): Promise<ProtocolEvent[]> {
+    if (carry.length === 0) return carry;
+    await this.#ctx.post(carry);
+    return [];
+  }
+
+  /** Releases attempts held under this node id by an earlier process (a restart). */
+  async releaseOrphans(): Promise<void> {
+    const ctx = this.#ctx;
+    try {
+      await ctx.releaseLive(
+        (a) =>
+          a.node === ctx.config.node && a.author === ctx.login &&
+          !ctx.nonces.has(a.claimNonce),
+        "restarted",
+      );
+    } catch (error) {
+      if (!isTransientApiError(error)) throw error;
+      // The attempts lapse with their leases instead.
+      ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
+    }
+  }
+
+  /**
+   * Claims the next ready task (posting `carry` events in the same comment),
+   * confirms it after the settle window and runs it. Returns the events to
+   * carry into the next write (a completion to combine with the next claim).
+   */
+  async claimAndWork(
+    carry: ProtocolEvent[],
+  ): Promise<{ carry: ProtocolEvent[]; posted: boolean }> {
+    const ctx = this.#ctx;
+    // A conditional re-read before claiming: free (304) when nothing changed,
+    // and it spares a lost race when another node claimed in the meantime.
+    if (ctx.deps.clock.now() - ctx.lastRead >= ctx.config.pollMinMs / 2) {
+      await ctx.refresh();
+    }
+    await this.#releaseStray(carry);
+    const state = ctx.view.state;
+    const now = ctx.now();
+    const pick = this.#pickAfter(state, carry, now);
+    if (!pick) return { carry: await this.flush(carry), posted: carry.length > 0 };
+    const lockKind = `${pick.task}/attempt-${pick.attempt}`;
+    let locked = false;
+    if (ctx.config.strict && !this.#locks.expired(lockKind)) {
+      let held: boolean;
+      try {
+        held = !(await this.#locks.take(lockKind));
+      } catch (error) {
+        // Unknown outcome: the ref may be ours. Fall back to the log's own
+        // claim rule (post, settle, re-read) rather than strand the attempt.
+        if (!isTransientApiError(error)) throw error;
+        held = false;
+      }
+      if (held) {
+        this.claimsLost++;
+        this.#locks.noteHeldByOther(lockKind);
+        ctx.emit({ ...pick, type: "claim_lost", winner: "(lock held)", serverTime: now });
+        // Not a tight loop: wait a poll before trying again.
+        return { carry: await this.flush(carry), posted: false };
+      }
+      locked = true;
+    }
+    ctx.emit({ type: "claim", ...pick, serverTime: now });
+    const nonce = ctx.nonce();
+    try {
+      await ctx.post([...carry, { type: "claim", ...pick }], nonce);
+    } catch (error) {
+      if (!isTransientApiError(error)) throw error;
+      ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
+      locked = false; // the outcome is unknown: confirm through the log below
+    }
+    // With a lock, one re-read confirms; without, wait out list lag first.
+    if (locked) await ctx.refresh();
+    else await ctx.settle();
+    const landed = Object.hasOwn(ctx.view.state.nonces, nonce);
+    const kept = landed ? [] : carry;
+    const attempt = ctx.view.state.tasks[pick.task]?.attempts[pick.attempt - 1];
+    if (!attempt || attempt.claimNonce !== nonce) {
+      this.claimsLost++;
+      ctx.emit({
+        type: "claim_lost",
+        ...pick,
+        winner: attempt?.node ?? "(none)",
+        serverTime: ctx.now(),
+      });
+      return { carry: kept, posted: true };
+    }
+    if (ctx.config.strict) this.#locks.keep(lockKind);
+    const next = await this.#execution.run(pick.task, pick.attempt, nonce);
+    return { carry: [...kept, ...next], posted: true };
+  }
+
+  /**
+   * Releases live attempts this process claimed but is not running (a claim
+   * whose write failed yet landed, seen only later).
+   */
+  async #releaseStray(carry: ProtocolEvent[]): Promise<void> {
+    const ctx = this.#ctx;
+    const reported = new Set(carry.map((e) => "task" in e ? e.task : ""));
+    await ctx.releaseLive((a) => ctx.nonces.has(a.claimNonce), "claim not confirmed", reported);
+  }
+
+  /**
+   * The task to claim next, judged on the state as it will be once `carry`
+   * (a completion) is folded: so a completion and the next claim can share
+   * one comment.
+   */
+  #pickAfter(state: SwarmState, carry: ProtocolEvent[], now: number) {
+    const ctx = this.#ctx;
+    if (carry.length === 0) return nextTask(state, ctx.config.node, now);
+    const future = structuredClone(state);
+    const body = encodeMessage(
+      { node: ctx.config.node, nonce: "preview", events: carry },
+      { issue: ctx.config.issue, secret: ctx.deps.secret },
+    );
+    applyComment(future, {
+      id: state.lastId + 1,
+      body,
+      author: ctx.login,
+      authorType: "User",
+      createdAt: Math.max(now, state.lastTime),
+      updatedAt: Math.max(now, state.lastTime),
+    }, ctx.view.policy);
+    return nextTask(future, ctx.config.node, now);
+  }
+}

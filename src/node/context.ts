@@ -1,0 +1,298 @@
+/**
+ * What every role of a node shares: its ports and configuration, its view of
+ * the log, and the one way it writes (a message folded into its view at
+ * once), reads (gated by any wait GitHub asked for) and waits (a poll
+ * interval from the budget, a settle window, a back-off after an error).
+ *
+ * @module
+ */
+import type { Executor } from "../executor/port.ts";
+import type { GitHub, IssueInfo } from "../github/port.ts";
+import type { Planner } from "../planner/planner.ts";
+import { pollInterval } from "../protocol/budget.ts";
+import { encodeMessage } from "../protocol/codec.ts";
+import type { Attempt, SwarmState } from "../protocol/state.ts";
+import type { LogComment, ProtocolEvent } from "../protocol/types.ts";
+import { activeNodes, taskPhase } from "../protocol/view.ts";
+import { VERSION } from "../version.ts";
+import { errorText, isFatalApiError } from "./api_errors.ts";
+import type { NodeConfig } from "./config.ts";
+import type { NodeEvent } from "./events.ts";
+import type { LogView } from "./log_view.ts";
+import type { Clock, Random } from "./ports.ts";
+
+/** Swarm-wide, at most one poll per this many ms per node while no plan is in force (600 a minute). */
+const PRE_PLAN_MS_PER_NODE = 100;
+
+/** How long a node counts as part of the swarm after its last message (an Actions job's limit). */
+const SWARM_WINDOW_MS = 6 * 60 * 60_000;
+
+/**
+ * The ports and trust settings a node runs with.
+ *
+ * @example
+ * ```ts
+ * const deps: NodeDeps = { github, clock: systemClock, random: systemRandom, executor, planner, signal };
+ * ```
+ */
+export interface NodeDeps {
+  github: GitHub;
+  clock: Clock;
+  random: Random;
+  executor: Executor;
+  planner: Planner;
+  /** Aborted to stop the node cleanly (it releases its claims). */
+  signal: AbortSignal;
+  log?: (event: NodeEvent) => void;
+  /** Called with the folded state whenever it may have changed (for a live view). */
+  onState?: (state: SwarmState, serverTime: number) => void;
+  /** Logins trusted besides the token's own identity and writers. */
+  allow?: readonly string[];
+  /** Shared HMAC secret (`P2P_SECRET`). */
+  secret?: string | undefined;
+}
+
+/**
+ * One node's shared context; the roles (election, leading, claims, execution)
+ * act through it.
+ *
+ * @example
+ * ```ts
+ * const ctx = new NodeContext(deps, config);
+ * ctx.attach(view, "github-actions[bot]");
+ * await ctx.post([{ type: "heartbeat", tasks: [] }]);
+ * ```
+ */
+export class NodeContext {
+  readonly deps: NodeDeps;
+  readonly config: NodeConfig;
+  /** Nonces of every message this process wrote (or tried to). */
+  readonly nonces = new Set<string>();
+  /** Whether this node's announcement has landed. */
+  announced = false;
+  /** Comments this node wrote. */
+  writes = 0;
+  /** Local time of the last list read. */
+  lastRead = 0;
+  #view?: LogView;
+  #login = "";
+  #issue?: IssueInfo;
+  /** Local time before which GitHub asked for no requests (a rate limit). */
+  #quietUntil = 0;
+
+  constructor(deps: NodeDeps, config: NodeConfig) {
+    this.deps = deps;
+    this.config = config;
+  }
+
+  /** Binds the context to its view of the log and the token's login (once known). */
+  attach(view: LogView, login: string): void {
+    this.#view = view;
+    this.#login = login;
+  }
+
+  /** The node's view of the log. */
+  get view(): LogView {
+    if (!this.#view) throw new Error("The node's view of the log is used before it was read.");
+    return this.#view;
+  }
+
+  /** The token's login. */
+  get login(): string {
+    return this.#login;
+  }
+
+  /** Reports an event. */
+  emit(event: NodeEvent): void {
+    this.deps.log?.(event);
+  }
+
+  /** Estimated server time. */
+  now(): number {
+    return this.view.serverNow();
+  }
+
+  /** The issue's title and body, read once. */
+  async issue(): Promise<IssueInfo> {
+    this.#issue ??= await this.deps.github.getIssue(this.config.issue);
+    return this.#issue;
+  }
+
+  /** A random nonce (128 bits, hex). */
+  nonce(): string {
+    const r = this.deps.random;
+    let s = "";
+    for (let i = 0; i < 4; i++) {
+      s += Math.floor(r.next() * 0x100000000).toString(16).padStart(8, "0");
+    }
+    return s;
+  }
+
+  // --- writing --------------------------------------------------------------
+
+  /** Posts one message (with the announcement, until it landed) and folds it into the view at once. */
+  async post(
+    events: ProtocolEvent[],
+    nonce = this.nonce(),
+  ): Promise<{ comment: LogComment; nonce: string }> {
+    const announcing = !this.announced;
+    if (announcing) {
+      events = [{
+        type: "announce",
+        role: "node",
+        version: VERSION,
+        exec: this.deps.executor.name,
+      }, ...events];
+    }
+    this.nonces.add(nonce);
+    const body = encodeMessage(
+      { node: this.config.node, nonce, events },
+      { issue: this.config.issue, secret: this.deps.secret },
+    );
+    await this.gate();
+    let comment: LogComment;
+    try {
+      comment = await this.deps.github.createComment(this.config.issue, body, nonce);
+    } catch (error) {
+      this.noteRateLimit(error);
+      throw error;
+    }
+    this.writes++;
+    if (announcing) this.announced = true;
+    await this.view.addOwn(comment);
+    this.deps.onState?.(this.view.state, this.now());
+    return { comment, nonce };
+  }
+
+  /**
+   * Releases, in one comment, every live attempt that `mine` picks and this
+   * process is not running, skipping `except` (tasks whose result is about to
+   * be posted).
+   */
+  async releaseLive(
+    mine: (attempt: Attempt) => boolean,
+    reason: string,
+    except: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
+    const state = this.view.state;
+    const now = this.now();
+    const events: ProtocolEvent[] = [];
+    for (const id of state.order) {
+      if (except.has(id)) continue;
+      const task = state.tasks[id]!;
+      const live = task.attempts.at(-1);
+      if (live && mine(live) && taskPhase(state, task, now) === "running") {
+        events.push({ type: "release", task: id, attempt: live.n, reason });
+      }
+    }
+    if (events.length) await this.post(events);
+  }
+
+  // --- reading and waiting --------------------------------------------------
+
+  /** Sleeps one poll interval (with jitter), then re-reads the log. */
+  async wait(mode: "idle" | "busy", capMs = Infinity, cancel?: AbortSignal): Promise<void> {
+    const state = this.view.state;
+    const now = this.now();
+    // Idle nodes write nothing yet poll all the same: count every node seen
+    // within a job's lifetime, not only those that wrote lately.
+    const nodes = Math.max(1, activeNodes(state, now, SWARM_WINDOW_MS).length);
+    const base = pollInterval({
+      tokenKind: this.config.tokenKind,
+      nodes,
+      mode,
+      minMs: this.config.pollMinMs,
+      maxMs: this.config.pollMaxMs,
+      ...(this.config.requestsPerHour ? { requestsPerHour: this.config.requestsPerHour } : {}),
+    });
+    // Before a plan is in force, polls mostly answer with free 304s and every
+    // node is waiting for the same few comments: poll faster, keeping the
+    // swarm within GitHub's per-endpoint budget (900 points a minute; we use
+    // at most 600).
+    const interval = state.plan
+      ? base
+      : Math.min(base, Math.max(this.config.pollMinMs, nodes * PRE_PLAN_MS_PER_NODE));
+    const ms = Math.min(capMs, interval * (1 + this.config.jitter * this.deps.random.next()));
+    const signal = cancel ? AbortSignal.any([this.deps.signal, cancel]) : this.deps.signal;
+    try {
+      await this.deps.clock.sleep(ms, signal);
+    } catch {
+      return; // interrupted or cancelled: the caller notices
+    }
+    const changed = await this.refresh();
+    this.emit({
+      type: "poll",
+      changed,
+      comments: this.view.size,
+      intervalMs: Math.round(ms),
+      serverTime: this.now(),
+    });
+  }
+
+  /** Re-reads the log; transient errors are reported and read as "nothing changed". */
+  async refresh(): Promise<boolean> {
+    if (!(await this.gate())) return false;
+    this.lastRead = this.deps.clock.now();
+    try {
+      const changed = await this.view.refresh();
+      if (changed) this.deps.onState?.(this.view.state, this.now());
+      return changed;
+    } catch (error) {
+      if (isFatalApiError(error)) throw error;
+      this.noteRateLimit(error);
+      this.emit({ type: "api_error", message: errorText(error), serverTime: this.now() });
+      return false;
+    }
+  }
+
+  /** Waits the settle window (with jitter), then re-reads. */
+  async settle(): Promise<void> {
+    const ms = this.config.settleMs * (1 + this.config.jitter * this.deps.random.next());
+    try {
+      await this.deps.clock.sleep(ms, this.deps.signal);
+    } catch {
+      return;
+    }
+    await this.refresh();
+  }
+
+  /** Waits after a transient error: `retry-after` when GitHub gave one, else exponential. */
+  async backOff(error: unknown, failures: number): Promise<void> {
+    this.noteRateLimit(error);
+    const asked = this.#quietUntil - this.deps.clock.now();
+    const ms = asked > 0
+      ? asked
+      : Math.min(this.config.pollMaxMs, this.config.pollMinMs * 2 ** Math.min(failures, 10));
+    try {
+      await this.deps.clock.sleep(
+        ms * (1 + this.config.jitter * this.deps.random.next()),
+        this.deps.signal,
+      );
+    } catch {
+      // Interrupted: the loop notices the signal.
+    }
+  }
+
+  /**
+   * Waits out a rate limit GitHub asked us to respect before any request.
+   * Returns false when interrupted.
+   */
+  async gate(): Promise<boolean> {
+    const wait = this.#quietUntil - this.deps.clock.now();
+    if (wait <= 0) return true;
+    try {
+      await this.deps.clock.sleep(wait, this.deps.signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Remembers how long GitHub asked this node to stay quiet. */
+  noteRateLimit(error: unknown): void {
+    const asked = (error as { retryAfterMs?: unknown })?.retryAfterMs;
+    if (typeof asked === "number" && asked > 0) {
+      this.#quietUntil = Math.max(this.#quietUntil, this.deps.clock.now() + asked);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The election role: announcing the node, campaigning for a term, and
+ * confirming a win (after the settle window, or one re-read under a strict
+ * lock).
+ *
+ * @module
+ */
+import type { SwarmState } from "../protocol/state.ts";
+import { canCampaign, isFinished } from "../protocol/view.ts";
+import { isTransientApiError } from "./api_errors.ts";
+import type { NodeContext } from "./context.ts";
+import type { StrictLocks } from "./locks.ts";
+
+/**
+ * Announcing and campaigning.
+ *
+ * @example
+ * ```ts
+ * const election = new Election(ctx, locks);
+ * if (canCampaign(state, now)) await election.campaign(state.terms.length + 1);
+ * ```
+ */
+export class Election {
+  readonly #ctx: NodeContext;
+  readonly #locks: StrictLocks;
+  /** Terms this node won. */
+  readonly terms: number[] = [];
+
+  constructor(ctx: NodeContext, locks: StrictLocks) {
+    this.#ctx = ctx;
+    this.#locks = locks;
+  }
+
+  /**
+   * Announces this node unless it is about to campaign (the election message
+   * carries the announcement) or the swarm has ended. Every node's
+   * announcement is what lets the others size their poll budget.
+   */
+  async announce(): Promise<void> {
+    const ctx = this.#ctx;
+    const state: SwarmState = ctx.view.state;
+    if (state.ended || isFinished(state, ctx.now())) return;
+    if (ctx.config.role !== "work" && canCampaign(state, ctx.now())) return;
+    await ctx.post([]);
+  }
+
+  /** Campaigns for `term`. Returns true when the loop should re-evaluate at once. */
+  async campaign(term: number): Promise<boolean> {
+    const ctx = this.#ctx;
+    const strict = ctx.config.strict;
+    if (strict) {
+      let held = false;
+      try {
+        held = !(await this.#locks.take(`term-${term}`));
+      } catch (error) {
+        if (!isTransientApiError(error)) throw error; // unknown outcome: let the log decide
+      }
+      if (held) return false;
+    }
+    ctx.emit({ type: "campaign", term, serverTime: ctx.now() });
+    const { comment } = await ctx.post([{
+      type: "election",
+      term,
+      timeoutMs: ctx.config.electionTimeoutMs,
+    }]);
+    if (strict) {
+      this.#locks.keep(`term-${term}`);
+      await ctx.refresh();
+    } else {
+      await ctx.settle();
+    }
+    const winner = ctx.view.state.terms[term - 1];
+    if (winner && winner.token === comment.id) {
+      this.terms.push(term);
+      ctx.emit({ type: "elected", term, token: winner.token, serverTime: ctx.now() });
+    }
+    return true;
+  }
+}

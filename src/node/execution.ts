@@ -1,0 +1,176 @@
+/**
+ * Running one claimed attempt: the executor runs the task while the node
+ * renews its lease (a progress note or a heartbeat) and watches the log for
+ * a lost claim, which aborts the run. The result is returned as an event to
+ * carry into the next write (with the next claim).
+ *
+ * @module
+ */
+import type { ProtocolEvent, TaskResult } from "../protocol/types.ts";
+import { taskPhase } from "../protocol/view.ts";
+import { errorText, isFatalApiError } from "./api_errors.ts";
+import type { NodeContext } from "./context.ts";
+
+/**
+ * Runs claimed attempts and keeps their leases.
+ *
+ * @example
+ * ```ts
+ * const execution = new Execution(ctx);
+ * const carry = await execution.run("T1", 1, claimNonce);
+ * ```
+ */
+export class Execution {
+  readonly #ctx: NodeContext;
+  /** Tasks this node completed. */
+  readonly completed: string[] = [];
+  /** Tasks whose attempt failed on this node. */
+  readonly failed: string[] = [];
+
+  constructor(ctx: NodeContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Whether this process still owns the attempt in its current view. */
+  owns(task: string, attempt: number, nonce: string): boolean {
+    const ctx = this.#ctx;
+    const state = ctx.view.state;
+    const t = state.tasks[task];
+    const a = t?.attempts[attempt - 1];
+    if (!t || !a || a.claimNonce !== nonce) return false;
+    if (t.status === "done") return false;
+    return !a.end && taskPhase(state, t, ctx.now()) === "running";
+  }
+
+  /** Runs attempt `attempt` of `task`, claimed with `nonce`; returns the events to post next. */
+  async run(task: string, attempt: number, nonce: string): Promise<ProtocolEvent[]> {
+    const ctx = this.#ctx;
+    const { executor } = ctx.deps;
+    const state = ctx.view.state;
+    const def = state.tasks[task]!.def;
+    const issue = await ctx.issue();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(ctx.deps.signal.reason);
+    ctx.deps.signal.addEventListener("abort", onAbort, { once: true });
+    let percent = 0;
+    let note: string | undefined;
+    let reported = -1;
+    const depBranches = def.deps.map((d) => state.tasks[d]?.done?.result?.branch)
+      .filter((b): b is string => typeof b === "string");
+    ctx.emit({ type: "exec_start", task, attempt, serverTime: ctx.now() });
+    const run = executor.run(def, {
+      issue: ctx.config.issue,
+      issueTitle: issue.title,
+      issueBody: issue.body,
+      node: ctx.config.node,
+      attempt,
+      signal: controller.signal,
+      depBranches,
+      onProgress: (p, n) => {
+        percent = Math.max(0, Math.min(100, p));
+        note = n;
+        ctx.emit({
+          type: "progress",
+          task,
+          percent,
+          ...(n !== undefined ? { note: n } : {}),
+          serverTime: ctx.now(),
+        });
+      },
+    }).then(
+      (outcome) => ({ done: true as const, outcome }),
+      (error) => ({
+        done: true as const,
+        outcome: { ok: false, result: { summary: errorText(error) } as TaskResult },
+      }),
+    );
+    let lastWrite = ctx.now();
+    let lost = false;
+    try {
+      while (true) {
+        const renew = Math.min(ctx.config.renewMs, ctx.view.state.settings.leaseMs * 0.4);
+        const untilRenew = Math.max(0, lastWrite + renew - ctx.now());
+        const cancelTick = new AbortController();
+        const tick = ctx.wait("busy", untilRenew, cancelTick.signal)
+          .then(() => ({ done: false as const }));
+        const first = await Promise.race([run, tick]);
+        if (first.done) {
+          cancelTick.abort();
+          await tick;
+          break;
+        }
+        if (ctx.deps.signal.aborted) break;
+        if (!this.owns(task, attempt, nonce)) {
+          lost = true;
+          controller.abort(new Error("Lost the claim."));
+          break;
+        }
+        if (ctx.now() - lastWrite >= renew) {
+          const event: ProtocolEvent = percent !== reported
+            ? {
+              type: "progress",
+              task,
+              attempt,
+              status: "in_progress",
+              percent,
+              ...(note !== undefined ? { note } : {}),
+            }
+            : { type: "heartbeat", tasks: [{ task, attempt, percent }] };
+          reported = percent;
+          try {
+            await ctx.post([event]);
+          } catch (error) {
+            if (isFatalApiError(error)) throw error;
+            ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
+          }
+          lastWrite = ctx.now();
+        }
+      }
+      const { outcome } = await run;
+      if (lost) {
+        ctx.emit({ type: "lost_ownership", task, attempt, serverTime: ctx.now() });
+        ctx.emit({
+          type: "exec_end",
+          task,
+          attempt,
+          ok: false,
+          summary: "lost claim",
+          serverTime: ctx.now(),
+        });
+        return [];
+      }
+      if (ctx.deps.signal.aborted) {
+        ctx.emit({
+          type: "exec_end",
+          task,
+          attempt,
+          ok: false,
+          summary: "interrupted",
+          serverTime: ctx.now(),
+        });
+        ctx.emit({ type: "release", task, attempt, serverTime: ctx.now() });
+        return [{ type: "release", task, attempt, reason: "node stopped" }];
+      }
+      ctx.emit({
+        type: "exec_end",
+        task,
+        attempt,
+        ok: outcome.ok,
+        ...(outcome.result.summary !== undefined ? { summary: outcome.result.summary } : {}),
+        serverTime: ctx.now(),
+      });
+      (outcome.ok ? this.completed : this.failed).push(task);
+      return [{
+        type: "progress",
+        task,
+        attempt,
+        status: outcome.ok ? "completed" : "failed",
+        percent: outcome.ok ? 100 : percent,
+        result: outcome.result,
+      }];
+    } finally {
+      ctx.deps.signal.removeEventListener("abort", onAbort);
+      controller.abort();
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The leader's role: turn the issue into a task graph and publish it, in
+ * parts, under the term's fencing token, unless a newer term or a plan
+ * superseded it meanwhile.
+ *
+ * @module
+ */
+import { splitPlan } from "../protocol/codec.ts";
+import { assertValidGraph } from "../protocol/graph.ts";
+import type { TermInfo } from "../protocol/state.ts";
+import type { NodeContext } from "./context.ts";
+
+/**
+ * Plans and publishes the plan of `leader`'s term (this node's).
+ *
+ * @example
+ * ```ts
+ * const leader = currentLeader(ctx.view.state);
+ * if (leader && leader.node === ctx.config.node) await lead(ctx, leader);
+ * ```
+ */
+export async function lead(ctx: NodeContext, leader: TermInfo): Promise<void> {
+  const { planner } = ctx.deps;
+  const config = ctx.config;
+  const issue = await ctx.issue();
+  const tasks = await planner.plan(
+    { number: issue.number, title: issue.title, body: issue.body },
+    ctx.deps.signal,
+  );
+  assertValidGraph(tasks);
+  const pendingVersions = Object.values(ctx.view.state.pending)
+    .filter((p) => p.term === leader.term)
+    .map((p) => p.version);
+  const version = Math.max(0, ...pendingVersions) + 1;
+  const parts = splitPlan({
+    term: leader.term,
+    token: leader.token,
+    version,
+    planner: planner.name,
+    settings: {
+      leaseMs: config.leaseMs,
+      maxAttempts: config.maxAttempts,
+      backoffMs: config.backoffMs,
+    },
+    tasks,
+  }, {
+    node: config.node,
+    issue: config.issue,
+    ...(ctx.deps.secret ? { secret: ctx.deps.secret } : {}),
+  });
+  await ctx.refresh(); // planning may have taken long: publish on a fresh view
+  for (const part of parts) {
+    const state = ctx.view.state;
+    if (state.terms.length !== leader.term || state.plan) return; // superseded
+    await ctx.post([part]);
+  }
+  ctx.emit({
+    type: "planned",
+    tasks: tasks.length,
+    parts: parts.length,
+    planner: planner.name,
+    serverTime: ctx.now(),
+  });
+}
