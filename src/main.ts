@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { CommanderError } from "commander";
-import { buildApp } from "./cli/app.ts";
+import { runApp } from "./cli/app.ts";
 import type { CliContext } from "./cli/context.ts";
-import { UsageError } from "./cli/usage_error.ts";
 
 /**
  * Runs the CLI with the given arguments and returns the exit code.
@@ -19,49 +17,52 @@ import { UsageError } from "./cli/usage_error.ts";
  */
 export async function main(args: string[]): Promise<number> {
   const controller = new AbortController();
-  let exitCode = 0;
   const encoder = new TextEncoder();
+  const isTty = Deno.stdout.isTerminal();
+  // A reader that goes away (`p2p-dev state | head`) is no error: further
+  // output is dropped and a running node stops as if interrupted.
+  let stdoutClosed = false;
+  const write = (stream: typeof Deno.stdout, line: string) => {
+    if (stream === Deno.stdout && stdoutClosed) return;
+    try {
+      stream.writeSync(encoder.encode(line + "\n"));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      if (stream === Deno.stdout) {
+        stdoutClosed = true;
+        controller.abort(new Error("Standard output was closed."));
+      }
+    }
+  };
   const ctx: CliContext = {
     env: Deno.env.toObject(),
-    out: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
-    err: (line) => Deno.stderr.writeSync(encoder.encode(line + "\n")),
-    isTty: Deno.stdout.isTerminal(),
-    columns: terminalColumns(),
+    out: (line) => write(Deno.stdout, line),
+    err: (line) => write(Deno.stderr, line),
+    isTty,
+    columns: terminalColumns(isTty),
     signal: controller.signal,
-    setExitCode: (code) => {
-      exitCode = code;
-    },
+    setExitCode: () => {},
     selfCommand: selfCommand(),
+    cwd: Deno.cwd(),
   };
   const stop = () => controller.abort(new Error("Interrupted by a signal."));
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   try {
-    await buildApp(ctx).parseAsync(args, { from: "user" });
-    return exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // commander already printed its message (or help/version).
-      if (error.exitCode === 0) return 0;
-      return 2;
-    }
-    if (error instanceof UsageError) {
-      ctx.err(`p2p-dev: ${error.message}`);
-      return error.exitCode;
-    }
-    ctx.err(`p2p-dev: ${error instanceof Error ? error.message : String(error)}`);
-    if (ctx.env.P2P_DEBUG && error instanceof Error && error.stack) ctx.err(error.stack);
-    return 1;
+    const code = await runApp(args, ctx);
+    // Interrupted only because the reader left: nothing failed.
+    return stdoutClosed && code === 130 ? 0 : code;
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
   }
 }
 
-/** The terminal's width, or 80 when standard output is not a terminal. */
-function terminalColumns(): number {
+/** The terminal's width; piped output has no width and is never cut. */
+function terminalColumns(isTty: boolean): number {
+  if (!isTty) return Infinity;
   try {
-    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : 80;
+    return Deno.consoleSize().columns;
   } catch {
     return 80;
   }

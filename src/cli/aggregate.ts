@@ -1,25 +1,69 @@
 /**
  * `p2p-dev aggregate`: fold the log into `metrics.json` and a summary,
  * update the issue's summary comment in place, and write the job summary and
- * outputs when running in Actions.
+ * outputs when running in Actions. Its exit code says how the swarm stands,
+ * so a CI gate needs no parsing: 0 every task done, 1 tasks failed for good
+ * (or the swarm was ended first), 3 not finished yet.
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { aggregate } from "../node/aggregate.ts";
-import type { IdentityApiUse } from "../node/metrics.ts";
+import type { IdentityApiUse, Metrics } from "../node/metrics.ts";
 import { systemClock, systemRandom } from "../node/ports.ts";
+import { plural } from "./advice.ts";
 import type { CliContext } from "./context.ts";
-import { connect, type GitHubFlags, withGitHubFlags } from "./connect.ts";
-import { positiveInt } from "./env.ts";
+import { connect } from "./connect.ts";
+import { defineCommand } from "./define.ts";
+import { GITHUB_OPTIONS, ISSUE_OPTION } from "./option_groups.ts";
+import type { OptionSpec } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
 
-interface AggregateFlags extends GitHubFlags {
-  issue: string;
-  out: string;
-  comment: boolean;
-  apiStats?: string;
+/** Exit code when the swarm has not finished yet (`aggregate`, `status`). */
+export const EXIT_UNFINISHED = 3;
+
+/**
+ * The exit code that tells a CI gate how the swarm stands.
+ *
+ * @example
+ * ```ts
+ * swarmExitCode(result.metrics); // 0, 1 or 3
+ * ```
+ */
+export function swarmExitCode(m: Metrics): number {
+  const t = m.totals;
+  if (m.plan && t.tasks > 0 && t.done === t.tasks) return 0;
+  if (m.status === "finished" || m.status === "ended") return 1;
+  return EXIT_UNFINISHED;
 }
+
+/** Options of `aggregate`. */
+export const AGGREGATE_OPTIONS: readonly OptionSpec[] = [
+  { ...ISSUE_OPTION, description: "the issue" },
+  ...GITHUB_OPTIONS,
+  {
+    name: "out",
+    flags: "--out <dir>",
+    kind: "text",
+    group: "Output",
+    description: "output folder",
+    default: "p2p-dev-out",
+  },
+  {
+    name: "comment",
+    flags: "--no-comment",
+    kind: "flag",
+    group: "Output",
+    description: "do not create or update the summary comment",
+  },
+  {
+    name: "apiStats",
+    flags: "--api-stats <file>",
+    kind: "text",
+    group: "Output",
+    description: "JSON of API use per identity to include (e.g. from the emulator)",
+  },
+];
 
 /**
  * Builds the `aggregate` subcommand.
@@ -30,65 +74,82 @@ interface AggregateFlags extends GitHubFlags {
  * ```
  */
 export function aggregateCommand(ctx: CliContext): Command {
-  return withGitHubFlags(
-    new Command("aggregate")
-      .description("Write metrics.json and summary.md and update the issue's summary comment.")
-      .requiredOption("--issue <n>", "the issue")
-      .option("--out <dir>", "output folder", "p2p-dev-out")
-      .option("--no-comment", "do not create or update the summary comment")
-      .option(
-        "--api-stats <file>",
-        "JSON of API use per identity to include (e.g. from the emulator)",
-      ) as unknown as Command,
-  ).action(async (raw) => {
-    const opts = raw as AggregateFlags;
-    const issue = positiveInt("--issue", opts.issue);
-    const conn = connect(opts, ctx);
-    let apiByIdentity: Record<string, IdentityApiUse> | undefined;
-    if (opts.apiStats) {
-      try {
-        apiByIdentity = JSON.parse(await Deno.readTextFile(opts.apiStats));
-      } catch (error) {
-        throw new UsageError(
-          `Cannot read --api-stats "${opts.apiStats}": ${(error as Error).message}.`,
+  return defineCommand(ctx, {
+    name: "aggregate",
+    description: "Write metrics.json and summary.md and update the issue's summary comment.",
+    options: AGGREGATE_OPTIONS,
+    helpAfter: `
+Exit code: 0 every task done, 1 tasks failed for good (or the swarm was ended first),
+3 not finished yet (no plan, or tasks still pending or running), 2 a usage error.
+In GitHub Actions it appends the summary to the job summary and writes the outputs
+status, tasks, done, failed, skipped and metrics.`,
+    action: async (values) => {
+      const issue = values.issue as number;
+      const out = values.out as string;
+      const conn = connect(values, ctx);
+      let apiByIdentity: Record<string, IdentityApiUse> | undefined;
+      if (typeof values.apiStats === "string") {
+        try {
+          apiByIdentity = JSON.parse(await Deno.readTextFile(values.apiStats));
+        } catch (error) {
+          throw new UsageError(
+            `Cannot read --api-stats "${values.apiStats}": ${(error as Error).message}.`,
+          );
+        }
+      }
+      const result = await aggregate(
+        { github: conn.github, clock: systemClock, random: systemRandom },
+        {
+          issue,
+          repo: conn.fullName,
+          tokenKind: conn.tokenKind,
+          post: values.comment !== false,
+          allow: conn.allow,
+          secret: conn.secret,
+          ...(apiByIdentity ? { apiByIdentity } : {}),
+        },
+      );
+      await Deno.mkdir(out, { recursive: true });
+      await Deno.writeTextFile(`${out}/metrics.json`, result.metricsJson);
+      await Deno.writeTextFile(`${out}/summary.md`, result.summary);
+      if (ctx.env.GITHUB_STEP_SUMMARY) {
+        await Deno.writeTextFile(ctx.env.GITHUB_STEP_SUMMARY, result.summary, { append: true });
+      }
+      const t = result.metrics.totals;
+      if (ctx.env.GITHUB_OUTPUT) {
+        await Deno.writeTextFile(
+          ctx.env.GITHUB_OUTPUT,
+          [
+            `status=${result.metrics.status}`,
+            `tasks=${t.tasks}`,
+            `done=${t.done}`,
+            `failed=${t.failed}`,
+            `skipped=${t.skipped}`,
+            `metrics=${out}/metrics.json`,
+          ].join("\n") + "\n",
+          { append: true },
         );
       }
-    }
-    const result = await aggregate(
-      { github: conn.github, clock: systemClock, random: systemRandom },
-      {
-        issue,
-        repo: conn.fullName,
-        tokenKind: conn.tokenKind,
-        post: opts.comment,
-        allow: conn.allow,
-        secret: conn.secret,
-        ...(apiByIdentity ? { apiByIdentity } : {}),
-      },
-    );
-    await Deno.mkdir(opts.out, { recursive: true });
-    await Deno.writeTextFile(`${opts.out}/metrics.json`, result.metricsJson);
-    await Deno.writeTextFile(`${opts.out}/summary.md`, result.summary);
-    if (ctx.env.GITHUB_STEP_SUMMARY) {
-      await Deno.writeTextFile(ctx.env.GITHUB_STEP_SUMMARY, result.summary, { append: true });
-    }
-    const t = result.metrics.totals;
-    if (ctx.env.GITHUB_OUTPUT) {
-      await Deno.writeTextFile(
-        ctx.env.GITHUB_OUTPUT,
-        [
-          `status=${result.metrics.status}`,
-          `tasks=${t.tasks}`,
-          `done=${t.done}`,
-          `failed=${t.failed}`,
-          `metrics=${opts.out}/metrics.json`,
-        ].join("\n") + "\n",
-        { append: true },
+      ctx.out(
+        `${result.metrics.status}: ${t.done}/${
+          plural(t.tasks, "task")
+        } done, ${t.failed} failed; ` +
+          `wrote ${out}/metrics.json and ${out}/summary.md; summary comment ${result.comment}`,
       );
-    }
-    ctx.out(
-      `${result.metrics.status}: ${t.done}/${t.tasks} done, ${t.failed} failed; ` +
-        `wrote ${opts.out}/metrics.json and ${opts.out}/summary.md; summary comment ${result.comment}`,
-    );
-  }) as unknown as Command;
+      const code = swarmExitCode(result.metrics);
+      if (code === 1) {
+        const failed = result.metrics.tasks.filter((x) => x.phase === "failed").map((x) => x.id);
+        ctx.err(
+          failed.length
+            ? `Failed for good: ${
+              failed.join(", ")
+            }. Retry: p2p-dev run --issue ${issue} --retry-failed`
+            : `The swarm ended before every task was done.`,
+        );
+      } else if (code === EXIT_UNFINISHED) {
+        ctx.err(`Not finished yet: p2p-dev status --issue ${issue} shows what is left.`);
+      }
+      ctx.setExitCode(code);
+    },
+  });
 }

@@ -1,56 +1,15 @@
 /**
- * Shared flags and set-up of the commands that talk to GitHub: token,
- * repository and API URL, trust settings, and the node id default.
+ * Set-up of the commands that talk to GitHub: token, repository and API URL,
+ * token kind, trust settings, and the node id default.
  *
  * @module
  */
-import { type Command, Option } from "@commander-js/extra-typings";
 import { createGitHub } from "../github/octokit.ts";
 import type { GitHub } from "../github/port.ts";
 import type { TokenKind } from "../protocol/budget.ts";
 import type { CliContext } from "./context.ts";
-import { resolveApiUrl, resolveRepo, resolveToken } from "./env.ts";
-import { UsageError } from "./usage_error.ts";
-
-/** Flags every GitHub-facing command accepts. */
-export interface GitHubFlags {
-  repo?: string;
-  token?: string;
-  apiUrl?: string;
-  tokenKind?: string;
-  allow?: string[];
-  timeScale?: string;
-}
-
-/**
- * Adds the GitHub connection and trust flags to a command.
- *
- * @example
- * ```ts
- * const cmd = withGitHubFlags(new Command("state"));
- * ```
- */
-export function withGitHubFlags(cmd: Command): Command {
-  return cmd
-    .option("--repo <owner/name>", "repository (default: $GITHUB_REPOSITORY)")
-    .option("--token <token>", "GitHub token (default: $GITHUB_TOKEN or $GH_TOKEN)")
-    .option("--api-url <url>", "API base URL (default: $GITHUB_API_URL or https://api.github.com)")
-    .addOption(
-      new Option("--token-kind <kind>", "token kind, for the rate-limit budget").choices([
-        "actions",
-        "pat",
-        "app",
-      ]),
-    )
-    .option(
-      "--allow <login...>",
-      "logins whose protocol messages are trusted besides the token's own and writers",
-    )
-    .addOption(
-      new Option("--time-scale <factor>", "shrink the client's own waits (for emulators)")
-        .hideHelp(),
-    ) as unknown as Command;
-}
+import { type Env, resolveApiUrl, resolveRepo, resolveToken } from "./env.ts";
+import type { OptionValues } from "./options.ts";
 
 /** A connected client and what was resolved along the way. */
 export interface Connection {
@@ -64,26 +23,59 @@ export interface Connection {
   secret: string | undefined;
 }
 
+const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+
 /**
- * Resolves flags and environment into a GitHub client.
+ * The token kind the budget arithmetic assumes, the same for every command:
+ * `--token-kind` (or the configuration file), else `actions` when running in
+ * GitHub Actions with the workflow's `GITHUB_TOKEN` (and no `--token`), else
+ * `pat`.
  *
  * @example
  * ```ts
- * const { github } = connect(opts, ctx);
+ * resolveTokenKind(undefined, { GITHUB_ACTIONS: "true", GITHUB_TOKEN: "ghs_x" }); // "actions"
+ * resolveTokenKind(undefined, { GITHUB_TOKEN: "ghp_x" }); // "pat"
  * ```
  */
-export function connect(flags: GitHubFlags, ctx: CliContext): Connection {
-  const token = resolveToken(flags.token, ctx.env);
-  const { owner, repo } = resolveRepo(flags.repo, ctx.env);
-  const baseUrl = resolveApiUrl(flags.apiUrl, ctx.env);
-  const tokenKind = (flags.tokenKind ??
-    (ctx.env.GITHUB_ACTIONS === "true" && !flags.token && ctx.env.GITHUB_TOKEN === token
-      ? "actions"
-      : "pat")) as TokenKind;
-  const timeScale = flags.timeScale === undefined ? 1 : Number(flags.timeScale);
-  if (!(timeScale > 0 && timeScale <= 1)) {
-    throw new UsageError(`Invalid --time-scale "${flags.timeScale}": use a number in (0, 1].`);
-  }
+export function resolveTokenKind(
+  given: unknown,
+  env: Env,
+  tokenFlag?: unknown,
+): TokenKind {
+  if (given === "actions" || given === "pat" || given === "app") return given;
+  return env.GITHUB_ACTIONS === "true" && !str(tokenFlag) && !!str(env.GITHUB_TOKEN)
+    ? "actions"
+    : "pat";
+}
+
+/**
+ * Logins trusted besides the token's own identity and writers: `--allow`
+ * (or the configuration file's `trust.allow`) and `P2P_ALLOW`.
+ *
+ * @example
+ * ```ts
+ * resolveAllow(["a"], { P2P_ALLOW: "b, c" }); // ["a", "b", "c"]
+ * ```
+ */
+export function resolveAllow(given: unknown, env: Env): string[] {
+  const flag = Array.isArray(given) ? given.map(String) : [];
+  return [...new Set([...flag, ...(env.P2P_ALLOW ?? "").split(/[\s,]+/).filter(Boolean)])];
+}
+
+/**
+ * Resolves options and environment into a GitHub client.
+ *
+ * @example
+ * ```ts
+ * const { github } = connect(values, ctx);
+ * ```
+ */
+export function connect(values: OptionValues, ctx: CliContext): Connection {
+  const token = resolveToken(str(values.token), ctx.env);
+  const { owner, repo } = resolveRepo(str(values.repo), ctx.env);
+  const baseUrl = resolveApiUrl(str(values.apiUrl), ctx.env);
+  const tokenKind = resolveTokenKind(values.tokenKind, ctx.env, values.token);
+  const timeScale = typeof values.timeScale === "number" ? values.timeScale : 1;
   const github = createGitHub({
     token,
     baseUrl,
@@ -96,10 +88,6 @@ export function connect(flags: GitHubFlags, ctx: CliContext): Connection {
       ? { writeIntervalMs: 1_000 * timeScale, contentIntervalMs: 3_000 * timeScale }
       : {}),
   });
-  const allow = [
-    ...(flags.allow ?? []),
-    ...(ctx.env.P2P_ALLOW ?? "").split(/[\s,]+/).filter(Boolean),
-  ];
   return {
     github,
     owner,
@@ -107,31 +95,48 @@ export function connect(flags: GitHubFlags, ctx: CliContext): Connection {
     fullName: `${owner}/${repo}`,
     tokenKind,
     token,
-    allow,
+    allow: resolveAllow(values.allow, ctx.env),
     secret: ctx.env.P2P_SECRET || undefined,
   };
 }
 
 /**
- * A unique, readable node id: `run-<run id>-job-<n>` in GitHub Actions
- * (`n` from `P2P_JOB_INDEX`, else the job name), `<host>-<pid>` elsewhere.
+ * A node id that no other node of the swarm shares. In GitHub Actions,
+ * `run-<run id>[-a<attempt>]-job-<P2P_JOB_INDEX>` (readable and stable for
+ * the job); without `P2P_JOB_INDEX`, matrix jobs share `GITHUB_JOB`, so the
+ * runner's name and a random suffix make it unique. Elsewhere
+ * `<host>-<pid>-<random>` (containers often share a host name and pid 1).
  *
  * @example
  * ```ts
- * defaultNodeId({ GITHUB_RUN_ID: "42", P2P_JOB_INDEX: "3" }, "box", 7); // "run-42-job-3"
+ * defaultNodeId({ GITHUB_RUN_ID: "42", P2P_JOB_INDEX: "3" }, "box", 7, "a1b2"); // "run-42-job-3"
+ * defaultNodeId({}, "box", 7, "a1b2"); // "box-7-a1b2"
  * ```
  */
-export function defaultNodeId(
-  env: Readonly<Record<string, string | undefined>>,
-  host: string,
-  pid: number,
-): string {
+export function defaultNodeId(env: Env, host: string, pid: number, suffix: string): string {
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, "-");
   if (env.GITHUB_RUN_ID) {
-    const job = env.P2P_JOB_INDEX ?? env.GITHUB_JOB ?? "1";
     const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== "1"
       ? `-a${env.GITHUB_RUN_ATTEMPT}`
       : "";
-    return `run-${env.GITHUB_RUN_ID}${attempt}-job-${job}`.replace(/[^A-Za-z0-9_.-]/g, "-");
+    const base = `run-${env.GITHUB_RUN_ID}${attempt}`;
+    if (env.P2P_JOB_INDEX) return clean(`${base}-job-${env.P2P_JOB_INDEX}`).slice(0, 100);
+    const job = [env.GITHUB_JOB, env.RUNNER_NAME].filter(Boolean).join("-") || "job";
+    return clean(`${base}-${job.slice(0, 60)}-${suffix}`);
   }
-  return `${host}-${pid}`.replace(/[^A-Za-z0-9_.-]/g, "-");
+  return clean(`${host.slice(0, 60)}-${pid}-${suffix}`);
+}
+
+/**
+ * A short random suffix for node ids (4 hex digits from the platform's
+ * cryptographic generator).
+ *
+ * @example
+ * ```ts
+ * randomSuffix(); // "9f3c"
+ * ```
+ */
+export function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(2));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

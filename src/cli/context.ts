@@ -23,7 +23,7 @@ export interface CliContext {
   err(line: string): void;
   /** Whether standard output is a terminal (live views) or not (plain lines). */
   isTty: boolean;
-  /** Terminal width in columns (80 when not a terminal). */
+  /** Terminal width in columns (`Infinity` when not a terminal: piped output is never cut). */
   columns: number;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
@@ -31,4 +31,6 @@ export interface CliContext {
   setExitCode(code: number): void;
   /** The command line that starts this program again (for spawning nodes). */
   selfCommand: string[];
+  /** The working folder (default: the process's). */
+  cwd?: string;
 }

@@ -3,12 +3,12 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
-import { runNode } from "../node/node.ts";
+import type { Command } from "@commander-js/extra-typings";
 import { currentLeader } from "../protocol/view.ts";
 import type { CliContext } from "./context.ts";
-import { type NodeFlags, setupNode, withNodeFlags } from "./node_setup.ts";
-import { writeNodeOutputs } from "./run.ts";
+import { defineCommand } from "./define.ts";
+import { ELECT_OPTIONS, NODE_ENV_HELP } from "./node_setup.ts";
+import { runNodeCommand } from "./run.ts";
 
 /**
  * Builds the `elect` subcommand.
@@ -19,20 +19,20 @@ import { writeNodeOutputs } from "./run.ts";
  * ```
  */
 export function electCommand(ctx: CliContext): Command {
-  return withNodeFlags(
-    new Command("elect").description(
-      "Take part in the election (unless a plan is in force) and print the leader.",
-    ),
-  ).action(async (opts: NodeFlags) => {
-    const { deps, config, output } = await setupNode(opts, ctx, "elect");
-    const report = await runNode(deps, config).finally(() => output.finish());
-    await writeNodeOutputs(ctx, report);
-    const leader = currentLeader(report.state);
-    if (opts.json) {
-      ctx.out(JSON.stringify({ leader: leader ?? null, self: report.node, won: report.terms }));
-    } else {
-      ctx.out(leader ? `leader: ${leader.node} (term ${leader.term})` : "leader: none");
-    }
-    if (report.reason === "interrupted") ctx.setExitCode(130);
-  }) as unknown as Command;
+  return defineCommand(ctx, {
+    name: "elect",
+    description: "Take part in the election (unless a plan is in force) and print the leader.",
+    options: ELECT_OPTIONS,
+    helpAfter: NODE_ENV_HELP,
+    action: async (values) => {
+      const report = await runNodeCommand(values, ctx, "elect");
+      const leader = currentLeader(report.state);
+      if (values.json) {
+        ctx.out(JSON.stringify({ leader: leader ?? null, self: report.node, won: report.terms }));
+      } else {
+        ctx.out(leader ? `leader: ${leader.node} (term ${leader.term})` : "leader: none");
+      }
+      if (report.reason === "interrupted") ctx.setExitCode(130);
+    },
+  });
 }

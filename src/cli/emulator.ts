@@ -4,42 +4,141 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
+import { defineCommand } from "./define.ts";
+import type { OptionSpec, OptionValues } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
 import {
+  CONTROL_ENDPOINTS,
   DEMO,
   type EmulatorConfigFile,
   type FaultPatch,
   loadEmulatorConfig,
+  type SeedData,
   startEmulator,
 } from "../emulator/mod.ts";
 
-/** Flags of `p2p-dev emulator`, as commander hands them over. */
-interface EmulatorFlags {
-  port: string;
-  seed?: string;
-  config?: string;
-  state?: string;
-  latencyMs?: string;
-  lagMs?: string;
-  errorRate?: string;
-  timeScale?: string;
-  demo: boolean;
-}
+const ms = (text: string): NonNullable<OptionSpec["range"]> => ({ min: 0, text });
 
-function number(
-  flag: string,
-  value: string | undefined,
-  check: (n: number) => boolean,
-  expected: string,
-) {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || !check(n)) {
-    throw new UsageError(`Invalid ${flag} "${value}": expected ${expected}.`);
-  }
-  return n;
+/** Options of `emulator`. */
+export const EMULATOR_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "port",
+    flags: "--port <n>",
+    kind: "number",
+    range: { min: 0, max: 65535, integer: true, text: "0 (any free port) to 65535" },
+    group: "Server",
+    description: "TCP port on 127.0.0.1; 0 picks a free one",
+    default: 0,
+  },
+  {
+    name: "config",
+    flags: "--config <file>",
+    kind: "text",
+    group: "Server",
+    description: "JSON settings: seed, timeScale, faults, limits, demo, data (a seed), htmlUrl",
+  },
+  {
+    name: "state",
+    flags: "--state <file>",
+    kind: "text",
+    group: "Server",
+    description: "load the world from FILE at start, save it on change and on exit",
+  },
+  {
+    name: "demo",
+    flags: "--no-demo",
+    kind: "flag",
+    group: "Server",
+    description: "start without the demo repository, users and tokens",
+  },
+  {
+    name: "seed",
+    flags: "--seed <n>",
+    kind: "number",
+    range: { integer: true, text: "a whole number" },
+    group: "Faults",
+    description: "seed of every random fault (same seed, same faults)",
+  },
+  {
+    name: "latencyMs",
+    flags: "--latency-ms <n>",
+    kind: "number",
+    range: ms("a number of milliseconds >= 0"),
+    group: "Faults",
+    description: "median response latency in ms (lognormal)",
+  },
+  {
+    name: "lagMs",
+    flags: "--lag-ms <n>",
+    kind: "number",
+    range: ms("a number of milliseconds >= 0"),
+    group: "Faults",
+    description: "new or edited comments may stay out of lists for up to N ms",
+  },
+  {
+    name: "errorRate",
+    flags: "--error-rate <x>",
+    kind: "number",
+    range: { min: 0, max: 1, text: "a number from 0 to 1" },
+    group: "Faults",
+    description: "share of requests answered with a 5xx",
+  },
+  {
+    name: "timeScale",
+    flags: "--time-scale <x>",
+    kind: "number",
+    range: { min: 0, minExclusive: true, text: "a positive number" },
+    group: "Faults",
+    description: "emulated seconds per real second (1 = real time)",
+  },
+];
+
+/**
+ * An example seed, shown in `--help` and the README (a test seeds it, so it
+ * stays valid).
+ *
+ * @example
+ * ```ts
+ * emulator.control.seed(SEED_EXAMPLE);
+ * ```
+ */
+export const SEED_EXAMPLE: SeedData = {
+  users: [{ login: "octo", token: "ghp_octo" }, { login: "alice", token: "ghp_alice" }],
+  tokens: [{
+    token: "ghs_swarm",
+    login: "github-actions[bot]",
+    kind: "actions",
+    repos: ["octo/hello"],
+  }],
+  repos: [{
+    owner: "octo",
+    name: "hello",
+    permissions: { alice: "write" },
+    labels: [{ name: "p2p-dev" }],
+    issues: [{
+      title: "Add search",
+      author: "octo",
+      body: "- [ ] T1: API\n- [ ] T2: UI (after: T1)",
+      labels: ["p2p-dev"],
+      comments: [{ author: "alice", body: "Looks good" }],
+    }],
+  }],
+};
+
+/** The control surface and the seed format, for `--help`. */
+export function emulatorHelp(): string {
+  const width = Math.max(...Object.keys(CONTROL_ENDPOINTS).map((k) => k.length));
+  return `
+Control surface (JSON over HTTP on the same port; GET /_emulator lists it):
+${Object.entries(CONTROL_ENDPOINTS).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join("\n")}
+
+Seed format (POST /_emulator/seed, or "data" in --config); seeding merges, tokens
+authenticate as their login, "permissions" grants read, triage, write, maintain or admin:
+  ${JSON.stringify(SEED_EXAMPLE)}
+Tokens' "kind" (actions, pat, app) picks their rate limit; actions tokens share one
+budget per repository, as GitHub's GITHUB_TOKEN does.`;
 }
 
 /**
@@ -51,50 +150,27 @@ function number(
  * ```
  */
 export function emulatorCommand(ctx: CliContext): Command {
-  const command = new Command("emulator")
-    .description(
+  return defineCommand(ctx, {
+    name: "emulator",
+    description:
       "Run a local GitHub REST API emulator on 127.0.0.1 (limits and seeded faults included) until interrupted.",
-    )
-    .option("--port <n>", "TCP port; 0 picks a free one", "0")
-    .option("--seed <n>", "seed of every random fault (same seed, same faults)")
-    .option("--config <file>", "JSON settings: seed, timeScale, faults, limits, demo, data")
-    .option("--state <file>", "load the world from FILE at start, save it on change and on exit")
-    .option("--latency-ms <n>", "median response latency in ms (lognormal)")
-    .option("--lag-ms <n>", "new or edited comments may stay out of lists for up to N ms")
-    .option("--error-rate <x>", "share of requests answered with a 5xx, from 0 to 1")
-    .option("--time-scale <x>", "emulated seconds per real second (1 = real time)")
-    .option("--no-demo", "start without the demo repository, users and tokens")
-    .action(async (flags: EmulatorFlags) => {
-      await runEmulator(ctx, flags);
-    });
-  return command as unknown as Command;
+    options: EMULATOR_OPTIONS,
+    helpAfter: emulatorHelp(),
+    action: (values) => runEmulator(ctx, values),
+  });
 }
 
-async function runEmulator(ctx: CliContext, flags: EmulatorFlags): Promise<void> {
-  const port = number(
-    "--port",
-    flags.port,
-    (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
-    "0 (any free port) to 65535",
-  )!;
-  const seed = number("--seed", flags.seed, Number.isSafeInteger, "a whole number");
-  const latency = number(
-    "--latency-ms",
-    flags.latencyMs,
-    (n) => n >= 0,
-    "a number of milliseconds >= 0",
-  );
-  const lag = number("--lag-ms", flags.lagMs, (n) => n >= 0, "a number of milliseconds >= 0");
-  const errorRate = number(
-    "--error-rate",
-    flags.errorRate,
-    (n) => n >= 0 && n <= 1,
-    "a number from 0 to 1",
-  );
-  const timeScale = number("--time-scale", flags.timeScale, (n) => n > 0, "a positive number");
+async function runEmulator(ctx: CliContext, flags: OptionValues): Promise<void> {
+  const n = (v: unknown) => (typeof v === "number" ? v : undefined);
+  const port = n(flags.port) ?? 0;
+  const seed = n(flags.seed);
+  const latency = n(flags.latencyMs);
+  const lag = n(flags.lagMs);
+  const errorRate = n(flags.errorRate);
+  const timeScale = n(flags.timeScale);
 
   let config: EmulatorConfigFile = {};
-  if (flags.config !== undefined) {
+  if (typeof flags.config === "string") {
     try {
       config = await loadEmulatorConfig(flags.config);
     } catch (error) {
@@ -112,7 +188,7 @@ async function runEmulator(ctx: CliContext, flags: EmulatorFlags): Promise<void>
   }
   if (errorRate !== undefined) faults.serverErrors = { ...faults.serverErrors, rate: errorRate };
 
-  const demo = flags.demo && config.demo !== false;
+  const demo = flags.demo !== false && config.demo !== false;
   const emulator = await startEmulator({
     port,
     demo,
@@ -124,7 +200,7 @@ async function runEmulator(ctx: CliContext, flags: EmulatorFlags): Promise<void>
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.data ? { data: config.data } : {}),
     ...(config.htmlUrl ? { htmlUrl: config.htmlUrl } : {}),
-    ...(flags.state ? { statePath: flags.state } : {}),
+    ...(typeof flags.state === "string" ? { statePath: flags.state } : {}),
   }).catch((error: unknown) => {
     if (error instanceof Deno.errors.AddrInUse) {
       throw new Error(

@@ -10,15 +10,16 @@ import { UsageError } from "./usage_error.ts";
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * The GitHub token: `--token`, then `GITHUB_TOKEN`, then `GH_TOKEN`.
+ * The GitHub token: `--token`, then `GITHUB_TOKEN`, then `GH_TOKEN`. An empty
+ * value counts as unset (a workflow passing an unset secret gives `""`).
  *
  * @example
  * ```ts
- * resolveToken(undefined, { GH_TOKEN: "ghp_x" }); // "ghp_x"
+ * resolveToken(undefined, { GITHUB_TOKEN: "", GH_TOKEN: "ghp_x" }); // "ghp_x"
  * ```
  */
 export function resolveToken(flag: string | undefined, env: Env): string {
-  const token = flag ?? env.GITHUB_TOKEN ?? env.GH_TOKEN;
+  const token = flag || env.GITHUB_TOKEN || env.GH_TOKEN;
   if (!token) {
     throw new UsageError("Missing GitHub token: set GITHUB_TOKEN (or GH_TOKEN) or pass --token.");
   }
@@ -34,7 +35,7 @@ export function resolveToken(flag: string | undefined, env: Env): string {
  * ```
  */
 export function resolveRepo(flag: string | undefined, env: Env): { owner: string; repo: string } {
-  const value = flag ?? env.GITHUB_REPOSITORY ?? env.GITHUB_REPO;
+  const value = flag || env.GITHUB_REPOSITORY || env.GITHUB_REPO;
   if (!value) {
     throw new UsageError(
       "Missing repository: set GITHUB_REPOSITORY (owner/name) or pass --repo owner/name.",
@@ -56,7 +57,7 @@ export function resolveRepo(flag: string | undefined, env: Env): { owner: string
  * ```
  */
 export function resolveApiUrl(flag: string | undefined, env: Env): string {
-  const url = flag ?? env.GITHUB_API_URL ?? "https://api.github.com";
+  const url = flag || env.GITHUB_API_URL || "https://api.github.com";
   try {
     new URL(url);
   } catch {

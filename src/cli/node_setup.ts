@@ -1,117 +1,131 @@
 /**
- * Flags and set-up shared by the node commands (`run`, `elect`, `plan`,
- * `work`): timing, executor, planner, delivery, output.
+ * Set-up shared by the node commands (`run`, `elect`, `plan`, `work`, and
+ * `watch` for each issue it joins): their option tables, the help text about
+ * the environment and a task's input, and the node's ports and configuration.
  *
  * @module
  */
-import { type Command, Option } from "@commander-js/extra-typings";
 import { claudeExecutor } from "../executor/claude.ts";
-import { commandExecutor } from "../executor/command.ts";
-import { deliveringExecutor, DELIVERY_MODES, type DeliveryMode } from "../executor/delivery.ts";
+import { commandExecutor, type CommandInput, taskEnv } from "../executor/command.ts";
+import { deliveringExecutor, type DeliveryMode } from "../executor/delivery.ts";
 import { demoExecutor } from "../executor/demo.ts";
 import type { Executor } from "../executor/port.ts";
 import type { Planner } from "../planner/planner.ts";
-import {
-  choosePlanner,
-  findExecutable,
-  PLANNER_KINDS,
-  type PlannerKind,
-} from "../planner/select.ts";
+import { choosePlanner, findExecutable, type PlannerKind } from "../planner/select.ts";
 import { defaultConfig, type NodeConfig, validateTiming } from "../node/config.ts";
 import type { NodeDeps } from "../node/node.ts";
 import { systemClock, systemRandom } from "../node/ports.ts";
 import type { CliContext } from "./context.ts";
-import { connect, type Connection, defaultNodeId, withGitHubFlags } from "./connect.ts";
-import { positiveInt } from "./env.ts";
+import { connect, type Connection, defaultNodeId, randomSuffix } from "./connect.ts";
 import { type NodeOutput, nodeOutput } from "./node_output.ts";
+import {
+  CLAUDE_OPTIONS,
+  ELECTION_OPTIONS,
+  GITHUB_OPTIONS,
+  ISSUE_OPTION,
+  JSON_OPTION,
+  NODE_ID_OPTION,
+  PLAN_SETTING_OPTIONS,
+  PLANNER_OPTIONS,
+  TIMING_OPTIONS,
+  WORKER_OPTIONS,
+} from "./option_groups.ts";
+import type { OptionSpec, OptionValues } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
 
+/** Options of `elect`: taking part in the election. */
+export const ELECT_OPTIONS: readonly OptionSpec[] = [
+  ISSUE_OPTION,
+  NODE_ID_OPTION,
+  ...TIMING_OPTIONS,
+  ...ELECTION_OPTIONS,
+  ...GITHUB_OPTIONS,
+  JSON_OPTION,
+];
+
+/** Options of `plan` (besides `--dry-run`): the election, the planner, the plan's settings. */
+export const PLAN_OPTIONS: readonly OptionSpec[] = [
+  ISSUE_OPTION,
+  NODE_ID_OPTION,
+  ...PLANNER_OPTIONS,
+  ...CLAUDE_OPTIONS,
+  ...PLAN_SETTING_OPTIONS,
+  ...TIMING_OPTIONS,
+  ...ELECTION_OPTIONS,
+  ...GITHUB_OPTIONS,
+  JSON_OPTION,
+];
+
+/** Options of `work`: claiming, running and delivering tasks. */
+export const WORK_OPTIONS: readonly OptionSpec[] = [
+  ISSUE_OPTION,
+  NODE_ID_OPTION,
+  ...WORKER_OPTIONS,
+  ...CLAUDE_OPTIONS,
+  ...TIMING_OPTIONS,
+  ...GITHUB_OPTIONS,
+  JSON_OPTION,
+];
+
+/** Options of `run`: every role. */
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  ISSUE_OPTION,
+  NODE_ID_OPTION,
+  ...WORKER_OPTIONS,
+  ...PLANNER_OPTIONS,
+  ...CLAUDE_OPTIONS,
+  ...PLAN_SETTING_OPTIONS,
+  ...TIMING_OPTIONS,
+  ...ELECTION_OPTIONS,
+  ...GITHUB_OPTIONS,
+  JSON_OPTION,
+];
+
+/** The variables a node reads, for `--help` and the README. */
+export const NODE_ENV_HELP = `
+Environment:
+  GITHUB_TOKEN, GH_TOKEN  the token when --token is not given (an empty value counts as unset)
+  GITHUB_REPOSITORY       owner/name when --repo is not given
+  GITHUB_API_URL          API base URL when --api-url is not given
+  P2P_ALLOW               more trusted logins, separated by commas or spaces (added to --allow)
+  P2P_SECRET              shared secret: every message is signed (HMAC-SHA256), unsigned ones are ignored
+  P2P_JOB_INDEX           in GitHub Actions: the matrix index, for a readable node id
+  P2P_DEBUG               print the stack of an unexpected error`;
+
 /**
- * Adds the node flags (and the GitHub flags) to a command.
+ * What a task's command receives, for `--help` and the README: the stdin
+ * JSON (its shape from `CommandInput`) and the `P2P_*` variables (their
+ * names from `taskEnv`, so help and executor never disagree).
  *
  * @example
  * ```ts
- * const cmd = withNodeFlags(new Command("run"));
+ * ctx.out(taskInputHelp());
  * ```
  */
-export function withNodeFlags(cmd: Command): Command {
-  return withGitHubFlags(cmd)
-    .requiredOption("--issue <n>", "the issue the swarm works on")
-    .option(
-      "--node-id <id>",
-      "this node's id (default: run-<run id>-job-<n> in Actions, <host>-<pid> elsewhere)",
-    )
-    .option("--exec <cmd>", "run each task with this shell command (task JSON on stdin, P2P_* env)")
-    .addOption(
-      new Option("--executor <kind>", "executor (default: command with --exec, else claude)")
-        .choices([
-          "claude",
-          "command",
-          "demo",
-        ]),
-    )
-    .addOption(
-      new Option("--planner <kind>", "planner").choices(PLANNER_KINDS).default("auto" as const),
-    )
-    .option(
-      "--planner-cmd <cmd>",
-      "external planner: issue JSON on stdin, task graph JSON on stdout",
-    )
-    .addOption(
-      new Option("--deliver <mode>", "result delivery").choices(DELIVERY_MODES).default(
-        "none" as const,
-      ),
-    )
-    .option("--repo-dir <dir>", "local clone for --deliver branch|pr (default: current directory)")
-    .option(
-      "--work-dir <dir>",
-      "where task working directories go (default: a temporary directory)",
-    )
-    .option("--claude-path <path>", "the claude executable", "claude")
-    .option("--model <name>", "Claude model for planner and executor")
-    .option("--max-turns <n>", "Claude Code: maximum turns per task")
-    .option("--task-timeout <ms>", "stop a task (its whole process group) after this long")
-    .option("--strict", "also take an atomic git-ref lock for claims and elections")
-    .option("--retry-failed", "retry tasks that failed for good in the plan in force")
-    .option("--max-tasks <n>", "stop after completing this many tasks")
-    .option("--max-runtime <ms>", "stop (releasing claims) after this long")
-    .option(
-      "--settle-ms <ms>",
-      "wait before confirming a claim or election by re-reading",
-      String(DEFAULTS.settleMs),
-    )
-    .option(
-      "--lease-ms <ms>",
-      "a claim lapses after this long without a word from its owner",
-      String(DEFAULTS.leaseMs),
-    )
-    .option("--renew-ms <ms>", "how often an owner renews its lease", String(DEFAULTS.renewMs))
-    .option("--poll-ms <ms>", "shortest poll interval", String(DEFAULTS.pollMinMs))
-    .option("--poll-max-ms <ms>", "longest poll interval", String(DEFAULTS.pollMaxMs))
-    .option(
-      "--election-timeout-ms <ms>",
-      "replace a leader silent this long before planning",
-      String(DEFAULTS.electionTimeoutMs),
-    )
-    .option(
-      "--max-attempts <n>",
-      "failed attempts before a task is failed for good",
-      String(DEFAULTS.maxAttempts),
-    )
-    .option("--backoff-ms <ms>", "wait after a failed attempt", String(DEFAULTS.backoffMs))
-    .option("--json", "print JSON lines instead of readable lines") as unknown as Command;
-}
-
-/** The defaults the flags show (one source: `defaultConfig`). */
-const DEFAULTS = defaultConfig(1, "defaults");
-
-/** Options as commander parsed them (validated by `setupNode`). */
-export type NodeFlags = Record<string, unknown>;
-
-const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-
-function ms(flag: string, v: unknown): number {
-  return positiveInt(flag, String(v));
+export function taskInputHelp(): string {
+  const task = { id: "T1", title: "Add search", priority: "high" as const, deps: [] };
+  const input: CommandInput = {
+    task: { ...task, body: "What the agent is asked to do" },
+    context: {
+      issue: 42,
+      issueTitle: "The issue's title",
+      issueBody: "The issue's text",
+      attempt: 1,
+      node: "run-1-job-1",
+      depBranches: [],
+      workDir: "/tmp/p2p-dev-42-x/T1-1",
+    },
+  };
+  const vars = Object.keys(taskEnv(task, {
+    ...input.context,
+    signal: AbortSignal.abort(),
+    onProgress: () => {},
+  }, input.context.workDir));
+  return `
+A task's command (--exec) runs with sh -c in its own folder and gets:
+  on stdin, JSON: ${JSON.stringify(input)}
+  variables: ${vars.join(", ")}
+It reports progress by printing "P2P_PROGRESS <percent> [note]"; exit code 0 means the task is done.`;
 }
 
 /** Everything a node command needs, resolved. */
@@ -120,62 +134,76 @@ export interface NodeSetup {
   config: NodeConfig;
   deps: NodeDeps;
   output: NodeOutput;
+  /** Removes what the node made for itself (the temporary work folder). Safe to call twice. */
+  cleanup(): Promise<void>;
 }
 
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+
 /**
- * Validates the flags and builds the node's ports and configuration.
+ * Checks the values and builds the node's ports and configuration. On an
+ * error nothing is left behind.
  *
  * @example
  * ```ts
- * const { deps, config } = await setupNode(opts, ctx, "all");
+ * const setup = await setupNode(values, ctx, "all");
+ * try { await runNode(setup.deps, setup.config); } finally { await setup.cleanup(); }
  * ```
  */
 export async function setupNode(
-  opts: NodeFlags,
+  values: OptionValues,
   ctx: CliContext,
   role: NodeConfig["role"],
+  overrides: { issue?: number; conn?: Connection } = {},
 ): Promise<NodeSetup> {
-  const issue = positiveInt("--issue", String(opts.issue));
-  const conn = connect(opts, ctx);
-  const node = str(opts.nodeId) ?? defaultNodeId(ctx.env, Deno.hostname(), Deno.pid);
+  const issue = overrides.issue ?? (values.issue as number);
+  const conn = overrides.conn ?? connect(values, ctx);
+  const node = str(values.nodeId) ??
+    defaultNodeId(ctx.env, Deno.hostname(), Deno.pid, randomSuffix());
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(node)) {
     throw new UsageError(`Invalid --node-id "${node}": use letters, digits, ".", "_" and "-".`);
   }
+  const defaults = defaultConfig(issue, node);
   const config = defaultConfig(issue, node, {
     tokenKind: conn.tokenKind,
-    settleMs: ms("--settle-ms", opts.settleMs),
-    leaseMs: ms("--lease-ms", opts.leaseMs),
-    renewMs: ms("--renew-ms", opts.renewMs),
-    pollMinMs: ms("--poll-ms", opts.pollMs),
-    pollMaxMs: ms("--poll-max-ms", opts.pollMaxMs),
-    electionTimeoutMs: ms("--election-timeout-ms", opts.electionTimeoutMs),
-    maxAttempts: ms("--max-attempts", opts.maxAttempts),
-    backoffMs: Number(opts.backoffMs),
-    strict: opts.strict === true,
-    retryFailed: opts.retryFailed === true,
+    settleMs: num(values.settleMs) ?? defaults.settleMs,
+    leaseMs: num(values.leaseMs) ?? defaults.leaseMs,
+    renewMs: num(values.renewMs) ?? defaults.renewMs,
+    pollMinMs: num(values.pollMs) ?? defaults.pollMinMs,
+    pollMaxMs: num(values.pollMaxMs) ?? defaults.pollMaxMs,
+    electionTimeoutMs: num(values.electionTimeoutMs) ?? defaults.electionTimeoutMs,
+    maxAttempts: num(values.maxAttempts) ?? defaults.maxAttempts,
+    backoffMs: num(values.backoffMs) ?? defaults.backoffMs,
+    strict: values.strict === true,
+    retryFailed: values.retryFailed === true,
     role,
-    ...(opts.maxTasks !== undefined
-      ? { maxTasks: positiveInt("--max-tasks", String(opts.maxTasks)) }
-      : {}),
-    ...(opts.maxRuntime !== undefined
-      ? { maxRuntimeMs: ms("--max-runtime", opts.maxRuntime) }
-      : {}),
+    ...(num(values.maxTasks) !== undefined ? { maxTasks: num(values.maxTasks)! } : {}),
+    ...(num(values.maxRuntime) !== undefined ? { maxRuntimeMs: num(values.maxRuntime)! } : {}),
   });
-  if (!(config.backoffMs >= 0)) {
-    throw new UsageError(`Invalid --backoff-ms "${String(opts.backoffMs)}": use 0 or more.`);
-  }
   try {
     validateTiming(config);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const secrets = [conn.token, ...(conn.secret ? [conn.secret] : [])];
-  const executor = role === "all" || role === "work"
-    ? await buildExecutor(opts, ctx, conn, issue, secrets)
-    : idleExecutor;
-  const planner = lazyPlanner(opts, ctx);
+  let tempDir: string | undefined;
+  const cleanup = async () => {
+    if (tempDir === undefined) return;
+    const dir = tempDir;
+    tempDir = undefined;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  let executor: Executor = idleExecutor;
+  if (role === "all" || role === "work") {
+    const plan = await planExecutor(values, ctx);
+    const workRoot = str(values.workDir) ??
+      (tempDir = await Deno.makeTempDir({ prefix: `p2p-dev-${issue}-` }));
+    executor = buildExecutor(plan, values, conn, workRoot, secrets);
+  }
+  const planner = lazyPlanner(values, ctx);
   const output = nodeOutput(ctx, {
-    json: opts.json === true,
+    json: values.json === true,
     node,
     secrets,
     tokenKind: conn.tokenKind,
@@ -192,7 +220,7 @@ export async function setupNode(
     allow: conn.allow,
     secret: conn.secret,
   };
-  return { conn, config, deps, output };
+  return { conn, config, deps, output, cleanup };
 }
 
 const idleExecutor: Executor = {
@@ -201,34 +229,41 @@ const idleExecutor: Executor = {
     Promise.resolve({ ok: false, result: { summary: "This node does not execute tasks." } }),
 };
 
-async function buildExecutor(
-  opts: NodeFlags,
+/** Which executor to build; every check that can fail runs before anything is made. */
+async function planExecutor(
+  values: OptionValues,
   ctx: CliContext,
-  conn: Connection,
-  issue: number,
-  secrets: string[],
-): Promise<Executor> {
-  const workRoot = str(opts.workDir) ?? await Deno.makeTempDir({ prefix: `p2p-dev-${issue}-` });
-  const timeout = opts.taskTimeout !== undefined
-    ? ms("--task-timeout", opts.taskTimeout)
-    : undefined;
-  const exec = str(opts.exec);
-  let kind = str(opts.executor) ?? (exec ? "command" : undefined);
-  const claudePath = str(opts.claudePath) ?? "claude";
-  if (!kind) {
+): Promise<"command" | "demo" | "claude"> {
+  const exec = str(values.exec);
+  const kind = str(values.executor) ?? (exec ? "command" : undefined);
+  if (kind === "command" && !exec) {
+    throw new UsageError("--executor command needs --exec CMD.");
+  }
+  if (kind === "command" || kind === "demo") return kind;
+  if (kind === undefined) {
+    const claudePath = str(values.claudePath) ?? "claude";
     if (!(await findExecutable(claudePath, ctx.env.PATH ?? ""))) {
       throw new UsageError(
         "No executor: install Claude Code so that `claude` is on PATH, or pass --exec CMD.",
       );
     }
-    kind = "claude";
   }
+  return "claude";
+}
+
+function buildExecutor(
+  kind: "command" | "demo" | "claude",
+  values: OptionValues,
+  conn: Connection,
+  workRoot: string,
+  secrets: string[],
+): Executor {
+  const timeout = num(values.taskTimeout);
   let inner: Executor;
   switch (kind) {
     case "command":
-      if (!exec) throw new UsageError("--executor command needs --exec CMD.");
       inner = commandExecutor({
-        command: exec,
+        command: str(values.exec)!,
         workRoot,
         secrets,
         ...(timeout ? { timeoutMs: timeout } : {}),
@@ -240,27 +275,25 @@ async function buildExecutor(
     default:
       inner = claudeExecutor({
         workRoot,
-        claudePath,
+        claudePath: str(values.claudePath) ?? "claude",
         secrets,
-        ...(str(opts.model) ? { model: str(opts.model)! } : {}),
-        ...(opts.maxTurns !== undefined
-          ? { maxTurns: positiveInt("--max-turns", String(opts.maxTurns)) }
-          : {}),
+        ...(str(values.model) ? { model: str(values.model)! } : {}),
+        ...(num(values.maxTurns) !== undefined ? { maxTurns: num(values.maxTurns)! } : {}),
         ...(timeout ? { timeoutMs: timeout } : {}),
       });
   }
-  const mode = (str(opts.deliver) ?? "none") as DeliveryMode;
+  const mode = (str(values.deliver) ?? "none") as DeliveryMode;
   if (mode === "none") return inner;
   return deliveringExecutor(inner, {
     mode,
-    repoDir: str(opts.repoDir) ?? Deno.cwd(),
+    repoDir: str(values.repoDir) ?? Deno.cwd(),
     github: conn.github,
     secrets,
   });
 }
 
 /** A planner that picks the real one when the leader first needs it (auto looks at the issue). */
-function lazyPlanner(opts: NodeFlags, ctx: CliContext): Planner {
+function lazyPlanner(values: OptionValues, ctx: CliContext): Planner {
   let name = "auto";
   return {
     get name() {
@@ -268,11 +301,11 @@ function lazyPlanner(opts: NodeFlags, ctx: CliContext): Planner {
     },
     async plan(issue, signal) {
       const choice = await choosePlanner({
-        planner: (str(opts.planner) ?? "auto") as PlannerKind,
+        planner: (str(values.planner) ?? "auto") as PlannerKind,
         issue,
-        claudePath: str(opts.claudePath) ?? "claude",
-        ...(str(opts.plannerCmd) ? { plannerCmd: str(opts.plannerCmd)! } : {}),
-        ...(str(opts.model) ? { model: str(opts.model)! } : {}),
+        claudePath: str(values.claudePath) ?? "claude",
+        ...(str(values.plannerCmd) ? { plannerCmd: str(values.plannerCmd)! } : {}),
+        ...(str(values.model) ? { model: str(values.model)! } : {}),
         ...(ctx.env.PATH ? { path: ctx.env.PATH } : {}),
       });
       name = choice.name;

@@ -5,14 +5,25 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
-import { runNode } from "../node/node.ts";
+import type { Command } from "@commander-js/extra-typings";
 import { assertValidGraph, GraphValidationError } from "../protocol/graph.ts";
 import type { PlanTask } from "../protocol/types.ts";
+import { currentLeader } from "../protocol/view.ts";
+import { plural } from "./advice.ts";
 import type { CliContext } from "./context.ts";
-import { type NodeFlags, setupNode, withNodeFlags } from "./node_setup.ts";
+import { defineCommand } from "./define.ts";
+import { NODE_ENV_HELP, PLAN_OPTIONS, setupNode } from "./node_setup.ts";
+import type { OptionSpec } from "./options.ts";
 import { table } from "./render_state.ts";
-import { writeNodeOutputs } from "./run.ts";
+import { runNodeCommand } from "./run.ts";
+
+const DRY_RUN: OptionSpec = {
+  name: "dryRun",
+  flags: "--dry-run",
+  kind: "flag",
+  group: "Planner",
+  description: "print the task graph the planner would publish, without writing",
+};
 
 /**
  * Builds the `plan` subcommand.
@@ -23,35 +34,52 @@ import { writeNodeOutputs } from "./run.ts";
  * ```
  */
 export function planCommand(ctx: CliContext): Command {
-  return withNodeFlags(
-    new Command("plan").description(
+  return defineCommand(ctx, {
+    name: "plan",
+    description:
       "Plan the issue and publish the task graph if this node leads (--dry-run: print it only).",
-    ).option("--dry-run", "print the task graph the planner would publish, without writing"),
-  ).action(async (opts: NodeFlags) => {
-    const { deps, config, output } = await setupNode(opts, ctx, "plan");
-    if (opts.dryRun) {
-      const issue = await deps.github.getIssue(config.issue);
-      const tasks = await deps.planner.plan(issue, ctx.signal);
-      try {
-        assertValidGraph(tasks);
-      } catch (error) {
-        if (error instanceof GraphValidationError) ctx.setExitCode(1);
-        throw error;
+    options: [...PLAN_OPTIONS, DRY_RUN],
+    helpAfter: NODE_ENV_HELP,
+    action: async (values) => {
+      const setup = await setupNode(values, ctx, "plan");
+      const { deps, config } = setup;
+      if (values.dryRun) {
+        const issue = await deps.github.getIssue(config.issue);
+        const tasks = await deps.planner.plan(issue, ctx.signal);
+        try {
+          assertValidGraph(tasks);
+        } catch (error) {
+          if (error instanceof GraphValidationError) ctx.setExitCode(1);
+          throw error;
+        }
+        printPlan(ctx, tasks, deps.planner.name, values.json === true);
+        return;
       }
-      printPlan(ctx, tasks, deps.planner.name, opts.json === true);
-      return;
-    }
-    const report = await runNode(deps, config).finally(() => output.finish());
-    await writeNodeOutputs(ctx, report);
-    ctx.out(
-      report.terms.length > 0
-        ? `published the plan as leader of term ${report.terms.at(-1)}`
-        : report.state.plan
-        ? `a plan is in force (term ${report.state.plan.term}); nothing to publish`
-        : "not the leader; nothing published",
-    );
-    if (report.reason === "interrupted") ctx.setExitCode(130);
-  }) as unknown as Command;
+      // What this process published, from its own events: the final line
+      // agrees with them even when the term was won by an earlier `elect`.
+      let published: { tasks: number; parts: number } | undefined;
+      const log = deps.log;
+      deps.log = (event) => {
+        if (event.type === "planned") published = { tasks: event.tasks, parts: event.parts };
+        log?.(event);
+      };
+      const report = await runNodeCommand(values, ctx, "plan", setup);
+      const plan = report.state.plan;
+      const leader = currentLeader(report.state);
+      ctx.out(
+        published && plan
+          ? `published the plan (${plural(published.tasks, "task")}) as leader of term ${plan.term}`
+          : plan
+          ? `a plan is in force (term ${plan.term}, by ${
+            report.state.terms[plan.term - 1]?.node ?? "?"
+          }); nothing to publish`
+          : leader
+          ? `not the leader (${leader.node} leads term ${leader.term}); nothing published`
+          : "no leader; nothing published",
+      );
+      if (report.reason === "interrupted") ctx.setExitCode(130);
+    },
+  });
 }
 
 function printPlan(ctx: CliContext, tasks: PlanTask[], planner: string, json: boolean): void {
@@ -59,7 +87,7 @@ function printPlan(ctx: CliContext, tasks: PlanTask[], planner: string, json: bo
     ctx.out(JSON.stringify({ planner, tasks }, null, 2));
     return;
   }
-  ctx.out(`${tasks.length} task(s) from the ${planner} planner:`);
+  ctx.out(`${plural(tasks.length, "task")} from the ${planner} planner:`);
   const rows = [["ID", "PRIORITY", "AFTER", "EST", "GROUP", "TITLE"]];
   for (const t of tasks) {
     rows.push([

@@ -4,12 +4,22 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { runNode } from "../node/node.ts";
 import type { NodeReport } from "../node/node.ts";
 import { taskPhase } from "../protocol/view.ts";
+import { failureReport } from "./advice.ts";
 import type { CliContext } from "./context.ts";
-import { type NodeFlags, setupNode, withNodeFlags } from "./node_setup.ts";
+import { defineCommand } from "./define.ts";
+import {
+  NODE_ENV_HELP,
+  type NodeSetup,
+  RUN_OPTIONS,
+  setupNode,
+  taskInputHelp,
+} from "./node_setup.ts";
+import type { OptionValues } from "./options.ts";
+import type { NodeConfig } from "../node/config.ts";
 
 /** Exit code of a node run, from its report: 0 all done, 1 a task failed for good, 130 interrupted. */
 export function exitCodeOf(report: NodeReport): number {
@@ -23,6 +33,48 @@ export function exitCodeOf(report: NodeReport): number {
 }
 
 /**
+ * Runs a node command from its values: builds the node, runs it, always
+ * removes what it made, and returns its report.
+ *
+ * @example
+ * ```ts
+ * const report = await runNodeCommand(values, ctx, "all");
+ * ```
+ */
+export async function runNodeCommand(
+  values: OptionValues,
+  ctx: CliContext,
+  role: NodeConfig["role"],
+  setup?: NodeSetup,
+): Promise<NodeReport> {
+  const node = setup ?? await setupNode(values, ctx, role);
+  try {
+    const report = await runNode(node.deps, node.config).finally(() => node.output.finish());
+    await writeNodeOutputs(ctx, report);
+    return report;
+  } finally {
+    await node.cleanup();
+  }
+}
+
+/**
+ * Ends a worker's run: the exit code, and when tasks failed for good, which
+ * ones, why, and the command that retries them.
+ *
+ * @example
+ * ```ts
+ * finishWorker(ctx, report, 7);
+ * ```
+ */
+export function finishWorker(ctx: CliContext, report: NodeReport, issue: number): void {
+  const code = exitCodeOf(report);
+  if (code === 1) {
+    for (const line of failureReport(report.state, report.serverTime, issue)) ctx.err(line);
+  }
+  ctx.setExitCode(code);
+}
+
+/**
  * Builds the `run` subcommand.
  *
  * @example
@@ -31,16 +83,17 @@ export function exitCodeOf(report: NodeReport): number {
  * ```
  */
 export function runCommand(ctx: CliContext): Command {
-  return withNodeFlags(
-    new Command("run").description(
+  return defineCommand(ctx, {
+    name: "run",
+    description:
       "Run one node: elect, plan if leading, then claim and run tasks until all are finished.",
-    ),
-  ).action(async (opts: NodeFlags) => {
-    const { deps, config, output } = await setupNode(opts, ctx, "all");
-    const report = await runNode(deps, config).finally(() => output.finish());
-    await writeNodeOutputs(ctx, report);
-    ctx.setExitCode(exitCodeOf(report));
-  }) as unknown as Command;
+    options: RUN_OPTIONS,
+    helpAfter: NODE_ENV_HELP + "\n" + taskInputHelp(),
+    action: async (values) => {
+      const report = await runNodeCommand(values, ctx, "all");
+      finishWorker(ctx, report, values.issue as number);
+    },
+  });
 }
 
 /**

@@ -4,28 +4,55 @@
  *
  * @module
  */
-import { Command, Option } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { toLogComment } from "../github/rest.ts";
 import { fold } from "../protocol/fold.ts";
-import type { TokenKind } from "../protocol/budget.ts";
 import type { LogComment } from "../protocol/types.ts";
 import { LogView } from "../node/log_view.ts";
 import { systemClock } from "../node/ports.ts";
 import type { CliContext } from "./context.ts";
-import { connect, type GitHubFlags, withGitHubFlags } from "./connect.ts";
-import { positiveInt } from "./env.ts";
+import { connect, resolveAllow, resolveTokenKind } from "./connect.ts";
+import { defineCommand } from "./define.ts";
+import { GITHUB_OPTIONS, ISSUE_OPTION, JSON_OPTION } from "./option_groups.ts";
+import type { OptionSpec } from "./options.ts";
 import { renderState } from "./render_state.ts";
 import { UsageError } from "./usage_error.ts";
 
-interface StateFlags extends GitHubFlags {
-  comments?: string;
-  issue?: string;
-  self?: string;
-  json?: boolean;
-  secretEnv: string;
-}
-
 const WRITE_ASSOCIATIONS = new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
+
+/** Options of `state`. */
+export const STATE_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "comments",
+    flags: "--comments <file>",
+    kind: "text",
+    group: "Source",
+    description: "a saved comments JSON array, as the REST API returns it",
+  },
+  {
+    ...ISSUE_OPTION,
+    group: "Source",
+    required: false,
+    description: "the issue to read live (exactly one of --comments and --issue)",
+  },
+  {
+    name: "self",
+    flags: "--self <login>",
+    kind: "text",
+    group: "Source",
+    description: "with --comments: the login whose messages are trusted as the swarm's own",
+  },
+  ...GITHUB_OPTIONS,
+  {
+    name: "secretEnv",
+    flags: "--secret-env <name>",
+    kind: "text",
+    group: "Trust",
+    description: "environment variable holding the HMAC secret",
+    default: "P2P_SECRET",
+  },
+  { ...JSON_OPTION, description: "print the folded state as JSON (task results included)" },
+];
 
 /**
  * Builds the `state` subcommand.
@@ -35,30 +62,24 @@ const WRITE_ASSOCIATIONS = new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
  * program.addCommand(stateCommand(ctx));
  * ```
  */
-export function stateCommand(ctx: CliContext) {
-  return withGitHubFlags(new Command("state"))
-    .description("Print the swarm state folded from an issue's comments (a file or live).")
-    .option("--comments <file>", "a saved comments JSON array, as the REST API returns it")
-    .option("--issue <n>", "the issue to read live")
-    .option(
-      "--self <login>",
-      "with --comments: the login whose messages are trusted as the swarm's own",
-    )
-    .option("--json", "print the state as JSON")
-    .addOption(
-      new Option("--secret-env <name>", "env variable holding the HMAC secret").default(
-        "P2P_SECRET",
-      ),
-    )
-    .action(async (raw) => {
-      const opts = raw as StateFlags;
+export function stateCommand(ctx: CliContext): Command {
+  return defineCommand(ctx, {
+    name: "state",
+    description: "Print the swarm state folded from an issue's comments (a file or live).",
+    options: STATE_OPTIONS,
+    helpAfter: `
+Trust is the nodes' own: --allow and P2P_ALLOW add logins, P2P_SECRET (or --secret-env)
+requires signatures. Offline (--comments), authors the file marks OWNER, MEMBER or
+COLLABORATOR stand in for users with write access.`,
+    action: async (opts) => {
       if (!opts.comments === !opts.issue) {
         throw new UsageError("Pass exactly one of --comments FILE or --issue N.");
       }
       let state;
       let now: number;
-      const secret = ctx.env[opts.secretEnv] || undefined;
-      if (opts.comments) {
+      const secret = ctx.env[opts.secretEnv as string] || undefined;
+      const allow = resolveAllow(opts.allow, ctx.env);
+      if (typeof opts.comments === "string") {
         const comments = await readComments(opts.comments);
         const issue = issueFromComments(comments.raw) ?? 0;
         // Offline there is no permission API: authors GitHub marks as owner,
@@ -69,14 +90,14 @@ export function stateCommand(ctx: CliContext) {
         );
         state = fold(comments.log, {
           issue,
-          self: opts.self,
-          allow: new Set([...(opts.allow ?? [])]),
+          self: typeof opts.self === "string" ? opts.self : undefined,
+          allow: new Set(allow),
           writers,
           secret,
         });
         now = state.lastTime;
       } else {
-        const issue = positiveInt("--issue", opts.issue!);
+        const issue = opts.issue as number;
         const conn = connect(opts, ctx);
         const identity = await conn.github.identity();
         const view = new LogView({
@@ -85,7 +106,7 @@ export function stateCommand(ctx: CliContext) {
           issue,
           self: identity.login,
           allow: conn.allow,
-          secret: conn.secret ?? secret,
+          secret: secret ?? conn.secret,
           sinceSlackMs: 0,
         });
         await view.refresh();
@@ -95,11 +116,11 @@ export function stateCommand(ctx: CliContext) {
       if (opts.json) {
         ctx.out(JSON.stringify(state, null, 2));
       } else {
-        for (const line of renderState(state, now, (opts.tokenKind ?? "actions") as TokenKind)) {
-          ctx.out(line);
-        }
+        const tokenKind = resolveTokenKind(opts.tokenKind, ctx.env, opts.token);
+        for (const line of renderState(state, now, tokenKind)) ctx.out(line);
       }
-    });
+    },
+  });
 }
 
 async function readComments(

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
-import { runNode } from "../node/node.ts";
+import type { Command } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
-import { type NodeFlags, setupNode, withNodeFlags } from "./node_setup.ts";
-import { exitCodeOf, writeNodeOutputs } from "./run.ts";
+import { defineCommand } from "./define.ts";
+import { NODE_ENV_HELP, taskInputHelp, WORK_OPTIONS } from "./node_setup.ts";
+import { finishWorker, runNodeCommand } from "./run.ts";
 
 /**
  * Builds the `work` subcommand.
@@ -19,12 +19,14 @@ import { exitCodeOf, writeNodeOutputs } from "./run.ts";
  * ```
  */
 export function workCommand(ctx: CliContext): Command {
-  return withNodeFlags(
-    new Command("work").description("Work only: wait for the plan, then claim and run tasks."),
-  ).action(async (opts: NodeFlags) => {
-    const { deps, config, output } = await setupNode(opts, ctx, "work");
-    const report = await runNode(deps, config).finally(() => output.finish());
-    await writeNodeOutputs(ctx, report);
-    ctx.setExitCode(exitCodeOf(report));
-  }) as unknown as Command;
+  return defineCommand(ctx, {
+    name: "work",
+    description: "Work only: wait for the plan, then claim and run tasks.",
+    options: WORK_OPTIONS,
+    helpAfter: NODE_ENV_HELP + "\n" + taskInputHelp(),
+    action: async (values) => {
+      const report = await runNodeCommand(values, ctx, "work");
+      finishWorker(ctx, report, values.issue as number);
+    },
+  });
 }

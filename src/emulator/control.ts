@@ -183,8 +183,16 @@ async function readJson(req: Request): Promise<unknown> {
   }
 }
 
-/** The HTTP control surface's endpoints, listed by `GET /_emulator`. */
-const INDEX = {
+/**
+ * The HTTP control surface's endpoints, listed by `GET /_emulator` (and by
+ * `p2p-dev emulator --help`).
+ *
+ * @example
+ * ```ts
+ * Object.keys(CONTROL_ENDPOINTS).includes("POST /_emulator/seed"); // true
+ * ```
+ */
+export const CONTROL_ENDPOINTS: Readonly<Record<string, string>> = {
   "GET /_emulator/health": "liveness and emulated time",
   "POST /_emulator/seed": 'SeedData, or {"demo": true}',
   "GET /_emulator/faults": "fault settings",
@@ -243,7 +251,7 @@ export async function controlHttp(core: EmulatorCore, req: Request, url: URL): P
   try {
     switch (`${method} ${path}`) {
       case "GET /_emulator":
-        return json(200, INDEX);
+        return json(200, CONTROL_ENDPOINTS);
       case "GET /_emulator/health":
         return json(200, {
           ok: true,

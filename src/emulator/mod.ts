@@ -24,7 +24,7 @@
  */
 export { createEmulator, startEmulator } from "./server.ts";
 export type { Emulator, EmulatorOptions, RunningEmulator, StartOptions } from "./server.ts";
-export { EmulatorControl } from "./control.ts";
+export { CONTROL_ENDPOINTS, EmulatorControl } from "./control.ts";
 export type { CoreOptions, IdentityCounts, RequestLogEntry } from "./core.ts";
 export type { AssetRef, CommentRef, World } from "./state.ts";
 export { DroppedConnection } from "./core.ts";

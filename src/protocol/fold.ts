@@ -218,6 +218,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       if (event.note !== undefined) attempt.note = event.note;
       if (event.status === "failed") {
         attempt.end = { kind: "failed", at: t };
+        if (event.result) attempt.result = event.result;
         task.failures++;
         if (task.failures >= state.settings.maxAttempts) {
           task.status = "failed";

@@ -24,6 +24,8 @@ export interface Attempt {
   percent: number;
   note?: string;
   end?: { kind: AttemptEndKind; at: number };
+  /** What the owner reported with a failure (why it failed), so the state and metrics can say. */
+  result?: TaskResult;
 }
 
 /** Stored status of a task; see `taskPhase` for the view at a given time. */
