@@ -7,6 +7,7 @@
 import type { NodeEvent } from "../node/events.ts";
 import type { TokenKind } from "../protocol/budget.ts";
 import type { SwarmState } from "../protocol/state.ts";
+import { plural } from "./advice.ts";
 import { LiveView } from "./live_view.ts";
 import type { CliContext } from "./context.ts";
 
@@ -29,9 +30,11 @@ export function describeEvent(e: NodeEvent): string | undefined {
     case "follower":
       return `following leader ${e.leader} (term ${e.term})`;
     case "planned":
-      return `published a plan of ${e.tasks} tasks in ${e.parts} comment(s), planner ${e.planner}`;
+      return `published a plan of ${plural(e.tasks, "task")} in ${
+        plural(e.parts, "comment")
+      }, planner ${e.planner}`;
     case "plan_seen":
-      return `plan in force: ${e.tasks} tasks (term ${e.term})`;
+      return `plan in force: ${plural(e.tasks, "task")} (term ${e.term})`;
     case "claim":
       return `claiming ${e.task} (attempt ${e.attempt})`;
     case "claim_lost":

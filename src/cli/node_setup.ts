@@ -165,11 +165,14 @@ export async function setupNode(
     throw new UsageError(`Invalid --node-id "${node}": use letters, digits, ".", "_" and "-".`);
   }
   const defaults = defaultConfig(issue, node);
+  const leaseMs = num(values.leaseMs) ?? defaults.leaseMs;
   const config = defaultConfig(issue, node, {
     tokenKind: conn.tokenKind,
     settleMs: num(values.settleMs) ?? defaults.settleMs,
-    leaseMs: num(values.leaseMs) ?? defaults.leaseMs,
-    renewMs: num(values.renewMs) ?? defaults.renewMs,
+    leaseMs,
+    // Without --renew-ms, renew at most every 40% of the lease (as the node
+    // does for the lease a plan publishes): a shorter --lease-ms alone is valid.
+    renewMs: num(values.renewMs) ?? Math.min(defaults.renewMs, Math.floor(leaseMs * 0.4)),
     pollMinMs: num(values.pollMs) ?? defaults.pollMinMs,
     pollMaxMs: num(values.pollMaxMs) ?? defaults.pollMaxMs,
     electionTimeoutMs: num(values.electionTimeoutMs) ?? defaults.electionTimeoutMs,

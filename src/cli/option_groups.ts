@@ -330,7 +330,7 @@ export const WORKER_OPTIONS: readonly OptionSpec[] = [
     kind: "duration",
     group: "Timing",
     description: "how often an owner renews its lease",
-    default: DEFAULTS.renewMs,
+    defaultText: `${DEFAULTS.renewMs}, or 40% of --lease-ms when that is less`,
     config: "timings.renew-ms",
   },
   {

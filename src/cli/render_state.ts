@@ -7,6 +7,7 @@
 import { ceiling, type TokenKind } from "../protocol/budget.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { activeNodes, currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
+import { plural } from "./advice.ts";
 
 /**
  * Pads cells into aligned columns.
@@ -65,7 +66,9 @@ export function renderState(state: SwarmState, now: number, tokenKind: TokenKind
     const c = phaseCounts(state, now);
     const total = state.order.length;
     lines.push(
-      `Plan: term ${state.plan.term} v${state.plan.version} by ${state.plan.planner}, ${total} tasks`,
+      `Plan: term ${state.plan.term} v${state.plan.version} by ${state.plan.planner}, ${
+        plural(total, "task")
+      }`,
       `Progress: ${
         bar(total ? c.done / total : 0, 30)
       } ${c.done}/${total} done, ${c.running} running, ` +
@@ -114,7 +117,7 @@ export function renderState(state: SwarmState, now: number, tokenKind: TokenKind
     writesPerTask: 2,
   });
   lines.push(
-    `Budget (${tokenKind} token, ${cap.nodes} node(s)): ${cap.requestsPerHour} requests/h shared, ` +
+    `Budget (${tokenKind} token, ${plural(cap.nodes, "node")}): ${cap.requestsPerHour} requests/h shared, ` +
       `one counted read per node every ${Math.round(cap.pollIntervalSec)} s, ` +
       `≤ ${Math.round(cap.tasksPerHourByWrites)} tasks/h at 2 writes per task.`,
   );

@@ -343,7 +343,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (options.keep) {
       options.out(`Emulator still running at ${emu.url} (Ctrl-C to stop). Try:`);
       options.out(
-        `  GITHUB_API_URL=${emu.url} GITHUB_TOKEN=${OWNER_TOKEN} GITHUB_REPOSITORY=${OWNER}/${REPO} p2p-dev state --issue ${issue}`,
+        // The swarm's own token: its messages are trusted as the nodes trust them.
+        `  GITHUB_API_URL=${emu.url} GITHUB_TOKEN=${BOT_TOKEN} GITHUB_REPOSITORY=${OWNER}/${REPO} p2p-dev state --issue ${issue}`,
       );
       await new Promise<void>((r) => {
         if (options.signal.aborted) r();

@@ -72,6 +72,8 @@ export interface Metrics {
       claimedAt: string;
       end: string | null;
       endedAt: string | null;
+      /** What the owner reported with a failure. */
+      summary: string | null;
     }[];
     doneBy: string | null;
     durationMs: number | null;
@@ -79,6 +81,7 @@ export interface Metrics {
     turns: number | null;
     branch: string | null;
     pr: string | null;
+    /** The result's summary when done; why the last attempt failed when failed. */
     summary: string | null;
   }[];
   timeline: { t: string; event: string; task: string | null; node: string }[];
@@ -139,6 +142,7 @@ export function buildMetrics(
         claimedAt: iso(a.claimedAt),
         end: a.end?.kind ?? null,
         endedAt: a.end ? iso(a.end.at) : null,
+        summary: a.result?.summary ?? null,
       })),
       doneBy: t.done?.node ?? null,
       durationMs: t.done && firstClaim !== undefined ? t.done.at - firstClaim : null,
@@ -146,7 +150,8 @@ export function buildMetrics(
       turns: result?.turns ?? null,
       branch: result?.branch ?? null,
       pr: result?.pr ?? null,
-      summary: result?.summary ?? null,
+      summary: result?.summary ??
+        t.attempts.findLast((a) => a.result?.summary !== undefined)?.result?.summary ?? null,
     };
   });
   const timeline: Metrics["timeline"] = [];

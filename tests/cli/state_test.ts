@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeMessage } from "../../src/protocol/codec.ts";
 import type { ProtocolEvent } from "../../src/protocol/types.ts";
-import { runCli } from "./_run.ts";
+import { MAIN, runCli } from "./_run.ts";
 
 /** A REST-shaped comment (as GET /issues/{n}/comments returns it). */
 function rest(id: number, login: string, assoc: string, second: number, body: string) {
@@ -134,4 +134,44 @@ Deno.test("state refuses a missing or non-JSON comments file with exit code 2", 
   assert.equal(r3.code, 2);
   assert.match(r3.stderr, /Pass exactly one of --comments FILE or --issue N/);
   await Deno.remove(path);
+});
+
+Deno.test("state --comments honours P2P_ALLOW as the nodes do", async () => {
+  const path = await writeLog();
+  const args = ["state", "--comments", path, "--self", "github-actions[bot]", "--json"];
+  const without = JSON.parse((await runCli(args)).stdout);
+  assert.equal(without.ignored.untrusted_author, 1, "the stranger's claim is ignored");
+  const withAllow = JSON.parse((await runCli(args, { P2P_ALLOW: "someone, stranger" })).stdout);
+  assert.equal(withAllow.ignored.untrusted_author, undefined, "P2P_ALLOW trusts the stranger");
+  await Deno.remove(path);
+});
+
+Deno.test("state | head ends quietly with exit code 0 (no Broken pipe)", async () => {
+  // Enough output to fill the pipe after head has gone: 3,000 announced nodes.
+  const comments = Array.from({ length: 3_000 }, (_, i) =>
+    rest(
+      2_147_490_000 + i,
+      "github-actions[bot]",
+      "NONE",
+      i % 60,
+      msg(`node-${i}`, `n${i}`, [{ type: "announce", role: "node", exec: "command" }]),
+    ));
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify(comments));
+  try {
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `set -o pipefail; "$DENO" run -A --no-prompt "$MAIN" state --comments "$FILE" --self "github-actions[bot]" --json | head -n 2`,
+      ],
+      env: { DENO: Deno.execPath(), MAIN, FILE: path, NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(stderr, "");
+    assert.equal(new TextDecoder().decode(out.stdout).split("\n").length, 3);
+  } finally {
+    await Deno.remove(path);
+  }
 });
