@@ -188,27 +188,41 @@ async function exists(path: string): Promise<boolean> {
  * ```
  */
 export function exampleConfig(specs: readonly OptionSpec[] = CONFIGURABLE): string {
-  const lines = [`# ${CONFIG_PATH}: flags override these settings.`];
-  for (const [section, keys] of configSchema(specs)) {
+  const lines = [`# ${CONFIG_PATH}: every key is optional; flags override them.`];
+  const schema = configSchema(specs);
+  const order = [...SECTION_ORDER.filter((s) => schema.has(s)), ...schema.keys()];
+  for (const section of new Set(order)) {
     lines.push(`${section}:`);
-    for (const [key, spec] of keys) {
+    for (const [key, spec] of schema.get(section)!) {
       const hint = spec.choices
         ? spec.choices.join(" | ")
         : spec.kind === "duration"
-        ? "milliseconds, or 250ms / 10s / 5m / 1h"
+        ? "ms, or 250ms / 10s / 5m / 1h"
         : spec.kind === "list"
-        ? "a list of logins"
+        ? "a list"
         : spec.kind === "flag"
         ? "true | false"
-        : spec.kind === "count"
-        ? "a whole number"
-        : "text";
+        : undefined;
+      const comment = `# ${spec.description.replace(/ \(.*\)$/, "")}${hint ? ` (${hint})` : ""}`;
       lines.push(
         spec.default !== undefined
-          ? `  ${key}: ${String(spec.default)}  # ${hint}`
-          : `  # ${key}:  # ${hint}`,
+          ? `  ${key}: ${String(spec.default)}  ${comment}`
+          : `  # ${key}:  ${comment}`,
       );
     }
   }
   return lines.join("\n") + "\n";
 }
+
+/** The order sections are shown in. */
+const SECTION_ORDER = [
+  "planner",
+  "executor",
+  "claude",
+  "delivery",
+  "trust",
+  "timings",
+  "claims",
+  "budgets",
+  "instances",
+];
