@@ -14,6 +14,7 @@ import { emulatorCommand } from "./emulator.ts";
 import { planCommand } from "./plan.ts";
 import { runCommand } from "./run.ts";
 import { stateCommand } from "./state.ts";
+import { statusCommand } from "./status.ts";
 import { UsageError } from "./usage_error.ts";
 import { workCommand } from "./work.ts";
 import { VERSION } from "../version.ts";
@@ -37,6 +38,7 @@ const SUBCOMMANDS: ((ctx: CliContext) => Command)[] = [
   planCommand,
   workCommand,
   aggregateCommand,
+  statusCommand,
   stateCommand,
   emulatorCommand,
 ];

@@ -117,7 +117,9 @@ export function renderState(state: SwarmState, now: number, tokenKind: TokenKind
     writesPerTask: 2,
   });
   lines.push(
-    `Budget (${tokenKind} token, ${plural(cap.nodes, "node")}): ${cap.requestsPerHour} requests/h shared, ` +
+    `Budget (${tokenKind} token, ${
+      plural(cap.nodes, "node")
+    }): ${cap.requestsPerHour} requests/h shared, ` +
       `one counted read per node every ${Math.round(cap.pollIntervalSec)} s, ` +
       `≤ ${Math.round(cap.tasksPerHourByWrites)} tasks/h at 2 writes per task.`,
   );

@@ -110,9 +110,11 @@ export function buildMetrics(
     issue: number;
     tokenKind: TokenKind;
     apiByIdentity?: Record<string, IdentityApiUse>;
+    /** Server time to judge leases at (default: the newest comment, which keeps re-runs identical). */
+    now?: number;
   },
 ): Metrics {
-  const now = state.lastTime;
+  const now = options.now ?? state.lastTime;
   const counts = phaseCounts(state, now);
   const leader = currentLeader(state);
   const writesByAuthor: Record<string, IdentityApiUse> = {};
