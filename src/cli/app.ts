@@ -16,6 +16,7 @@ import { runCommand } from "./run.ts";
 import { stateCommand } from "./state.ts";
 import { statusCommand } from "./status.ts";
 import { UsageError } from "./usage_error.ts";
+import { watchCommand } from "./watch.ts";
 import { workCommand } from "./work.ts";
 import { VERSION } from "../version.ts";
 
@@ -39,6 +40,7 @@ const SUBCOMMANDS: ((ctx: CliContext) => Command)[] = [
   workCommand,
   aggregateCommand,
   statusCommand,
+  watchCommand,
   stateCommand,
   emulatorCommand,
 ];

@@ -594,6 +594,37 @@ class OctokitGitHub implements GitHub {
     }
   }
 
+  async listOpenIssues(label: string): Promise<IssueInfo[]> {
+    const op = this.#op(
+      `list open issues labelled "${label}"`,
+      "issues: read",
+      "GET",
+      this.#repoPath(`/issues?state=open&labels=${encodeURIComponent(label)}`),
+    );
+    try {
+      // https://docs.github.com/rest/issues/issues#list-repository-issues:
+      // pull requests are issues too; they carry a `pull_request` key.
+      const data = await this.#octokit.paginate(this.#octokit.rest.issues.listForRepo, {
+        owner: this.#owner,
+        repo: this.#repo,
+        state: "open",
+        labels: label,
+        per_page: 100,
+      });
+      return data.filter((i) => !i.pull_request).map((i) => ({
+        number: i.number,
+        title: i.title,
+        body: i.body ?? "",
+        state: i.state,
+        labels: i.labels.map((l) => typeof l === "string" ? l : l.name ?? "").filter(Boolean),
+        author: i.user?.login ?? "ghost",
+        url: i.html_url,
+      })).sort((a, b) => a.number - b.number);
+    } catch (error) {
+      throw this.#error(error, op);
+    }
+  }
+
   #repoPath(rest: string): string {
     return `/repos/${encodeURIComponent(this.#owner)}/${encodeURIComponent(this.#repo)}${rest}`;
   }

@@ -74,6 +74,12 @@ export interface GitHub {
   /** `GET /repos/{o}/{r}/issues/{n}`. */
   getIssue(issue: number): Promise<IssueInfo>;
   /**
+   * `GET /repos/{o}/{r}/issues?state=open&labels={label}`, all pages, pull
+   * requests left out, ascending number (what `watch` scans). Optional: ports
+   * that never scan need not have it.
+   */
+  listOpenIssues?(label: string): Promise<IssueInfo[]>;
+  /**
    * `GET /repos/{o}/{r}/issues/{n}/comments`, all pages, ascending id.
    * With `since` (ISO 8601), only comments updated at or after it.
    */
