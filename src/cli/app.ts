@@ -8,6 +8,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 import { aggregateCommand } from "./aggregate.ts";
+import { completionsCommand } from "./completions.ts";
 import { demoCommand } from "./demo.ts";
 import { electCommand } from "./elect.ts";
 import { emulatorCommand } from "./emulator.ts";
@@ -71,6 +72,7 @@ export function buildApp(ctx: CliContext): Command {
     })
     .exitOverride();
   for (const make of SUBCOMMANDS) program.addCommand(make(ctx));
+  program.addCommand(completionsCommand(ctx, () => program as unknown as Command));
   inherit(program as unknown as Command);
   return program as unknown as Command;
 }
