@@ -104,3 +104,19 @@ Deno.test("emulator --help documents every control endpoint and a seed that work
     await emulator.close();
   }
 });
+
+Deno.test("the README documents the environment, a task's input, --time-scale and the emulator", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  for (const v of ["P2P_ALLOW", "P2P_SECRET", "P2P_PROGRESS", "--time-scale", ...TASK_VARS]) {
+    assert.ok(readme.includes(v), v);
+  }
+  for (const endpoint of Object.keys(CONTROL_ENDPOINTS)) {
+    assert.ok(readme.includes(`\`${endpoint}\``), endpoint);
+  }
+  const seed = /A seed \(`POST \/_emulator\/seed`[\s\S]*?```json\n([\s\S]*?)```/.exec(readme);
+  assert.ok(seed, "the seed example");
+  assert.deepEqual(JSON.parse(seed[1]!), SEED_EXAMPLE);
+  assert.match(readme, /```sh\ndeno task install/, "installing is the first thing shown");
+  assert.match(readme, /^\*\/10 \* \* \* \* .*\\\n\s+p2p-dev watch .*--once/m, "a crontab line");
+  assert.match(readme, /\[Service\][\s\S]*ExecStart=.*p2p-dev watch[\s\S]*\[Timer\]/, "systemd");
+});
