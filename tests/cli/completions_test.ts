@@ -88,8 +88,15 @@ Deno.test("the zsh and fish scripts pass their shell's syntax check where the sh
     const file = await Deno.makeTempFile();
     await Deno.writeTextFile(file, await script(shell));
     const check = await new Deno.Command(shell, { args: ["-n", file] }).output();
-    await Deno.remove(file);
     assert.equal(check.code, 0, `${shell}: ${new TextDecoder().decode(check.stderr)}`);
+    if (shell === "fish") {
+      const done = await new Deno.Command("fish", {
+        args: ["-c", `source ${file}; complete -C "p2p-dev run --token-kind "`],
+      }).output();
+      const words = new TextDecoder().decode(done.stdout).split("\n").map((l) => l.split("\t")[0]);
+      assert.deepEqual(words.filter(Boolean).sort(), ["actions", "app", "pat"]);
+    }
+    await Deno.remove(file);
   }
 });
 
