@@ -84,13 +84,7 @@ export function failureReport(state: SwarmState, now: number, issue: number): st
   return [
     `${plural(failed.length, "task")} failed for good:`,
     ...failed.map((t) => `  ${t.id} (${plural(t.attempts, "attempt")}): ${t.reason}`),
-    ...(skipped.length
-      ? [
-        `${plural(skipped.length, "task")} cannot start until they are retried: ${
-          skipped.join(", ")
-        }`,
-      ]
-      : []),
+    ...(skipped.length ? [`Blocked by the failure: ${skipped.join(", ")}`] : []),
     `Retry them: p2p-dev run --issue ${issue} --retry-failed`,
   ];
 }
