@@ -55,8 +55,14 @@ export function describeEvent(e: NodeEvent): string | undefined {
       return undefined;
     case "api_error":
       return `GitHub API error (will retry): ${e.message}`;
+    case "resign":
+      return `resigned as leader of term ${e.term} (${e.cause.replace("_", " ")})${
+        e.reason ? `: ${e.reason}` : ""
+      }`;
+    case "status_answered":
+      return `answered /p2p-dev status in comment ${e.comment}`;
     case "stop":
-      return `stopped: ${e.reason}`;
+      return `stopped: ${e.reason.replace(/_/g, " ")}${e.detail ? ` (${e.detail})` : ""}`;
   }
 }
 

@@ -293,7 +293,8 @@ export const WORKER_OPTIONS: readonly OptionSpec[] = [
     flags: "--task-timeout <ms>",
     kind: "duration",
     group: "Executor",
-    description: "stop a task (its whole process group) after this long",
+    description: "stop a task (its whole process group) after this long; the attempt fails",
+    default: 60 * 60_000,
     config: "executor.task-timeout",
   },
   {

@@ -66,6 +66,11 @@ export function planCommand(ctx: CliContext): Command {
       const report = await runNodeCommand(values, ctx, "plan", setup);
       const plan = report.state.plan;
       const leader = currentLeader(report.state);
+      if (report.reason === "plan_failed") {
+        ctx.err(report.detail ?? "Planning failed.");
+        ctx.setExitCode(1);
+        return;
+      }
       ctx.out(
         published && plan
           ? `published the plan (${plural(published.tasks, "task")}) as leader of term ${plan.term}`

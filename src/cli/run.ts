@@ -24,6 +24,7 @@ import type { NodeConfig } from "../node/config.ts";
 /** Exit code of a node run, from its report: 0 all done, 1 a task failed for good, 130 interrupted. */
 export function exitCodeOf(report: NodeReport): number {
   if (report.reason === "interrupted") return 130;
+  if (report.reason === "plan_failed" || report.reason === "local_failures") return 1;
   const s = report.state;
   const failed = s.order.some((id) => {
     const phase = taskPhase(s, s.tasks[id]!, report.serverTime);
@@ -68,7 +69,17 @@ export async function runNodeCommand(
  */
 export function finishWorker(ctx: CliContext, report: NodeReport, issue: number): void {
   const code = exitCodeOf(report);
-  if (code === 1) {
+  if (report.reason === "plan_failed") {
+    ctx.err(report.detail ?? "Planning failed.");
+    ctx.err(
+      "The reason is on the issue and the leader resigned: fix the issue (or the planner), " +
+        `then start again (p2p-dev run --issue ${issue}).`,
+    );
+  } else if (report.reason === "local_failures") {
+    ctx.err(report.detail ?? "Stopped claiming after repeated local failures.");
+  } else if (report.reason === "ended" && report.state.ended) {
+    ctx.err(`The swarm was ended: ${report.state.ended.reason ?? report.state.ended.node}.`);
+  } else if (code === 1) {
     for (const line of failureReport(report.state, report.serverTime, issue)) ctx.err(line);
   }
   ctx.setExitCode(code);

@@ -420,6 +420,7 @@ export function claudeExecutor(opts: ClaudeExecutorOptions): Executor {
           : "Check that it is executable.";
         return {
           ok: false,
+          local: true,
           result: {
             summary: clean(
               `Could not start Claude Code "${claudePath}": ${describeReason(error)}. ${hint}`,

@@ -238,6 +238,7 @@ export function commandExecutor(opts: CommandExecutorOptions): Executor {
       } catch (error) {
         return {
           ok: false,
+          local: true,
           result: {
             summary: clean(
               `Could not start "sh -c ${opts.command}" in "${workDir}": ${

@@ -556,6 +556,7 @@ export function deliveringExecutor(inner: Executor, opts: DeliveryOptions): Exec
       } catch (error) {
         return {
           ok: false,
+          local: true,
           result: {
             summary: clean(`Could not prepare the task's git worktree: ${describeReason(error)}`),
           },
@@ -568,6 +569,7 @@ export function deliveringExecutor(inner: Executor, opts: DeliveryOptions): Exec
         } catch (error) {
           return {
             ok: false,
+            local: true,
             result: {
               summary: clean(`Executor "${inner.name}" failed: ${describeReason(error)}`),
             },

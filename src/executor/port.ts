@@ -31,6 +31,12 @@ export interface ExecContext {
 export interface ExecOutcome {
   ok: boolean;
   result: TaskResult;
+  /**
+   * The failure is this node's, not the task's: its workspace, git clone or
+   * executor could not run it. The node releases the task for another node
+   * (no attempt used up) and stops claiming after a few in a row.
+   */
+  local?: boolean;
 }
 
 /**

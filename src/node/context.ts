@@ -74,6 +74,12 @@ export class NodeContext {
   writes = 0;
   /** Local time of the last list read. */
   lastRead = 0;
+  /** Local time the node started (for `--max-runtime`). */
+  startedAt = 0;
+  /** Attempts in a row that failed for reasons of this node, not the task's. */
+  localFailures = 0;
+  /** Runs after every poll (answering `/p2p-dev status` within one poll, even while busy). */
+  onPolled?: () => Promise<void>;
   #view?: LogView;
   #login = "";
   #issue?: IssueInfo;
@@ -227,6 +233,22 @@ export class NodeContext {
       intervalMs: Math.round(ms),
       serverTime: this.now(),
     });
+    if (this.onPolled) {
+      try {
+        await this.onPolled();
+      } catch (error) {
+        if (isFatalApiError(error)) throw error;
+        this.noteRateLimit(error);
+        this.emit({ type: "api_error", message: errorText(error), serverTime: this.now() });
+      }
+    }
+  }
+
+  /** Local time when `--max-runtime` runs out (Infinity without it). */
+  deadline(): number {
+    return this.config.maxRuntimeMs === undefined
+      ? Infinity
+      : this.startedAt + this.config.maxRuntimeMs;
   }
 
   /** Re-reads the log; transient errors are reported and read as "nothing changed". */

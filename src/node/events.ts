@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { ResignCause } from "../protocol/types.ts";
+
 /** One thing a node did or saw. `serverTime` is its estimate of GitHub's time. */
 export type NodeEvent =
   | { type: "start"; node: string; login: string; serverTime: number }
@@ -30,7 +32,9 @@ export type NodeEvent =
   | { type: "release"; task: string; attempt: number; serverTime: number }
   | { type: "poll"; changed: boolean; comments: number; intervalMs: number; serverTime: number }
   | { type: "api_error"; message: string; serverTime: number }
-  | { type: "stop"; reason: StopReason; serverTime: number };
+  | { type: "resign"; term: number; cause: ResignCause; reason?: string; serverTime: number }
+  | { type: "status_answered"; request: number; comment: number; serverTime: number }
+  | { type: "stop"; reason: StopReason; detail?: string; serverTime: number };
 
 /** Why a node stopped. */
 export type StopReason =
@@ -41,4 +45,8 @@ export type StopReason =
   | "interrupted"
   | "planned"
   | "elected"
-  | "not_leader";
+  | "not_leader"
+  /** The leader's planning failed (this node's or, seen while running, another's). */
+  | "plan_failed"
+  /** Attempts kept failing for reasons of this node (workspace, git, executor missing). */
+  | "local_failures";

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ExecOutcome } from "../executor/port.ts";
 import type { ProtocolEvent, TaskResult } from "../protocol/types.ts";
 import { taskPhase } from "../protocol/view.ts";
 import { errorText, isFatalApiError } from "./api_errors.ts";
@@ -26,6 +27,8 @@ export class Execution {
   readonly completed: string[] = [];
   /** Tasks whose attempt failed on this node. */
   readonly failed: string[] = [];
+  /** The last failure that was this node's, not the task's. */
+  lastLocalFailure = "";
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -79,19 +82,28 @@ export class Execution {
       },
     }).then(
       (outcome) => ({ done: true as const, outcome }),
+      // An executor that throws never ran the task: the failure is this node's.
       (error) => ({
         done: true as const,
-        outcome: { ok: false, result: { summary: errorText(error) } as TaskResult },
+        outcome: {
+          ok: false,
+          local: true,
+          result: { summary: errorText(error) } as TaskResult,
+        } as ExecOutcome,
       }),
     );
     let lastWrite = ctx.now();
     let lost = false;
+    /** Why this node stops the attempt itself (and releases it), if it does. */
+    let stopping: string | undefined;
     try {
       while (true) {
         const renew = Math.min(ctx.config.renewMs, ctx.view.state.settings.leaseMs * 0.4);
         const untilRenew = Math.max(0, lastWrite + renew - ctx.now());
+        // --max-runtime holds during a task too: wake up when it runs out.
+        const untilDeadline = Math.max(0, ctx.deadline() - ctx.deps.clock.now());
         const cancelTick = new AbortController();
-        const tick = ctx.wait("busy", untilRenew, cancelTick.signal)
+        const tick = ctx.wait("busy", Math.min(untilRenew, untilDeadline), cancelTick.signal)
           .then(() => ({ done: false as const }));
         const first = await Promise.race([run, tick]);
         if (first.done) {
@@ -100,6 +112,13 @@ export class Execution {
           break;
         }
         if (ctx.deps.signal.aborted) break;
+        const now = ctx.view.state;
+        if (now.ended) stopping = `the swarm was ended: ${now.ended.reason ?? now.ended.node}`;
+        else if (ctx.deps.clock.now() >= ctx.deadline()) stopping = "--max-runtime reached";
+        if (stopping) {
+          controller.abort(new Error(`Stopped: ${stopping}.`));
+          break;
+        }
         if (!this.owns(task, attempt, nonce)) {
           lost = true;
           controller.abort(new Error("Lost the claim."));
@@ -128,29 +147,48 @@ export class Execution {
       }
       const { outcome } = await run;
       if (lost) {
-        ctx.emit({ type: "lost_ownership", task, attempt, serverTime: ctx.now() });
+        const cancelled = ctx.view.state.tasks[task]?.cancelled;
+        if (!cancelled) ctx.emit({ type: "lost_ownership", task, attempt, serverTime: ctx.now() });
         ctx.emit({
           type: "exec_end",
           task,
           attempt,
           ok: false,
-          summary: "lost claim",
+          summary: cancelled ? `cancelled by @${cancelled.by}` : "lost claim",
           serverTime: ctx.now(),
         });
         return [];
       }
-      if (ctx.deps.signal.aborted) {
+      if (ctx.deps.signal.aborted || stopping) {
         ctx.emit({
           type: "exec_end",
           task,
           attempt,
           ok: false,
-          summary: "interrupted",
+          summary: stopping ?? "interrupted",
           serverTime: ctx.now(),
         });
         ctx.emit({ type: "release", task, attempt, serverTime: ctx.now() });
-        return [{ type: "release", task, attempt, reason: "node stopped" }];
+        return [{ type: "release", task, attempt, reason: stopping ?? "node stopped" }];
       }
+      if (!outcome.ok && outcome.local) {
+        // Not the task's fault (workspace, git, executor missing): release it
+        // for another node without using up one of its attempts.
+        ctx.localFailures++;
+        this.lastLocalFailure = (outcome.result.summary ?? "no summary").split("\n")[0]!;
+        const reason = `local failure on this node: ${this.lastLocalFailure}`.slice(0, 480);
+        ctx.emit({
+          type: "exec_end",
+          task,
+          attempt,
+          ok: false,
+          summary: reason,
+          serverTime: ctx.now(),
+        });
+        ctx.emit({ type: "release", task, attempt, serverTime: ctx.now() });
+        return [{ type: "release", task, attempt, reason }];
+      }
+      ctx.localFailures = 0;
       ctx.emit({
         type: "exec_end",
         task,

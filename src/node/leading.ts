@@ -8,6 +8,8 @@
 import { splitPlan } from "../protocol/codec.ts";
 import { assertValidGraph } from "../protocol/graph.ts";
 import type { TermInfo } from "../protocol/state.ts";
+import type { PlanTask, ResignCause } from "../protocol/types.ts";
+import { errorText, isTransientApiError } from "./api_errors.ts";
 import type { NodeContext } from "./context.ts";
 
 /**
@@ -19,15 +21,32 @@ import type { NodeContext } from "./context.ts";
  * if (leader && leader.node === ctx.config.node) await lead(ctx, leader);
  * ```
  */
-export async function lead(ctx: NodeContext, leader: TermInfo): Promise<void> {
+export async function lead(
+  ctx: NodeContext,
+  leader: TermInfo,
+): Promise<{ failed?: string }> {
   const { planner } = ctx.deps;
   const config = ctx.config;
   const issue = await ctx.issue();
-  const tasks = await planner.plan(
-    { number: issue.number, title: issue.title, body: issue.body },
-    ctx.deps.signal,
-  );
-  assertValidGraph(tasks);
+  let tasks: PlanTask[];
+  try {
+    tasks = await planner.plan(
+      { number: issue.number, title: issue.title, body: issue.body },
+      ctx.deps.signal,
+    );
+    assertValidGraph(tasks);
+  } catch (error) {
+    if (ctx.deps.signal.aborted) {
+      await resign(ctx, leader, "interrupted", "the leader was stopped while planning");
+      return {};
+    }
+    if (isTransientApiError(error)) throw error; // the loop backs off and plans again
+    // The issue (or the planner) cannot give a valid plan: say so on the
+    // issue once, and end the term so the next trigger campaigns at once.
+    const reason = `Planning failed: ${errorText(error)}`;
+    await resign(ctx, leader, "plan_failed", reason);
+    return { failed: reason };
+  }
   const pendingVersions = Object.values(ctx.view.state.pending)
     .filter((p) => p.term === leader.term)
     .map((p) => p.version);
@@ -51,7 +70,7 @@ export async function lead(ctx: NodeContext, leader: TermInfo): Promise<void> {
   await ctx.refresh(); // planning may have taken long: publish on a fresh view
   for (const part of parts) {
     const state = ctx.view.state;
-    if (state.terms.length !== leader.term || state.plan) return; // superseded
+    if (state.terms.length !== leader.term || state.plan) return {}; // superseded
     await ctx.post([part]);
   }
   ctx.emit({
@@ -61,4 +80,27 @@ export async function lead(ctx: NodeContext, leader: TermInfo): Promise<void> {
     planner: planner.name,
     serverTime: ctx.now(),
   });
+  return {};
+}
+
+/**
+ * Gives up `leader`'s term (this node's) before a plan is in force, with the
+ * reason readable on the issue: others may campaign at once instead of
+ * waiting out the election timeout.
+ *
+ * @example
+ * ```ts
+ * await resign(ctx, leader, "interrupted", "stopped by SIGTERM");
+ * ```
+ */
+export async function resign(
+  ctx: NodeContext,
+  leader: TermInfo,
+  cause: ResignCause,
+  reason: string,
+): Promise<void> {
+  const state = ctx.view.state;
+  if (state.plan || leader.resigned || state.terms.length !== leader.term) return;
+  ctx.emit({ type: "resign", term: leader.term, cause, reason, serverTime: ctx.now() });
+  await ctx.post([{ type: "resign", term: leader.term, cause, reason }]);
 }

@@ -10,11 +10,13 @@
  *   learn what it just wrote.
  * - Appends fold incrementally; a comment that arrives out of id order (list
  *   lag) or an edit of a known comment triggers a full refold.
- * - Authors of protocol messages are checked once for write permission.
+ * - Authors of protocol messages and steering commands are checked once for
+ *   write permission.
  *
  * @module
  */
 import type { GitHub } from "../github/port.ts";
+import { parseCommand } from "../protocol/command.ts";
 import { decodeBody } from "../protocol/codec.ts";
 import { applyComment, fold } from "../protocol/fold.ts";
 import type { SwarmState } from "../protocol/state.ts";
@@ -197,7 +199,8 @@ export class LogView {
       if (c.author === self || this.#policy.allow.has(c.author) || this.#checked.has(c.author)) {
         continue;
       }
-      if (decodeBody(c.body).kind === "foreign") continue;
+      // Protocol messages and steering commands need a trusted author.
+      if (decodeBody(c.body).kind === "foreign" && !parseCommand(c.body)) continue;
       pending.add(c.author);
     }
     let changed = false;

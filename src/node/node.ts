@@ -23,12 +23,16 @@ import { NodeContext, type NodeDeps } from "./context.ts";
 import { Election } from "./election.ts";
 import type { StopReason } from "./events.ts";
 import { Execution } from "./execution.ts";
-import { lead } from "./leading.ts";
+import { lead, resign } from "./leading.ts";
+import { Steering } from "./steering.ts";
 import { StrictLocks } from "./locks.ts";
 import { LogView } from "./log_view.ts";
 
 export { errorText, isFatalApiError, isTransientApiError } from "./api_errors.ts";
 export type { NodeDeps } from "./context.ts";
+
+/** Attempts in a row failing for this node's own reasons before it stops claiming. */
+export const LOCAL_FAILURE_LIMIT = 3;
 
 /** What a node did, returned when it stops. */
 export interface NodeReport {
@@ -49,6 +53,8 @@ export interface NodeReport {
   state: SwarmState;
   /** The node's final estimate of server time. */
   serverTime: number;
+  /** What went wrong, for the stop reasons that are failures (`plan_failed`, `local_failures`). */
+  detail?: string;
 }
 
 /**
@@ -71,9 +77,12 @@ class SwarmNode {
   readonly #election: Election;
   readonly #execution: Execution;
   readonly #claims: Claims;
-  #startedAt = 0;
+  readonly #steering: Steering;
   #seenPlan = false;
   #followed = 0;
+  /** Terms that existed when this node started: a resignation in a later term happened while it ran. */
+  #termsAtStart = 0;
+  #detail?: string;
 
   constructor(deps: NodeDeps, config: NodeConfig) {
     this.#ctx = new NodeContext(deps, config);
@@ -81,13 +90,15 @@ class SwarmNode {
     this.#election = new Election(this.#ctx, this.#locks);
     this.#execution = new Execution(this.#ctx);
     this.#claims = new Claims(this.#ctx, this.#locks, this.#execution);
+    this.#steering = new Steering(this.#ctx);
+    this.#ctx.onPolled = () => this.#steering.answerStatus();
   }
 
   async run(): Promise<NodeReport> {
     const ctx = this.#ctx;
     const { github, clock } = ctx.deps;
     const config = ctx.config;
-    this.#startedAt = clock.now();
+    ctx.startedAt = clock.now();
     const identity = await github.identity();
     const view = new LogView({
       github,
@@ -101,10 +112,16 @@ class SwarmNode {
     ctx.attach(view, identity.login);
     ctx.lastRead = clock.now();
     await view.refresh();
+    this.#termsAtStart = view.state.terms.length;
     ctx.emit({ type: "start", node: config.node, login: ctx.login, serverTime: ctx.now() });
     await this.#claims.releaseOrphans();
     const reason = await this.#loop();
-    ctx.emit({ type: "stop", reason, serverTime: ctx.now() });
+    ctx.emit({
+      type: "stop",
+      reason,
+      ...(this.#detail !== undefined ? { detail: this.#detail } : {}),
+      serverTime: ctx.now(),
+    });
     return {
       node: config.node,
       login: ctx.login,
@@ -118,6 +135,7 @@ class SwarmNode {
       api: github.stats(),
       state: view.state,
       serverTime: ctx.now(),
+      ...(this.#detail !== undefined ? { detail: this.#detail } : {}),
     };
   }
 
@@ -154,23 +172,42 @@ class SwarmNode {
     const config = ctx.config;
     const claims = this.#claims;
     if (ctx.deps.signal.aborted) {
+      // A leader stopped before its plan is out gives its term up, so the
+      // others campaign at once instead of waiting out its timeout.
+      const leader = currentLeader(ctx.view.state);
+      if (leader && this.#isMe(leader)) {
+        await resign(ctx, leader, "interrupted", "the leader was stopped before its plan was out");
+      }
       return { stop: "interrupted", carry: await claims.flush(carry) };
     }
-    if (
-      config.maxRuntimeMs !== undefined &&
-      ctx.deps.clock.now() - this.#startedAt > config.maxRuntimeMs
-    ) {
+    if (ctx.deps.clock.now() >= ctx.deadline()) {
       return { stop: "max_runtime", carry: await claims.flush(carry) };
+    }
+    if (ctx.localFailures >= LOCAL_FAILURE_LIMIT) {
+      this.#detail = `Stopped claiming after ${ctx.localFailures} attempts in a row failed on ` +
+        `this node, not for the tasks' sake (${this.#execution.lastLocalFailure}). ` +
+        "Their tasks were released for other nodes; fix this node and start it again.";
+      return { stop: "local_failures", carry: await claims.flush(carry) };
     }
     if (!ctx.announced) await this.#election.announce();
     const state = ctx.view.state;
     const now = ctx.now();
-    if (state.ended) return { stop: "ended", carry };
+    if (state.ended) return { stop: "ended", carry: await claims.flush(carry) };
     if (!state.plan) {
       const leader = currentLeader(state);
-      if (config.role === "elect" && leader) return { stop: "elected", carry };
-      if (leader && this.#isMe(leader)) {
-        await lead(ctx, leader);
+      if (leader?.resigned?.cause === "plan_failed" && leader.term > this.#termsAtStart) {
+        // Seen while running: the same issue would fail the next leader too.
+        // A node started later (a new trigger, the issue fixed) campaigns.
+        this.#detail = leader.resigned.reason ?? "Planning failed.";
+        return { stop: "plan_failed", carry };
+      }
+      if (config.role === "elect" && leader && !leader.resigned) return { stop: "elected", carry };
+      if (leader && this.#isMe(leader) && !leader.resigned) {
+        const { failed } = await lead(ctx, leader);
+        if (failed) {
+          this.#detail = failed;
+          return { stop: "plan_failed", carry };
+        }
         return { carry };
       }
       if (config.role !== "work" && canCampaign(state, now)) {

@@ -126,6 +126,10 @@ function humanLine(node: string, e: ProtocolEvent): string {
       }`;
     case "retry":
       return `🔁 RETRY|${node}|${e.tasks.join(", ")}`;
+    case "resign":
+      return `🛑 RESIGN|${node}|term ${e.term}|${e.cause}${
+        e.reason ? `|${oneLine(e.reason).slice(0, 500)}` : ""
+      }`;
     case "end":
       return `🏁 END|${node}${e.reason ? `|${oneLine(e.reason)}` : ""}`;
   }
@@ -279,6 +283,17 @@ function parseEvent(e: unknown): ProtocolEvent | string {
         return "retry needs a list of task ids";
       }
       return { type: "retry", tasks: e.tasks as string[] };
+    }
+    case "resign": {
+      const term = posInt(e.term);
+      if (!term) return "resign needs a positive term";
+      if (e.cause !== "plan_failed" && e.cause !== "interrupted") {
+        return "resign cause must be plan_failed or interrupted";
+      }
+      const out: ProtocolEvent = { type: "resign", term, cause: e.cause };
+      const reason = str(e.reason);
+      if (reason !== undefined) out.reason = reason.slice(0, 2000);
+      return out;
     }
     case "end": {
       const out: ProtocolEvent = { type: "end" };

@@ -21,7 +21,8 @@
  * @module
  */
 import { validateGraph } from "./graph.ts";
-import { judgeComment, type TrustPolicy } from "./trust.ts";
+import { parseCommand, type SteeringCommand } from "./command.ts";
+import { isTrustedAuthor, judgeComment, type TrustPolicy } from "./trust.ts";
 import { type Attempt, emptyState, type SwarmState, type TaskState } from "./state.ts";
 import type { LogComment, Message, ProtocolEvent } from "./types.ts";
 
@@ -67,8 +68,10 @@ export function applyComment(state: SwarmState, comment: LogComment, policy: Tru
 
   const verdict = judgeComment(comment, policy);
   if (!verdict.ok) {
-    if (verdict.reason === "foreign") state.foreign++;
-    else count(state, verdict.reason);
+    if (verdict.reason !== "foreign") return count(state, verdict.reason);
+    const command = parseCommand(comment.body);
+    if (command) return applyCommand(state, comment, command, policy);
+    state.foreign++;
     return;
   }
   const message = verdict.message;
@@ -172,7 +175,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       const current = state.terms.at(-1);
       if (event.term <= state.terms.length) return count(state, "lost_election");
       if (event.term !== state.terms.length + 1) return count(state, "stale_election");
-      if (current && t <= current.lastActivity + current.timeoutMs) {
+      if (current && !current.resigned && t <= current.lastActivity + current.timeoutMs) {
         return count(state, "stale_election");
       }
       state.terms.push({
@@ -196,6 +199,8 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       if (!task) return count(state, "unknown_task");
       const attempt = ownedAttempt(task, message.node, event.attempt);
       if (!attempt) return count(state, "not_owner");
+      // A person cancelled the task: nothing its attempts report counts until a retry.
+      if (task.cancelled) return count(state, "cancelled_task");
       if (event.status === "completed") {
         if (task.status === "done") {
           state.duplicateResults++;
@@ -264,8 +269,21 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
           task.failures = 0;
           task.openAt = t;
           delete task.failedAt;
+          delete task.cancelled;
         }
       }
+      return;
+    }
+    case "resign": {
+      const term = state.terms[event.term - 1];
+      if (!term || term.node !== message.node || term.author !== comment.author) {
+        return count(state, "not_leader");
+      }
+      if (event.term !== state.terms.length || state.plan || term.resigned) {
+        return count(state, "stale_resign");
+      }
+      term.resigned = { at: t, cause: event.cause };
+      if (event.reason !== undefined) term.resigned.reason = event.reason;
       return;
     }
     case "end": {
@@ -276,6 +294,52 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       return;
     }
   }
+}
+
+/**
+ * Applies a steering command from a person (see `command.ts`): only from a
+ * trusted author (the token's identity, the allowlist, users with write
+ * access) and only unedited; anything else is counted and ignored.
+ */
+function applyCommand(
+  state: SwarmState,
+  comment: LogComment,
+  command: SteeringCommand,
+  policy: TrustPolicy,
+): void {
+  if (!isTrustedAuthor(comment.author, policy)) return count(state, "untrusted_command");
+  if (comment.updatedAt > comment.createdAt) return count(state, "edited");
+  const t = comment.createdAt;
+  const by = comment.author;
+  if (command.verb === "stop") {
+    if (state.ended) return count(state, "stale_command");
+    state.ended = { at: t, node: `@${by}`, reason: `stopped by @${by} (/p2p-dev stop)` };
+    state.accepted++;
+    return;
+  }
+  if (command.verb === "status") {
+    state.statusRequest = { id: comment.id, at: t, by };
+    state.accepted++;
+    return;
+  }
+  const task = state.plan && command.task ? own(state.tasks, command.task) : undefined;
+  if (!task) return count(state, "unknown_task");
+  if (command.verb === "cancel") {
+    if (task.status === "done" || task.status === "failed") return count(state, "stale_command");
+    const live = task.attempts.at(-1);
+    if (live && !live.end) live.end = { kind: "cancelled", at: t };
+    task.status = "failed";
+    task.failedAt = t;
+    task.cancelled = { at: t, by };
+  } else {
+    if (task.status !== "failed") return count(state, "stale_command");
+    task.status = "pending";
+    task.failures = 0;
+    task.openAt = t;
+    delete task.failedAt;
+    delete task.cancelled;
+  }
+  state.accepted++;
 }
 
 /** The attempt of `task` owned by `node`; attempt 0 (legacy) means its latest one. */

@@ -4,10 +4,16 @@
  *
  * @module
  */
-import type { PlanSettings, PlanTask, TaskResult } from "./types.ts";
+import type { PlanSettings, PlanTask, ResignCause, TaskResult } from "./types.ts";
 
 /** How an attempt ended. */
-export type AttemptEndKind = "completed" | "failed" | "released" | "lapsed" | "superseded";
+export type AttemptEndKind =
+  | "completed"
+  | "failed"
+  | "released"
+  | "lapsed"
+  | "superseded"
+  | "cancelled";
 
 /** One attempt at a task: the winning claim and what followed. */
 export interface Attempt {
@@ -43,6 +49,8 @@ export interface TaskState {
   percent: number;
   done?: { at: number; node: string; attempt: number; commentId: number; result?: TaskResult };
   failedAt?: number;
+  /** Set by `/p2p-dev cancel` (the task counts as failed for good until retried). */
+  cancelled?: { at: number; by: string };
 }
 
 /** The winner of one election term. */
@@ -57,6 +65,8 @@ export interface TermInfo {
   lastActivity: number;
   /** How long the leader may stay silent before its term can be replaced (before a plan exists). */
   timeoutMs: number;
+  /** Set when the leader gave its term up before a plan was in force: anyone may campaign at once. */
+  resigned?: { at: number; cause: ResignCause; reason?: string };
 }
 
 /** A node as the log shows it. */
@@ -118,6 +128,8 @@ export interface SwarmState {
   /** Nonce -> comment id, for idempotency. */
   nonces: Record<string, number>;
   ended: { at: number; node: string; reason?: string } | null;
+  /** The newest trusted `/p2p-dev status` request (the comment answering it is edited in place). */
+  statusRequest: { id: number; at: number; by: string } | null;
 }
 
 /**
@@ -160,5 +172,6 @@ export function emptyState(): SwarmState {
     duplicateResults: 0,
     nonces: {},
     ended: null,
+    statusRequest: null,
   };
 }

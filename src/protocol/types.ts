@@ -98,7 +98,18 @@ export type ProtocolEvent =
   | { type: "heartbeat"; tasks: { task: string; attempt: number; percent?: number }[] }
   | { type: "release"; task: string; attempt: number; reason?: string }
   | { type: "retry"; tasks: string[] }
+  | {
+    type: "resign";
+    /** The term the leader gives up. */
+    term: number;
+    /** Why: its planning failed, or it was stopped before its plan was out. */
+    cause: ResignCause;
+    reason?: string;
+  }
   | { type: "end"; reason?: string };
+
+/** Why a leader resigned. */
+export type ResignCause = "plan_failed" | "interrupted";
 
 /** The type tags of {@linkcode ProtocolEvent}. */
 export type EventType = ProtocolEvent["type"];

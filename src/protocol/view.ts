@@ -136,7 +136,8 @@ export function currentLeader(state: SwarmState): TermInfo | undefined {
 export function canCampaign(state: SwarmState, now: number): boolean {
   if (state.plan || state.ended) return false;
   const leader = currentLeader(state);
-  return !leader || now > leader.lastActivity + leader.timeoutMs;
+  return !leader || leader.resigned !== undefined ||
+    now > leader.lastActivity + leader.timeoutMs;
 }
 
 /** Counts of tasks per phase. */
