@@ -42,6 +42,7 @@ export function plural(n: number, word: string, many = `${word}s`): string {
  * ```
  */
 export function lastFailure(task: TaskState): string {
+  if (task.cancelled) return `cancelled by @${task.cancelled.by}`;
   const last = task.attempts.findLast((a) => a.end && a.end.kind !== "superseded");
   if (!last?.end) return "no attempt finished";
   if (last.end.kind === "lapsed") return `the lease of ${last.node} lapsed (it stopped renewing)`;

@@ -70,10 +70,10 @@ export async function runNodeCommand(
 export function finishWorker(ctx: CliContext, report: NodeReport, issue: number): void {
   const code = exitCodeOf(report);
   if (report.reason === "plan_failed") {
-    ctx.err(report.detail ?? "Planning failed.");
+    // One line: the cause, then what to do (the demo quotes a node's last line).
     ctx.err(
-      "The reason is on the issue and the leader resigned: fix the issue (or the planner), " +
-        `then start again (p2p-dev run --issue ${issue}).`,
+      `${report.detail ?? "Planning failed."} The leader resigned and said so on the issue: ` +
+        `fix the issue (or the planner), then start again with p2p-dev run --issue ${issue}`,
     );
   } else if (report.reason === "local_failures") {
     ctx.err(report.detail ?? "Stopped claiming after repeated local failures.");

@@ -44,7 +44,7 @@ export async function lead(
     // The issue (or the planner) cannot give a valid plan: say so on the
     // issue once, and end the term so the next trigger campaigns at once.
     const reason = `Planning failed: ${errorText(error)}`;
-    await resign(ctx, leader, "plan_failed", reason);
+    await resign(ctx, leader, "plan_failed", reason, await issueDigest(issue));
     return { failed: reason };
   }
   const pendingVersions = Object.values(ctx.view.state.pending)
@@ -98,9 +98,31 @@ export async function resign(
   leader: TermInfo,
   cause: ResignCause,
   reason: string,
+  issue?: string,
 ): Promise<void> {
   const state = ctx.view.state;
   if (state.plan || leader.resigned || state.terms.length !== leader.term) return;
   ctx.emit({ type: "resign", term: leader.term, cause, reason, serverTime: ctx.now() });
-  await ctx.post([{ type: "resign", term: leader.term, cause, reason }]);
+  await ctx.post([{
+    type: "resign",
+    term: leader.term,
+    cause,
+    reason,
+    ...(issue !== undefined ? { issue } : {}),
+  }]);
+}
+
+/**
+ * A short digest of an issue's title and body: a resignation for a failed
+ * plan carries it, so a later node can tell whether the issue changed since.
+ *
+ * @example
+ * ```ts
+ * await issueDigest({ title: "Search", body: "- [ ] T1: API" }); // "3f0a…" (16 hex digits)
+ * ```
+ */
+export async function issueDigest(issue: { title: string; body: string }): Promise<string> {
+  const bytes = new TextEncoder().encode(`${issue.title}\n${issue.body}`);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...hash.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

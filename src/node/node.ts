@@ -23,7 +23,7 @@ import { NodeContext, type NodeDeps } from "./context.ts";
 import { Election } from "./election.ts";
 import type { StopReason } from "./events.ts";
 import { Execution } from "./execution.ts";
-import { lead, resign } from "./leading.ts";
+import { issueDigest, lead, resign } from "./leading.ts";
 import { Steering } from "./steering.ts";
 import { StrictLocks } from "./locks.ts";
 import { LogView } from "./log_view.ts";
@@ -195,11 +195,20 @@ class SwarmNode {
     if (state.ended) return { stop: "ended", carry: await claims.flush(carry) };
     if (!state.plan) {
       const leader = currentLeader(state);
-      if (leader?.resigned?.cause === "plan_failed" && leader.term > this.#termsAtStart) {
-        // Seen while running: the same issue would fail the next leader too.
-        // A node started later (a new trigger, the issue fixed) campaigns.
-        this.#detail = leader.resigned.reason ?? "Planning failed.";
-        return { stop: "plan_failed", carry };
+      if (leader?.resigned?.cause === "plan_failed") {
+        const failed = leader.resigned.reason ?? "Planning failed.";
+        if (leader.term > this.#termsAtStart) {
+          // Seen while running: the same issue would fail the next leader too.
+          this.#detail = failed;
+          return { stop: "plan_failed", carry };
+        }
+        // Found at start: plan again only if the issue changed since (or
+        // --retry-failed says to), else say why at once instead of failing again.
+        if (!config.retryFailed && leader.resigned.issue === await issueDigest(await ctx.issue())) {
+          this.#detail = `${failed} (earlier, and the issue has not changed since; ` +
+            "edit it, or pass --retry-failed to plan it again as it is)";
+          return { stop: "plan_failed", carry };
+        }
       }
       if (config.role === "elect" && leader && !leader.resigned) return { stop: "elected", carry };
       if (leader && this.#isMe(leader) && !leader.resigned) {

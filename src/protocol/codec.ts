@@ -293,6 +293,8 @@ function parseEvent(e: unknown): ProtocolEvent | string {
       const out: ProtocolEvent = { type: "resign", term, cause: e.cause };
       const reason = str(e.reason);
       if (reason !== undefined) out.reason = reason.slice(0, 2000);
+      const issue = str(e.issue);
+      if (issue !== undefined) out.issue = issue.slice(0, 100);
       return out;
     }
     case "end": {

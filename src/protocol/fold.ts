@@ -284,6 +284,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       }
       term.resigned = { at: t, cause: event.cause };
       if (event.reason !== undefined) term.resigned.reason = event.reason;
+      if (event.issue !== undefined) term.resigned.issue = event.issue;
       return;
     }
     case "end": {

@@ -66,7 +66,7 @@ export interface TermInfo {
   /** How long the leader may stay silent before its term can be replaced (before a plan exists). */
   timeoutMs: number;
   /** Set when the leader gave its term up before a plan was in force: anyone may campaign at once. */
-  resigned?: { at: number; cause: ResignCause; reason?: string };
+  resigned?: { at: number; cause: ResignCause; reason?: string; issue?: string };
 }
 
 /** A node as the log shows it. */

@@ -105,6 +105,8 @@ export type ProtocolEvent =
     /** Why: its planning failed, or it was stopped before its plan was out. */
     cause: ResignCause;
     reason?: string;
+    /** With `plan_failed`: a digest of the issue text that failed to plan (a later node compares it). */
+    issue?: string;
   }
   | { type: "end"; reason?: string };
 

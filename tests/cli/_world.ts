@@ -11,6 +11,8 @@ import type { RunningEmulator } from "../../src/emulator/server.ts";
 export const BOT_TOKEN = "ghs_cli_bot_token";
 /** A person with write access. */
 export const WRITER_TOKEN = "ghp_cli_writer_token";
+/** Someone without access to the repository. */
+export const STRANGER_TOKEN = "ghp_cli_stranger_token";
 
 /** Fast timing for emulator runs (the CLI validates it). */
 export const FAST = [
@@ -52,7 +54,11 @@ export async function startWorld(bodies: string[]): Promise<World> {
   const emulator = await startEmulator({
     port: 0,
     tokens: [{ token: BOT_TOKEN, login: "github-actions[bot]", kind: "actions", repos: ["o/r"] }],
-    users: [{ login: "o", token: "ghp_o" }, { login: "writer", token: WRITER_TOKEN }],
+    users: [
+      { login: "o", token: "ghp_o" },
+      { login: "writer", token: WRITER_TOKEN },
+      { login: "stranger", token: STRANGER_TOKEN },
+    ],
     repos: [{
       owner: "o",
       name: "r",
@@ -100,4 +106,35 @@ export function without(flags: readonly string[], names: string[]): string[] {
     if (!names.includes(flags[i]!)) out.push(flags[i]!, flags[i + 1]!);
   }
   return out;
+}
+
+/**
+ * Posts a comment on issue `issue` with `token`, over HTTP like a person would.
+ *
+ * @example
+ * ```ts
+ * await comment(world, WRITER_TOKEN, 1, "/p2p-dev stop");
+ * ```
+ */
+export async function comment(
+  world: World,
+  token: string,
+  issue: number,
+  body: string,
+): Promise<number> {
+  const res = await fetch(`${world.emulator.url}/repos/o/r/issues/${issue}/comments`, {
+    method: "POST",
+    headers: { authorization: `token ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ body }),
+  });
+  if (res.status !== 201) throw new Error(`comment: ${res.status} ${await res.text()}`);
+  return (await res.json()).id;
+}
+
+/** The issue's comments as the emulator holds them. */
+export function bodies(
+  world: World,
+  issue: number,
+): { id: number; author: string; body: string }[] {
+  return world.emulator.control.comments("o", "r", issue);
 }
