@@ -92,6 +92,20 @@ Environment:
   P2P_JOB_INDEX           in GitHub Actions: the matrix index, for a readable node id
   P2P_DEBUG               print the stack of an unexpected error`;
 
+/** Steering and limits, for the help of the commands that run nodes. */
+export const STEERING_HELP = `
+Steering: people with write access comment on the issue (first line) and every node
+acts within one poll; others' commands are ignored and counted:
+  /p2p-dev stop        end the swarm (running tasks are released)
+  /p2p-dev cancel T3   stop T3 for good (until /p2p-dev retry T3)
+  /p2p-dev retry T3    reopen T3 after it failed for good or was cancelled
+  /p2p-dev status      answered by one comment, edited in place on the next request
+Limits: --task-timeout (60 min by default) stops a task, --max-runtime stops the node
+even during a task (the task is released). A failure of this node's own (work folder,
+git worktree, executor missing) releases the task without using an attempt; after 3 in
+a row the node stops claiming. A failed plan is posted on the issue and not planned
+again until the issue changes (or --retry-failed).`;
+
 /**
  * What a task's command receives, for `--help` and the README: the stdin
  * JSON (its shape from `CommandInput`) and the `P2P_*` variables (their

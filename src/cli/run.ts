@@ -16,6 +16,7 @@ import {
   type NodeSetup,
   RUN_OPTIONS,
   setupNode,
+  STEERING_HELP,
   taskInputHelp,
 } from "./node_setup.ts";
 import type { OptionValues } from "./options.ts";
@@ -99,7 +100,7 @@ export function runCommand(ctx: CliContext): Command {
     description:
       "Run one node: elect, plan if leading, then claim and run tasks until all are finished.",
     options: RUN_OPTIONS,
-    helpAfter: NODE_ENV_HELP + "\n" + taskInputHelp(),
+    helpAfter: NODE_ENV_HELP + "\n" + STEERING_HELP + "\n" + taskInputHelp(),
     action: async (values) => {
       const report = await runNodeCommand(values, ctx, "all");
       finishWorker(ctx, report, values.issue as number);

@@ -7,7 +7,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 import { defineCommand } from "./define.ts";
-import { NODE_ENV_HELP, taskInputHelp, WORK_OPTIONS } from "./node_setup.ts";
+import { NODE_ENV_HELP, STEERING_HELP, taskInputHelp, WORK_OPTIONS } from "./node_setup.ts";
 import { finishWorker, runNodeCommand } from "./run.ts";
 
 /**
@@ -23,7 +23,7 @@ export function workCommand(ctx: CliContext): Command {
     name: "work",
     description: "Work only: wait for the plan, then claim and run tasks.",
     options: WORK_OPTIONS,
-    helpAfter: NODE_ENV_HELP + "\n" + taskInputHelp(),
+    helpAfter: NODE_ENV_HELP + "\n" + STEERING_HELP + "\n" + taskInputHelp(),
     action: async (values) => {
       const report = await runNodeCommand(values, ctx, "work");
       finishWorker(ctx, report, values.issue as number);
