@@ -5,6 +5,8 @@
  * @module
  */
 import { createGitHub } from "../github/octokit.ts";
+import { LogView } from "../node/log_view.ts";
+import { systemClock } from "../node/ports.ts";
 import type { GitHub } from "../github/port.ts";
 import type { TokenKind } from "../protocol/budget.ts";
 import type { CliContext } from "./context.ts";
@@ -139,4 +141,31 @@ export function defaultNodeId(env: Env, host: string, pid: number, suffix: strin
 export function randomSuffix(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(2));
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A view of one issue's log as the connection's identity trusts it (the
+ * nodes' own rules), for commands that read a swarm without joining it.
+ *
+ * @example
+ * ```ts
+ * const view = readerView(conn, "github-actions[bot]", 7);
+ * await view.refresh();
+ * ```
+ */
+export function readerView(
+  conn: Connection,
+  login: string,
+  issue: number,
+  secret: string | undefined = conn.secret,
+): LogView {
+  return new LogView({
+    github: conn.github,
+    clock: systemClock,
+    issue,
+    self: login,
+    allow: conn.allow,
+    secret,
+    sinceSlackMs: 0,
+  });
 }

@@ -8,10 +8,8 @@ import type { Command } from "@commander-js/extra-typings";
 import { toLogComment } from "../github/rest.ts";
 import { fold } from "../protocol/fold.ts";
 import type { LogComment } from "../protocol/types.ts";
-import { LogView } from "../node/log_view.ts";
-import { systemClock } from "../node/ports.ts";
 import type { CliContext } from "./context.ts";
-import { connect, resolveAllow, resolveTokenKind } from "./connect.ts";
+import { connect, readerView, resolveAllow, resolveTokenKind } from "./connect.ts";
 import { defineCommand } from "./define.ts";
 import { GITHUB_OPTIONS, ISSUE_OPTION, JSON_OPTION } from "./option_groups.ts";
 import type { OptionSpec } from "./options.ts";
@@ -100,15 +98,7 @@ COLLABORATOR stand in for users with write access.`,
         const issue = opts.issue as number;
         const conn = connect(opts, ctx);
         const identity = await conn.github.identity();
-        const view = new LogView({
-          github: conn.github,
-          clock: systemClock,
-          issue,
-          self: identity.login,
-          allow: conn.allow,
-          secret: secret ?? conn.secret,
-          sinceSlackMs: 0,
-        });
+        const view = readerView(conn, identity.login, issue, secret ?? conn.secret);
         await view.refresh();
         state = view.state;
         now = view.serverNow();

@@ -9,14 +9,13 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { buildMetrics, type Metrics } from "../node/metrics.ts";
-import { LogView } from "../node/log_view.ts";
 import { systemClock } from "../node/ports.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import type { LogComment } from "../protocol/types.ts";
 import { activeNodes, liveAttempt, phaseCounts } from "../protocol/view.ts";
 import { nextSteps, plural } from "./advice.ts";
 import { swarmExitCode } from "./aggregate.ts";
-import { connect } from "./connect.ts";
+import { connect, readerView } from "./connect.ts";
 import type { CliContext } from "./context.ts";
 import { defineCommand } from "./define.ts";
 import { GITHUB_OPTIONS, ISSUE_OPTION, JSON_OPTION } from "./option_groups.ts";
@@ -249,16 +248,7 @@ is finished or ended.`,
     action: async (values) => {
       const issue = values.issue as number;
       const conn = connect(values, ctx);
-      const identity = await conn.github.identity();
-      const view = new LogView({
-        github: conn.github,
-        clock: systemClock,
-        issue,
-        self: identity.login,
-        allow: conn.allow,
-        secret: conn.secret,
-        sinceSlackMs: 0,
-      });
+      const view = readerView(conn, (await conn.github.identity()).login, issue);
       const watch = values.watch === true;
       let last = "";
       let code = 0;

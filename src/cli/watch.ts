@@ -14,28 +14,18 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { join } from "node:path";
-import { LogView } from "../node/log_view.ts";
+import type { LogView } from "../node/log_view.ts";
 import { systemClock } from "../node/ports.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { activeNodes, isFinished, phaseCounts } from "../protocol/view.ts";
 import { failureReport, plural } from "./advice.ts";
-import { connect } from "./connect.ts";
+import { connect, readerView } from "./connect.ts";
 import type { CliContext } from "./context.ts";
 import { defineCommand } from "./define.ts";
 import { acquireLock } from "./lock_file.ts";
-import {
-  CLAUDE_OPTIONS,
-  ELECTION_OPTIONS,
-  GITHUB_OPTIONS,
-  JSON_OPTION,
-  NODE_ID_OPTION,
-  PLAN_SETTING_OPTIONS,
-  PLANNER_OPTIONS,
-  TIMING_OPTIONS,
-  WORKER_OPTIONS,
-} from "./option_groups.ts";
+import { ISSUE_OPTION } from "./option_groups.ts";
 import type { OptionSpec } from "./options.ts";
-import { NODE_ENV_HELP, setupNode } from "./node_setup.ts";
+import { NODE_ENV_HELP, RUN_OPTIONS, setupNode } from "./node_setup.ts";
 import { exitCodeOf, runNodeCommand } from "./run.ts";
 import { shellQuote } from "./shell.ts";
 
@@ -79,15 +69,8 @@ export const WATCH_OPTIONS: readonly OptionSpec[] = [
     description: "lock file that stops overlapping watches",
     defaultText: "p2p-dev-watch-<owner>-<repo>-<label>.lock in the temporary folder",
   },
-  NODE_ID_OPTION,
-  ...WORKER_OPTIONS,
-  ...PLANNER_OPTIONS,
-  ...CLAUDE_OPTIONS,
-  ...PLAN_SETTING_OPTIONS,
-  ...TIMING_OPTIONS,
-  ...ELECTION_OPTIONS,
-  ...GITHUB_OPTIONS,
-  JSON_OPTION,
+  // Everything a node it starts takes, but the issue: watch finds those.
+  ...RUN_OPTIONS.filter((o) => o !== ISSUE_OPTION),
 ];
 
 /**
@@ -194,15 +177,7 @@ async function watchLoop(
       if (once && joined.has(issue.number)) continue;
       let view = views.get(issue.number);
       if (!view) {
-        view = new LogView({
-          github: conn.github,
-          clock,
-          issue: issue.number,
-          self: identity.login,
-          allow: conn.allow,
-          secret: conn.secret,
-          sinceSlackMs: 0,
-        });
+        view = readerView(conn, identity.login, issue.number);
         views.set(issue.number, view);
       }
       await view.refresh();

@@ -8,7 +8,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { buildApp } from "../../src/cli/app.ts";
-import type { CliContext } from "../../src/cli/context.ts";
+import { testContext } from "./_ctx.ts";
 
 /**
  * Splits a POSIX shell command line into words (quotes, backslash-newline),
@@ -76,16 +76,7 @@ export function p2pArgs(line: string): string[] | undefined {
   return end < 0 ? rest : rest.slice(0, end);
 }
 
-const ctx: CliContext = {
-  env: {},
-  out: () => {},
-  err: () => {},
-  isTty: false,
-  columns: Infinity,
-  signal: new AbortController().signal,
-  setExitCode: () => {},
-  selfCommand: ["p2p-dev"],
-};
+const ctx = testContext();
 
 /**
  * Throws when `args` (what follows `p2p-dev`) would be refused by the parser.

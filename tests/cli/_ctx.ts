@@ -29,17 +29,36 @@ export async function runInProcess(
 ): Promise<AppResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const ctx: CliContext = {
+  const ctx = testContext({
     env,
     out: (line) => out.push(line),
     err: (line) => err.push(line),
-    isTty: false,
-    columns: Infinity,
-    signal: options.signal ?? new AbortController().signal,
-    setExitCode: () => {},
-    selfCommand: ["p2p-dev"],
+    ...(options.signal ? { signal: options.signal } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
-  };
+  });
   const code = await runApp(args, ctx);
   return { code, out, err };
+}
+
+/**
+ * A context for in-process runs: no environment, output dropped, not a
+ * terminal; `overrides` replace any of it.
+ *
+ * @example
+ * ```ts
+ * const program = buildApp(testContext());
+ * ```
+ */
+export function testContext(overrides: Partial<CliContext> = {}): CliContext {
+  return {
+    env: {},
+    out: () => {},
+    err: () => {},
+    isTty: false,
+    columns: Infinity,
+    signal: new AbortController().signal,
+    setExitCode: () => {},
+    selfCommand: ["p2p-dev"],
+    ...overrides,
+  };
 }

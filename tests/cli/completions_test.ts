@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { Command } from "@commander-js/extra-typings";
 import { buildApp } from "../../src/cli/app.ts";
-import { runInProcess } from "./_ctx.ts";
+import { runInProcess, testContext } from "./_ctx.ts";
 
 async function script(shell: string): Promise<string> {
   const r = await runInProcess(["completions", shell]);
@@ -50,17 +50,7 @@ Deno.test("bash completion completes subcommands, each one's own options, and ch
 });
 
 Deno.test("every subcommand and option is in the bash, zsh and fish scripts", async () => {
-  const ctx = {
-    env: {},
-    out: () => {},
-    err: () => {},
-    isTty: false,
-    columns: Infinity,
-    signal: new AbortController().signal,
-    setExitCode: () => {},
-    selfCommand: [],
-  };
-  const program = buildApp(ctx);
+  const program = buildApp(testContext());
   const scripts = {
     bash: await script("bash"),
     zsh: await script("zsh"),

@@ -8,7 +8,7 @@ import { defineCommand } from "../../src/cli/define.ts";
 import { CONFIG_OPTION, TIMING_OPTIONS } from "../../src/cli/option_groups.ts";
 import { UsageError } from "../../src/cli/usage_error.ts";
 import { parse } from "yaml";
-import { runInProcess } from "./_ctx.ts";
+import { runInProcess, testContext } from "./_ctx.ts";
 import { runCli } from "./_run.ts";
 import { startWorld } from "./_world.ts";
 
@@ -96,17 +96,8 @@ Deno.test("flags override the file, the file overrides defaults; a bad file is e
     assert.equal(await findConfigFile(`${dir}/sub/deeper`), `${dir}/${F}`);
     const seen: unknown[] = [];
     const probe = (args: string[]) => {
-      const ctx = {
-        env: {},
-        out: () => {},
-        err: () => {},
-        isTty: false,
-        columns: Infinity,
-        signal: new AbortController().signal,
-        setExitCode: () => {},
-        selfCommand: [],
-        cwd: `${dir}/sub/deeper`,
-      };
+      const ctx = testContext({ cwd: `${dir}/sub/deeper` });
+
       return defineCommand(ctx, {
         name: "probe",
         description: "",

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { assertParses, p2pArgs } from "./_commands.ts";
+import { linesOf } from "./_proc.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -33,17 +34,6 @@ async function waitForLine(
     seen.push(next.value);
     if (match.test(next.value)) return next.value;
   }
-}
-
-async function* linesOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    const parts = pending.split("\n");
-    pending = parts.pop() ?? "";
-    yield* parts;
-  }
-  if (pending) yield pending;
 }
 
 Deno.test({

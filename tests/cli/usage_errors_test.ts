@@ -23,7 +23,10 @@ const CASES: [string[], RegExp][] = [
   [["run", "--issue", "1", "--settle-ms", "soon"], /Invalid --settle-ms "soon"/],
   [["run", "--issue", "1", "--executor", "command"], /--executor command needs --exec CMD/],
   [["run", "--issue", "1"], /No executor: install Claude Code/],
-  [["run", "--issue", "1", "--exec", "true", "--lease-ms", "1000"], /Lease 1000 ms must be longer/],
+  [
+    ["run", "--issue", "1", "--exec", "true", "--lease-ms", "1000", "--renew-ms", "2000"],
+    /Lease 1000 ms must be longer/,
+  ],
   [["run", "--issue", "1", "--exec", "true", "--time-scale", "2"], /Invalid --time-scale "2"/],
   [["run", "--issue", "1", "--exec", "true", "--node-id", "a b"], /Invalid --node-id "a b"/],
   [["elect", "--bogus"], /unknown option '--bogus'|required option/],
@@ -46,6 +49,12 @@ const CASES: [string[], RegExp][] = [
   [["demo", "--nodes", "0"], /Invalid --nodes "0"/],
   [["demo", "--timeout", "never"], /Invalid --timeout "never"/],
   [["emulator", "--port", "70000"], /Invalid --port "70000"/],
+  [["status"], /required option '--issue <n>' not specified/],
+  [["status", "--issue", "1", "--interval", "often"], /Invalid --interval "often"/],
+  [["watch", "--issue", "1"], /unknown option '--issue'/],
+  [["watch", "--max-duration", "soon"], /Invalid --max-duration "soon"/],
+  [["completions", "tcsh"], /Unknown shell "tcsh": use bash, zsh or fish/],
+  [["completions"], /missing required argument 'shell'/],
   [["emulator", "--error-rate"], /argument missing/],
 ];
 

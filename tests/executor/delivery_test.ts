@@ -320,7 +320,12 @@ Deno.test("an executor that throws gives a failed outcome and leaves no worktree
     run: () => Promise.reject(new Error("boom")),
   };
   const outcome = await deliver(throwing, base, makeTask());
-  assert.deepEqual(outcome, { ok: false, result: { summary: 'Executor "throwing" failed: boom' } });
+  // A throwing executor never ran the task: the failure is the node's (no attempt used up).
+  assert.deepEqual(outcome, {
+    ok: false,
+    local: true,
+    result: { summary: 'Executor "throwing" failed: boom' },
+  });
   assert.equal((await gitIn(clone, "worktree", "list", "--porcelain")).split("\n\n").length, 1);
 });
 
