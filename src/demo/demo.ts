@@ -478,13 +478,21 @@ async function makeOrigin(out: string, env: Record<string, string>): Promise<str
 async function restComments(url: string, issue: number): Promise<unknown[]> {
   const all: unknown[] = [];
   for (let page = 1;; page++) {
-    const res = await fetch(
-      `${url}/repos/${OWNER}/${REPO}/issues/${issue}/comments?per_page=100&page=${page}`,
-      { headers: { authorization: `token ${OWNER_TOKEN}` } },
-    );
-    const data = await res.json() as unknown[];
-    all.push(...data);
-    if (data.length < 100) return all;
+    let data: unknown;
+    // The demo's faults (--faults, e.g. a 5xx rate) apply to this read too: retry it.
+    for (let attempt = 1;; attempt++) {
+      const res = await fetch(
+        `${url}/repos/${OWNER}/${REPO}/issues/${issue}/comments?per_page=100&page=${page}`,
+        { headers: { authorization: `token ${OWNER_TOKEN}` } },
+      );
+      data = await res.json().catch(() => undefined);
+      if (res.ok && Array.isArray(data)) break;
+      if (attempt >= 10) throw new Error(`Cannot read the comments: HTTP ${res.status}.`);
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+    const items = data as unknown[];
+    all.push(...items);
+    if (items.length < 100) return all;
   }
 }
 
