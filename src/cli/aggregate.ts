@@ -1,13 +1,15 @@
 /**
  * `p2p-dev aggregate`: fold the log into `metrics.json` and a summary,
- * update the issue's summary comment in place, and write the job summary and
- * outputs when running in Actions. Its exit code says how the swarm stands,
+ * update the issue's summary comment in place, write the dashboard
+ * (`index.html`) and the log it shows (`comments.json`) beside them, and the
+ * job summary and outputs when running in Actions. Its exit code says how the swarm stands,
  * so a CI gate needs no parsing: 0 every task done, 1 tasks failed for good
  * (or the swarm was ended first), 3 not finished yet.
  *
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import { restComments, writeDashboard } from "../dashboard/write_page.ts";
 import { aggregate } from "../node/aggregate.ts";
 import type { IdentityApiUse, Metrics } from "../node/metrics.ts";
 import { systemClock, systemRandom } from "../node/ports.ts";
@@ -15,6 +17,7 @@ import { plural } from "./advice.ts";
 import type { CliContext } from "./context.ts";
 import { connect } from "./connect.ts";
 import { defineCommand } from "./define.ts";
+import { resolveApiUrl } from "./env.ts";
 import { GITHUB_OPTIONS, ISSUE_OPTION } from "./option_groups.ts";
 import type { OptionSpec } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
@@ -76,7 +79,8 @@ export const AGGREGATE_OPTIONS: readonly OptionSpec[] = [
 export function aggregateCommand(ctx: CliContext): Command {
   return defineCommand(ctx, {
     name: "aggregate",
-    description: "Write metrics.json and summary.md and update the issue's summary comment.",
+    description:
+      "Write metrics.json, summary.md and the dashboard (index.html, comments.json); update the issue's summary comment.",
     options: AGGREGATE_OPTIONS,
     helpAfter: `
 Exit code: 0 every task done, 1 tasks failed for good (or the swarm was ended first),
@@ -112,6 +116,18 @@ status, tasks, done, failed, skipped and metrics.`,
       await Deno.mkdir(out, { recursive: true });
       await Deno.writeTextFile(`${out}/metrics.json`, result.metricsJson);
       await Deno.writeTextFile(`${out}/summary.md`, result.summary);
+      const apiUrl = resolveApiUrl(
+        typeof values.apiUrl === "string" ? values.apiUrl : undefined,
+        ctx.env,
+      );
+      const htmlUrl = ctx.env.GITHUB_SERVER_URL || "https://github.com";
+      await writeDashboard(out, {
+        metrics: result.metrics,
+        comments: restComments(result.comments, { repo: conn.fullName, issue, htmlUrl, apiUrl }),
+        writeComments: true,
+        apiUrl,
+        htmlUrl,
+      });
       if (ctx.env.GITHUB_STEP_SUMMARY) {
         await Deno.writeTextFile(ctx.env.GITHUB_STEP_SUMMARY, result.summary, { append: true });
       }
@@ -134,7 +150,8 @@ status, tasks, done, failed, skipped and metrics.`,
         `${result.metrics.status}: ${t.done}/${
           plural(t.tasks, "task")
         } done, ${t.failed} failed; ` +
-          `wrote ${out}/metrics.json and ${out}/summary.md; summary comment ${result.comment}`,
+          `wrote ${out}/metrics.json and ${out}/summary.md (dashboard: ${out}/index.html); ` +
+          `summary comment ${result.comment}`,
       );
       const code = swarmExitCode(result.metrics);
       if (code === 1) {

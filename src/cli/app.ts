@@ -9,6 +9,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 import { aggregateCommand } from "./aggregate.ts";
 import { completionsCommand } from "./completions.ts";
+import { dashboardCommand } from "./dashboard.ts";
 import { demoCommand } from "./demo.ts";
 import { electCommand } from "./elect.ts";
 import { emulatorCommand } from "./emulator.ts";
@@ -44,6 +45,7 @@ const SUBCOMMANDS: ((ctx: CliContext) => Command)[] = [
   watchCommand,
   stateCommand,
   emulatorCommand,
+  dashboardCommand,
 ];
 
 /**

@@ -112,6 +112,8 @@ export class LiveSource {
   #rate: RateView | null = null;
   #notice: string | null = null;
   #polls = 0;
+  #serverTime = 0;
+  #localAtServer = 0;
   #blockedUntil = 0;
   #secondaryStreak = 0;
   #wantRuns = true;
@@ -154,7 +156,11 @@ export class LiveSource {
       rate: this.#rate,
       notice: this.#notice,
       polls: this.#polls,
-      serverNow: null,
+      // GitHub's clock, where its `Date` header is readable (a browser does
+      // not see it on cross-origin answers: the page then uses its own clock).
+      serverNow: this.#serverTime
+        ? this.#serverTime + Math.max(0, this.#o.now() - this.#localAtServer)
+        : null,
       tokenKind: this.#o.tokenKind ?? null,
       apiByIdentity: null,
     };
@@ -363,6 +369,11 @@ export class LiveSource {
     const res = await this.#o.fetch(url, { headers, cache: "no-store" });
     this.counts.total++;
     this.#noteRate(res.headers);
+    const date = Date.parse(res.headers.get("date") ?? "");
+    if (Number.isFinite(date) && date > this.#serverTime) {
+      this.#serverTime = date;
+      this.#localAtServer = this.#o.now();
+    }
     if (res.status === 304 && cached) {
       this.counts.notModified++;
       await res.body?.cancel();

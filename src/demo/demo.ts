@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { writeDashboard } from "../dashboard/write_page.ts";
+import type { SnapshotComment } from "../dashboard/snapshot.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import type { FaultPatch } from "../emulator/faults.ts";
 import { createGitHub } from "../github/octokit.ts";
@@ -303,6 +305,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       ),
     });
     const files = [
+      `${out}/index.html`,
       `${out}/metrics.json`,
       `${out}/summary.md`,
       `${out}/api-counts.json`,
@@ -313,10 +316,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await Deno.writeTextFile(`${out}/metrics.json`, agg.metricsJson);
     await Deno.writeTextFile(`${out}/summary.md`, agg.summary);
     await Deno.writeTextFile(`${out}/api-counts.json`, JSON.stringify(counts, null, 2) + "\n");
-    await Deno.writeTextFile(
-      `${out}/comments.json`,
-      JSON.stringify(await restComments(emu.url, issue), null, 2) + "\n",
-    );
+    const rest = await restComments(emu.url, issue);
+    await Deno.writeTextFile(`${out}/comments.json`, JSON.stringify(rest, null, 2) + "\n");
+    // The dashboard, with the data inside so it opens from file:// too.
+    await writeDashboard(out, { metrics: agg.metrics, comments: rest as SnapshotComment[] });
     const branches = (await git(["branch", "--list", "p2p/*", "--format=%(refname:short)"], {
       ...options.env,
       ...gitEnv,

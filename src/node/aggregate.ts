@@ -27,6 +27,8 @@ export interface AggregateResult {
   metricsJson: string;
   /** Summary markdown (also the comment body). */
   summary: string;
+  /** The comments the metrics were folded from (the summary comment left out). */
+  comments: LogComment[];
   /** The summary comment's id, when one was posted or updated. */
   commentId?: number;
   /** What happened to the summary comment. */
@@ -79,12 +81,18 @@ export async function aggregate(
     issue: options.issue,
     tokenKind: options.tokenKind,
     ...(options.apiByIdentity ? { apiByIdentity: options.apiByIdentity } : {}),
+    trust: {
+      self: identity.login,
+      allow: [...view.policy.allow],
+      writers: [...view.policy.writers],
+    },
   });
   const summary = renderSummary(metrics);
   const result: AggregateResult = {
     metrics,
     metricsJson: metricsJson(metrics),
     summary,
+    comments,
     comment: "skipped",
   };
   if (!options.post) return result;

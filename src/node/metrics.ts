@@ -89,6 +89,15 @@ export interface Metrics {
   ignored: Record<string, number>;
   foreign: number;
   ceiling: ReturnType<typeof ceiling>;
+  /** Whose messages the fold trusted (the dashboard folds `comments.json` alike). */
+  trust: MetricsTrust | null;
+}
+
+/** The trust settings a fold used: the swarm's login, the allowlist, writers found. */
+export interface MetricsTrust {
+  self: string | null;
+  allow: string[];
+  writers: string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -112,6 +121,7 @@ export function buildMetrics(
     apiByIdentity?: Record<string, IdentityApiUse>;
     /** Server time to judge leases at (default: the newest comment, which keeps re-runs identical). */
     now?: number;
+    trust?: MetricsTrust;
   },
 ): Metrics {
   const now = options.now ?? state.lastTime;
@@ -241,6 +251,13 @@ export function buildMetrics(
       nodes: Math.max(1, nodes.length),
       writesPerTask: state.order.length ? Math.max(1, protocolComments / state.order.length) : 1,
     }),
+    trust: options.trust
+      ? {
+        self: options.trust.self,
+        allow: [...options.trust.allow].sort(),
+        writers: [...options.trust.writers].sort(),
+      }
+      : null,
   };
 }
 
