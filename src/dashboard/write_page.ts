@@ -29,14 +29,20 @@ export function restComments(
       id: c.id,
       body: c.body,
       user: { login: c.author, type: c.authorType },
-      created_at: new Date(c.createdAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
-      updated_at: new Date(c.updatedAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      created_at: isoTime(c.createdAt),
+      updated_at: isoTime(c.updatedAt),
       html_url: `${where.htmlUrl}/${where.repo}/issues/${where.issue}#issuecomment-${c.id}`,
     };
     if (c.authorAssociation !== undefined) rest.author_association = c.authorAssociation;
     if (where.apiUrl) rest.issue_url = `${where.apiUrl}/repos/${where.repo}/issues/${where.issue}`;
     return rest;
   });
+}
+
+/** GitHub's form (whole seconds), keeping milliseconds when a time has them (an edit marked within the second). */
+function isoTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return ms % 1000 === 0 ? iso.replace(/\.000Z$/, "Z") : iso;
 }
 
 /**

@@ -516,13 +516,14 @@ export class DashboardApp {
     document.body.dataset.renders = String(this.#renders);
     document.body.dataset.source = snapshot.source;
     document.body.dataset.lastComment = String(snapshot.comments.at(-1)?.id ?? "");
+    document.body.dataset.polls = String(snapshot.polls);
   }
 
   #renderMessages(): void {
     if (!this.#model) return;
     replace(
       this.#el.panels.messages,
-      messages(this.#model.rows, this.#filters, (f) => {
+      messages(this.#model.rows, this.#model.state.ignored, this.#filters, (f) => {
         this.#filters = f;
         const focused = document.activeElement?.id;
         this.#renderMessages();
@@ -540,6 +541,8 @@ export class DashboardApp {
       this.#el.panels[t.id].hidden = !selected;
     }
     if (focus) this.#el.tabs[id].focus();
+    // Charts drawn while their panel was hidden have no size: draw them now.
+    if (id === "overview") { for (const c of this.#charts) c.resize(); }
     if (id === "workflows" && this.#snapshot?.source === "live") this.#pollNow?.();
   }
 

@@ -270,6 +270,7 @@ export interface MessageFilters {
  */
 export function messages(
   rows: MessageRow[],
+  ignored: Record<string, number>,
   filters: MessageFilters,
   onChange: (filters: MessageFilters) => void,
 ): HTMLElement {
@@ -302,10 +303,20 @@ export function messages(
     (!filters.node || r.node === filters.node) &&
     (filters.ordinary || r.verdict !== "ordinary" || filters.type === "comment")
   );
-  const ignored = rows.filter((r) => r.verdict === "ignored").length;
+  const ignoredRows = rows.filter((r) => r.verdict === "ignored").length;
+  const reasons = Object.entries(ignored).filter(([, n]) => n > 0).sort();
   return h(
     "div",
     {},
+    h(
+      "p",
+      { "data-testid": "ignored-reasons" },
+      reasons.length ? "Kept out of the fold: " : "Nothing was kept out of the fold.",
+      ...reasons.flatMap(([reason, n], i) => [
+        i ? ", " : "",
+        h("span", { "data-reason": reason, "data-count": String(n) }, `${reason} ${n}`),
+      ]),
+    ),
     h(
       "div",
       { class: "filters" },
@@ -315,7 +326,7 @@ export function messages(
       h(
         "span",
         { class: "muted", "data-testid": "message-count" },
-        `${shown.length} of ${rows.length} rows · ${ignored} ignored`,
+        `${shown.length} of ${rows.length} rows · ${ignoredRows} ignored`,
       ),
     ),
     table(
