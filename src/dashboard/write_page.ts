@@ -81,7 +81,10 @@ export async function writeDashboard(
   await Deno.writeTextFile(written[0]!, html);
   if (options.writeComments) {
     written.push(`${dir}/comments.json`);
-    await Deno.writeTextFile(`${dir}/comments.json`, JSON.stringify(options.comments, null, 2) + "\n");
+    await Deno.writeTextFile(
+      `${dir}/comments.json`,
+      JSON.stringify(options.comments, null, 2) + "\n",
+    );
   }
   return written;
 }

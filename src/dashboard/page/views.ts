@@ -235,7 +235,7 @@ export function workflows(
                 { "data-job": String(j.id) },
                 link(j.htmlUrl, j.name),
                 ` · ${j.conclusion ?? j.status}`,
-                j.startedAt
+                j.startedAt && j.status !== "queued"
                   ? ` · ${
                     duration(
                       (j.completedAt ? Date.parse(j.completedAt) : now) - Date.parse(j.startedAt),
