@@ -119,7 +119,10 @@ export class LiveSource {
   #wantRuns = true;
 
   constructor(options: LiveSourceOptions) {
-    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(options.repo)) {
+    if (
+      !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(options.repo) ||
+      options.repo.split("/").some((part) => /^\.+$/.test(part))
+    ) {
       throw new TypeError(`Invalid repository "${options.repo}": use owner/name.`);
     }
     if (!Number.isSafeInteger(options.issue) || options.issue <= 0) {

@@ -25,7 +25,10 @@ Deno.test("the page's CSP allows exactly its own script and style, by hash", () 
   assert.equal(PAGE_STYLE_HASH, hash(PAGE_STYLE));
   const csp = contentSecurityPolicy("https://api.github.com/");
   assert.match(csp, /default-src 'none'/);
-  assert.match(csp, new RegExp(`script-src 'sha256-${PAGE_SCRIPT_HASH.replace(/[+/]/g, "\\$&")}'(;|$)`));
+  assert.match(
+    csp,
+    new RegExp(`script-src 'sha256-${PAGE_SCRIPT_HASH.replace(/[+/]/g, "\\$&")}'(;|$)`),
+  );
   assert.match(csp, /connect-src 'self' https:\/\/api\.github\.com;/);
   assert.match(csp, /require-trusted-types-for 'script'/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
