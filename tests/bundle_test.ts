@@ -34,7 +34,8 @@ async function run(cmd: string, args: string[], env: Record<string, string>, cwd
 }
 
 Deno.test({
-  name: "the bundle runs alone from an empty folder: --version, --help and a 3-node demo",
+  name:
+    "the bundle runs alone from an empty folder: --version, --help, a 3-node demo and its dashboard page",
   sanitizeResources: false,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "p2p-dev-bundle-" });
@@ -79,6 +80,21 @@ Deno.test({
       assert.equal(metrics.totals.done, 11);
       assert.equal(metrics.totals.duplicateResults, 0);
       assert.equal(metrics.nodes.length, 3);
+      // The dashboard comes with the bundle: the demo writes it, and so does `dashboard build`.
+      const page = await Deno.readTextFile(`${dir}/out/index.html`);
+      assert.match(page, /<meta http-equiv="Content-Security-Policy"/);
+      assert.match(page, /"issue":1/);
+      const build = await run(
+        Deno.execPath(),
+        [...flags, "p2p-dev.js", "dashboard", "build", "--out", "page"],
+        env,
+        dir,
+      );
+      assert.equal(build.code, 0, build.stderr);
+      const built = await Deno.readTextFile(`${dir}/page/index.html`);
+      const script = (html: string) => /<script>([^]*?)<\/script>/.exec(html)?.[1];
+      assert.ok(script(built) && script(built) === script(page), "one page script, embedded");
+      assert.match(built, /"snapshot":null/);
       assert.equal(entries.length, 1);
     } finally {
       await Deno.remove(dir, { recursive: true });
