@@ -101,7 +101,9 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     await Deno.mkdir(OUTPUT_DIR, { recursive: true });
-    let browser: Browser | undefined;
+    // First, so a missing browser fails at once with what to do.
+    const browser: Browser = await launchChromium();
+    await using _browser = { [Symbol.asyncDispose]: () => browser.close() };
     await using swarm = await startSwarm({ deadlineMs: 240_000 });
     const control = swarm.emulator.control;
     control.seed({
@@ -131,7 +133,6 @@ Deno.test({
     const out = join(swarm.tmp, "site");
     const site = pageServer(out, swarm.emulator.url);
     try {
-      browser = await launchChromium();
       for (let i = 1; i <= 3; i++) {
         swarm.spawn({
           id: `run-${RUN_ID}-job-${i}`,
@@ -405,7 +406,7 @@ Deno.test({
           assert.equal(cli.code, 0, cli.stderr);
           const folded = JSON.parse(cli.stdout);
           for (const url of [`file://${out}/index.html`, `${site.url}/static/index.html`]) {
-            const page = await browser!.newPage();
+            const page = await browser.newPage();
             const watch = await watchPage(page);
             await page.goto(url);
             await page.waitForSelector("[data-testid=tasks]");
@@ -438,7 +439,7 @@ Deno.test({
       );
 
       await t.step("at a phone viewport nothing scrolls sideways", async () => {
-        const phone = await browser!.newPage({
+        const phone = await browser.newPage({
           viewport: { width: 360, height: 740 },
           deviceScaleFactor: 2,
           isMobile: true,
@@ -496,7 +497,7 @@ Deno.test({
                 }
               })(),
             );
-            const pages = [await browser!.newPage(), await browser!.newPage()];
+            const pages = [await browser.newPage(), await browser.newPage()];
             for (const p of pages) {
               await p.goto(url);
               await p.waitForSelector("[data-testid=tasks]");
@@ -535,7 +536,6 @@ Deno.test({
         },
       );
     } finally {
-      await browser?.close();
       await site.server.shutdown();
     }
   },
