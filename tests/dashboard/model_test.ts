@@ -5,7 +5,7 @@ import { staticSnapshot } from "../../src/dashboard/static_snapshot.ts";
 import { canonicalJson } from "../../src/protocol/canonical.ts";
 import { fold } from "../../src/protocol/fold.ts";
 import type { LogComment } from "../../src/protocol/types.ts";
-import { BOT, ev, ISSUE, Log, planned, task, trustPolicy } from "../protocol/_log.ts";
+import { BOT, ev, ISSUE, type Log, planned, task, trustPolicy } from "../protocol/_log.ts";
 
 function rest(c: LogComment, association = "NONE"): SnapshotComment {
   return {
