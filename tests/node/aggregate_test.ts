@@ -168,9 +168,10 @@ Deno.test("metrics totals match the fold: done, failed, running, attempts, dupli
       metrics.nodes.map((n) => [n.node, n.tasksDone]),
       [["L", 0], ["a", 2], ["b", 0]],
     );
-    // The same document straight from the fold.
+    // The same document straight from the fold (with the trust the aggregator folded with).
+    assert.deepEqual(metrics.trust, { self: BOT, allow: [], writers: [] });
     assert.deepEqual(
-      buildMetrics(state, logOf(emulator), OPTIONS),
+      buildMetrics(state, logOf(emulator), { ...OPTIONS, trust: metrics.trust! }),
       metrics,
     );
   } finally {
