@@ -213,7 +213,10 @@ export class LiveSource {
     let url: string | null = `${this.#base}/repos/${repo}/issues/${issue}/comments?per_page=100` +
       (since ? `&since=${encodeURIComponent(since)}` : "");
     let changed = false;
+    const prefix = `${this.#base}/repos/${repo}/issues/${issue}/comments?`;
+    const visited = new Set<string>();
     while (url) {
+      visited.add(url);
       const page: { fresh: boolean; body: unknown; link: string | null } = await this.#get(url);
       if (!Array.isArray(page.body)) throw new Fatal(`Unexpected answer from ${url}.`);
       if (page.fresh) {
@@ -222,6 +225,10 @@ export class LiveSource {
         }
       }
       url = nextLink(page.link, this.#origin);
+    }
+    // Pages of an older `since` will not be asked for again: keep memory flat in a tab left open.
+    for (const key of [...this.#cache.keys()]) {
+      if (key.startsWith(prefix) && !visited.has(key)) this.#cache.delete(key);
     }
     return changed;
   }

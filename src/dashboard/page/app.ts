@@ -314,9 +314,11 @@ export class DashboardApp {
               );
             }
             this.#setStatus(`Static files · checked ${new Date().toLocaleTimeString()}`);
-          } else if (!haveData && !this.#snapshot) {
+          } else {
+            // No files beside the page: nothing to refresh.
             stopped = true;
-            return this.#showConnect();
+            if (!haveData && !this.#snapshot) this.#showConnect();
+            return;
           }
         } catch (error) {
           if (!haveData && !this.#snapshot) {
