@@ -293,6 +293,16 @@ Deno.test({
 
       await t.step("a 304 answer leaves the page unchanged and costs nothing", async () => {
         const countsOf = () => control.countsFor(WRITER.login);
+        // Time alone redraws a node that falls silent past its lease: wait until all have.
+        await live.click("#tab-overview");
+        await until(
+          swarm,
+          "every node silent past its lease",
+          async () =>
+            (await rows(live, "[data-testid=nodes] tbody tr")).every((r) =>
+              r.text!.endsWith("silent")
+            ),
+        );
         // Quiet first: a poll answered 304 only.
         let before = countsOf();
         await until(swarm, "an unchanged poll", () => {

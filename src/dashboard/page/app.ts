@@ -218,7 +218,8 @@ export class DashboardApp {
       const result = await source.poll();
       running = false;
       if (stopped) return;
-      if (result.changed || this.#snapshot === null) this.#show(source.snapshot, null);
+      // Every poll: time alone changes phases (a lease lapses); nothing redraws unless the view differs.
+      this.#show(source.snapshot, null);
       const when = new Date().toLocaleTimeString();
       if (result.fatal) {
         this.#setStatus(`Live from ${settings.repo}#${settings.issue} · stopped at ${when}`);
@@ -258,6 +259,7 @@ export class DashboardApp {
   }
 
   #pollNow: (() => void) | null = null;
+  #clockOffset: number | null = null;
 
   #startServe(): void {
     let events: EventSource | null = null;
@@ -265,6 +267,8 @@ export class DashboardApp {
       events = new EventSource("events");
       events.addEventListener("snapshot", (e) => {
         const snapshot = JSON.parse((e as MessageEvent<string>).data) as Snapshot;
+        // GitHub's time as the server last read it, carried forward by this browser's clock.
+        this.#clockOffset = snapshot.serverNow === null ? null : snapshot.serverNow - Date.now();
         this.#show(snapshot, null);
         this.#setStatus(
           `Served live · ${snapshot.polls} polls by the server · last change ${
@@ -276,6 +280,10 @@ export class DashboardApp {
         this.#setStatus("Served live · connection lost, reconnecting…");
       });
     };
+    // Pushes come only on change; time alone still changes phases (a lease lapses).
+    const tick = setInterval(() => {
+      if (!document.hidden && this.#snapshot) this.#show(this.#snapshot, null);
+    }, 15_000);
     const onVisible = () => {
       if (document.hidden) {
         events?.close();
@@ -287,6 +295,7 @@ export class DashboardApp {
     if (!document.hidden) open();
     this.#stop = () => {
       events?.close();
+      clearInterval(tick);
       document.removeEventListener("visibilitychange", onVisible);
     };
   }
@@ -457,7 +466,10 @@ export class DashboardApp {
 
   #show(snapshot: Snapshot, origin: string | null): void {
     this.#snapshot = snapshot;
-    const model = buildModel(snapshot, Date.now(), { secret: this.#secret });
+    const seen = this.#clockOffset === null || snapshot.source !== "serve"
+      ? snapshot
+      : { ...snapshot, serverNow: Date.now() + this.#clockOffset };
+    const model = buildModel(seen, Date.now(), { secret: this.#secret });
     this.#model = model;
     if (snapshot.repo) {
       this.#el.title.textContent = `p2p-dev · ${snapshot.repo} #${snapshot.issue}`;
