@@ -118,7 +118,7 @@ export function parseOptionValue(spec: OptionSpec, raw: unknown, where: string):
       if (ms === undefined || ms < min) {
         fail(
           `expected ${
-            min === 0 ? "0 or more" : "a positive number of"
+            min === 0 ? "0 or more" : min > 1 ? `at least ${min}` : "a positive number of"
           } milliseconds, or a number with a unit (250ms, 10s, 5m, 1h)`,
         );
       }

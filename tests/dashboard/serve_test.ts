@@ -179,7 +179,7 @@ Deno.test("p2p-dev dashboard: usage errors are one line with exit code 2", async
   assert.match(noIssue.stderr, /--issue/);
   const fast = await runCli(["dashboard", "serve", "--issue", "1", "--poll-ms", "10"], env);
   assert.equal(fast.code, 2);
-  assert.match(fast.stderr, /Invalid --poll-ms "10": use at least 1000/);
+  assert.match(fast.stderr, /Invalid --poll-ms "10": expected at least 1000 milliseconds/);
   const noOut = await runCli(["dashboard", "build"]);
   assert.equal(noOut.code, 2);
 });
