@@ -12,6 +12,7 @@
  */
 import { type Ceiling, ceiling, type TokenKind } from "../protocol/budget.ts";
 import { decodeBody } from "../protocol/codec.ts";
+import { parseCommand } from "../protocol/command.ts";
 import { applyComment } from "../protocol/fold.ts";
 import { emptyState, type SwarmState } from "../protocol/state.ts";
 import type { TrustPolicy } from "../protocol/trust.ts";
@@ -152,7 +153,9 @@ export function policyOf(snapshot: Snapshot, secret?: string): TrustPolicy {
 const REASON_EVENTS: Record<string, readonly string[]> = {
   lost_election: ["election"],
   stale_election: ["election"],
-  not_leader: ["plan"],
+  not_leader: ["plan", "resign"],
+  stale_resign: ["resign"],
+  cancelled_task: ["progress"],
   bad_token: ["plan"],
   stale_plan: ["plan"],
   malformed_plan: ["plan"],
@@ -222,6 +225,20 @@ export function buildModel(
       continue;
     }
     const decoded = decodeBody(c.body);
+    const command = decoded.kind === "foreign" ? parseCommand(c.body) : undefined;
+    if (command) {
+      // A person steering the swarm (`/p2p-dev stop`, `cancel T3`, ...).
+      rows.push({
+        ...base,
+        verdict: reasons.length ? "ignored" : "accepted",
+        type: `command ${command.verb}`,
+        node: c.author,
+        task: "task" in command ? command.task ?? "" : "",
+        detail: excerpt(c.body),
+        reason: reasons.join(", ") || null,
+      });
+      continue;
+    }
     if (decoded.kind !== "message") {
       rows.push({
         ...base,
@@ -388,6 +405,7 @@ function eventTask(event: ProtocolEvent): string {
     case "plan":
       return `plan v${event.version} part ${event.part}/${event.parts} (${event.tasks.length} tasks)`;
     case "election":
+    case "resign":
       return `term ${event.term}`;
     default:
       return "";
@@ -411,6 +429,8 @@ function eventDetail(event: ProtocolEvent): string {
       return [event.role, event.exec, event.version].filter(Boolean).join(" · ");
     case "end":
       return excerpt(event.reason ?? "");
+    case "resign":
+      return excerpt([event.cause, event.reason].filter(Boolean).join(" · "));
     default:
       return "";
   }

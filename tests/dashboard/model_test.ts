@@ -50,6 +50,8 @@ Deno.test("the page's model is the protocol's fold: same state as fold() of the 
 
 Deno.test("every ignored count of the fold shows on a row of its comment, with its reason", () => {
   const log = busyLog();
+  log.at(7).raw("/p2p-dev cancel T3", { author: "bob" }); // a writer steers
+  log.at(7).raw("/p2p-dev stop", { author: "mallory" }); // untrusted_command
   const model = buildModel(snapshotOf(log), 0);
   const counted: Record<string, number> = {};
   for (const r of model.rows) {
@@ -64,6 +66,11 @@ Deno.test("every ignored count of the fold shows on a row of its comment, with i
   // The heartbeat for T2 and T3 from node-1: T3 is node-2's, so one not_owner.
   assert.equal(by("heartbeat", "node-1")[0]!.reason, "not_owner");
   assert.deepEqual(by("claim", "node-2").map((r) => r.reason), ["lost_claim", null]);
+  const commands = model.rows.filter((r) => r.type.startsWith("command"));
+  assert.deepEqual(commands.map((r) => [r.type, r.node, r.task, r.verdict, r.reason]), [
+    ["command cancel", "bob", "T3", "accepted", null],
+    ["command stop", "mallory", "", "ignored", "untrusted_command"],
+  ]);
   const ordinary = model.rows.filter((r) => r.verdict === "ordinary");
   assert.deepEqual(ordinary.map((r) => [r.node, r.detail]), [["carol", "Nice work, everyone."]]);
   // A combined comment gives one row per event.
