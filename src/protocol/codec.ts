@@ -109,7 +109,9 @@ function humanLine(node: string, e: ProtocolEvent): string {
     case "progress": {
       const icon = e.status === "completed" ? "✅" : e.status === "failed" ? "❌" : "📊";
       const pct = e.percent !== undefined ? `|${Math.round(e.percent)}%` : "";
-      return `${icon} PROGRESS|${e.task}|${node}|${e.status}${pct}${
+      const cost = e.result?.costUsd !== undefined ? `|$${e.result.costUsd.toFixed(4)}` : "";
+      const denied = e.result?.denied?.length ? `|${e.result.denied.length} denied` : "";
+      return `${icon} PROGRESS|${e.task}|${node}|${e.status}${pct}${cost}${denied}${
         e.note ? `|${oneLine(e.note).slice(0, 120)}` : ""
       }`;
     }
@@ -333,7 +335,10 @@ function parseSettings(s: unknown): PlanSettings | string {
   if (!leaseMs || !maxAttempts || backoffMs === undefined || backoffMs < 0) {
     return "settings need leaseMs, maxAttempts and backoffMs";
   }
-  return { leaseMs, maxAttempts, backoffMs };
+  const settings: PlanSettings = { leaseMs, maxAttempts, backoffMs };
+  const maxCostUsd = num(s.maxCostUsd);
+  if (maxCostUsd !== undefined && maxCostUsd > 0) settings.maxCostUsd = maxCostUsd;
+  return settings;
 }
 
 function parseResult(r: Record<string, unknown>): TaskResult {
@@ -346,8 +351,18 @@ function parseResult(r: Record<string, unknown>): TaskResult {
     const v = num(r[k]);
     if (v !== undefined) out[k] = v;
   }
+  if (Array.isArray(r.denied)) {
+    const denied = r.denied.filter((d): d is string => typeof d === "string")
+      .slice(0, MAX_DENIED).map((d) => d.slice(0, 300));
+    if (denied.length) out.denied = denied;
+  }
+  const failure = str(r.failure);
+  if (failure !== undefined) out.failure = failure.slice(0, 100);
   return out;
 }
+
+/** Most denied tool calls a result lists. */
+const MAX_DENIED = 20;
 
 // --- the original design's plain lines -------------------------------------
 

@@ -199,6 +199,11 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       if (!task) return count(state, "unknown_task");
       const attempt = ownedAttempt(task, message.node, event.attempt);
       if (!attempt) return count(state, "not_owner");
+      // Every reported result stays with its attempt (what it cost, what was
+      // denied), also a duplicate completion's: the money was spent.
+      if (event.result && event.status !== "in_progress" && !attempt.result) {
+        attempt.result = event.result;
+      }
       // A person cancelled the task: nothing its attempts report counts until a retry.
       if (task.cancelled) return count(state, "cancelled_task");
       if (event.status === "completed") {
@@ -223,7 +228,6 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       if (event.note !== undefined) attempt.note = event.note;
       if (event.status === "failed") {
         attempt.end = { kind: "failed", at: t };
-        if (event.result) attempt.result = event.result;
         task.failures++;
         if (task.failures >= state.settings.maxAttempts) {
           task.status = "failed";

@@ -30,7 +30,7 @@ export interface Attempt {
   percent: number;
   note?: string;
   end?: { kind: AttemptEndKind; at: number };
-  /** What the owner reported with a failure (why it failed), so the state and metrics can say. */
+  /** What the owner reported when the attempt completed or failed (cost, denials, summary). */
   result?: TaskResult;
 }
 

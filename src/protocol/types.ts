@@ -51,6 +51,11 @@ export interface PlanSettings {
   maxAttempts: number;
   /** Wait after a failed attempt before the next one opens. */
   backoffMs: number;
+  /**
+   * Swarm-wide cost cap in US dollars (`--max-cost-usd`): once the costs the
+   * executors reported reach it, no node claims new work (see `cost.ts`).
+   */
+  maxCostUsd?: number;
 }
 
 /** A task result's details, as the owner reports them on completion or failure. */
@@ -63,6 +68,18 @@ export interface TaskResult {
   branch?: string;
   pr?: string;
   exitCode?: number;
+  /**
+   * Tool calls the agent was denied, in Claude Code's permission-rule syntax
+   * (`Bash(npm test)`, `Write(src/a.ts)`, `WebFetch`), so a person can copy
+   * one into `--allowed-tools`.
+   */
+  denied?: string[];
+  /**
+   * Why the attempt failed, as a short machine-readable kind
+   * (`permission_denied`, `max_turns`, `max_budget`, `api_error`,
+   * `not_logged_in`, `startup`, `no_result`, `timeout`, `stopped`, `error`).
+   */
+  failure?: string;
 }
 
 /** Status carried by a progress event. */
