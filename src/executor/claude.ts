@@ -1,29 +1,26 @@
 /**
  * The Claude Code executor: runs Claude Code headless on a task and turns its
- * event stream into progress reports and a result with turns, duration and
- * cost.
+ * event stream into progress reports and a result that tells the truth:
+ * turns, duration, cost, denied tool calls, and why a run failed.
  *
- * It runs `claude -p <prompt> --output-format stream-json --verbose` (plus
- * `--max-turns`, `--model`, `--permission-mode`, `--allowedTools`,
- * `--disallowedTools`, `--append-system-prompt` when configured) in the task's
- * directory, in a process group of its own that is stopped as a whole on
- * timeout or abort.
- *
- * The stream format, as documented for headless mode
- * (https://docs.anthropic.com/en/docs/claude-code/sdk/sdk-headless, "Streaming
- * JSON output") and typed in the Agent SDK reference
- * (https://docs.anthropic.com/en/docs/claude-code/sdk/sdk-typescript, `SDKMessage`):
- * one JSON object per line; the run starts with a `system` message of subtype
- * `init` (model, tools, session id), continues with `assistant` messages
- * (Messages API content blocks: `text`, `tool_use`) and `user` messages
- * (`tool_result` blocks), and ends with one `result` message carrying
- * `subtype` (`success`, `error_max_turns`, `error_during_execution`, …),
- * `is_error`, `num_turns`, `duration_ms`, `total_cost_usd` and, on success, the
- * final `result` text.
+ * It runs `claude -p <prompt> --output-format stream-json --verbose` with
+ * `--permission-mode` (default `acceptEdits`), `--allowedTools` (default
+ * `Bash`), and `--max-turns`, `--max-budget-usd`, `--model`,
+ * `--disallowedTools`, `--append-system-prompt` and extra arguments when
+ * configured, in the task's directory, in a process group of its own that is
+ * stopped as a whole on timeout or abort. The stream is read by
+ * `claude_stream.ts`; what may run is decided in `claude_permissions.ts`.
  *
  * @module
  */
-import type { PlanTask } from "../protocol/types.ts";
+import type { PlanTask, TaskResult } from "../protocol/types.ts";
+import {
+  DEFAULT_ALLOWED_TOOLS,
+  DEFAULT_PERMISSION_MODE,
+  isBlockingDenial,
+  isRootRefusal,
+} from "./claude_permissions.ts";
+import { type ClaudeResult, ClaudeStream, type ClaudeStreamMessage } from "./claude_stream.ts";
 import { describeEnd, SUMMARY_TAIL_CHARS } from "./command.ts";
 import type { ExecContext, ExecOutcome, Executor } from "./port.ts";
 import { describeReason, OutputTail, type ProcessGroupResult, runProcessGroup } from "./process.ts";
@@ -45,22 +42,34 @@ export interface ClaudeExecutorOptions {
   claudePath?: string;
   /** `--max-turns`: stop the agent after this many turns (the attempt then fails). */
   maxTurns?: number;
+  /** `--max-budget-usd`: stop the agent once it spent this much (the attempt then fails). */
+  maxBudgetUsd?: number;
   /** `--model`, e.g. `sonnet` or a full model name. */
   model?: string;
   /**
-   * `--permission-mode`; default `acceptEdits` (file edits allowed, other tools
-   * only as `allowedTools` permits). `bypassPermissions` lets the agent run
-   * anything: use it only in a disposable environment such as an Actions job.
+   * `--permission-mode`; default `acceptEdits` (file edits in the task's
+   * directory allowed, other tools only as `allowedTools` permits).
+   * `bypassPermissions` lets the agent run anything, and Claude Code refuses
+   * it as root outside a declared sandbox (see `claude_permissions.ts`).
    */
   permissionMode?: string;
-  /** `--allowedTools`, e.g. `["Bash(npm test)", "Read", "Edit"]`. */
+  /**
+   * `--allowedTools`, e.g. `["Bash(npm test:*)", "WebFetch"]`; default
+   * `["Bash"]` (every shell command). An empty list passes none.
+   */
   allowedTools?: readonly string[];
-  /** `--disallowedTools`. */
+  /** `--disallowedTools` (deny rules win over allow rules). */
   disallowedTools?: readonly string[];
   /** `--append-system-prompt`. */
   appendSystemPrompt?: string;
   /** Further arguments, appended as given. */
   extraArgs?: readonly string[];
+  /**
+   * Count an attempt as completed although shell commands or file changes
+   * were denied (they stay listed in the result). Default: such an attempt
+   * fails, since its checks or changes did not all happen.
+   */
+  acceptDenials?: boolean;
   /** Stop Claude Code (its whole process group) after this long. */
   timeoutMs?: number;
   /** Time between `SIGTERM` and `SIGKILL` when stopping; default 3 s. */
@@ -73,224 +82,6 @@ export interface ClaudeExecutorOptions {
   prompt?: (task: PlanTask, ctx: ExecContext) => string;
   /** Receives every stream message as it is parsed (for a live view or a log). */
   onMessage?: (message: ClaudeStreamMessage) => void;
-}
-
-/**
- * A content block of an assistant or user message (the fields we read).
- *
- * @example
- * ```ts
- * const block: ClaudeContentBlock = { type: "tool_use", name: "Edit", input: { file_path: "a.ts" } };
- * ```
- */
-export interface ClaudeContentBlock {
-  type: string;
-  text?: string;
-  name?: string;
-  input?: Record<string, unknown>;
-  is_error?: boolean;
-}
-
-/**
- * One line of Claude Code's stream-json output, with the fields we read; the
- * rest is kept but not typed.
- *
- * @example
- * ```ts
- * const m: ClaudeStreamMessage = { type: "result", subtype: "success", num_turns: 3 };
- * ```
- */
-export type ClaudeStreamMessage =
-  | { type: "system"; subtype?: string; model?: string; session_id?: string; tools?: string[] }
-  | { type: "assistant"; message?: { id?: string; content?: ClaudeContentBlock[] } }
-  | { type: "user"; message?: { content?: ClaudeContentBlock[] | string } }
-  | {
-    type: "result";
-    subtype?: string;
-    is_error?: boolean;
-    num_turns?: number;
-    duration_ms?: number;
-    total_cost_usd?: number;
-    result?: string;
-  }
-  | { type: string };
-
-/**
- * The final `result` message's fields.
- *
- * @example
- * ```ts
- * const f: ClaudeFinal = { subtype: "error_max_turns", isError: false, turns: 11 };
- * ```
- */
-export interface ClaudeFinal {
-  subtype: string;
-  isError: boolean;
-  turns?: number;
-  durationMs?: number;
-  costUsd?: number;
-  text?: string;
-}
-
-/**
- * A progress report derived from the stream.
- *
- * @example
- * ```ts
- * const p: ClaudeProgress = { percent: 40, note: "Edit src/api.ts" };
- * ```
- */
-export interface ClaudeProgress {
-  percent: number;
-  note: string;
-}
-
-/**
- * Progress percentage after `turns` turns: proportional to `maxTurns` when
- * set (capped at 95: the last percent belongs to completion), else growing
- * towards 90 as `90·t/(t+10)`.
- *
- * @example
- * ```ts
- * turnPercent(5, 10); // 50
- * turnPercent(10); // 45
- * ```
- */
-export function turnPercent(turns: number, maxTurns?: number): number {
-  if (turns <= 0) return 0;
-  if (maxTurns !== undefined && maxTurns > 0) {
-    return Math.min(95, Math.floor((turns * 100) / maxTurns));
-  }
-  return Math.floor((90 * turns) / (turns + 10));
-}
-
-const NOTE_CHARS = 100;
-
-function oneLine(text: string, max = NOTE_CHARS): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > max ? line.slice(0, max - 1) + "…" : line;
-}
-
-/** A short description of a tool call: `Edit src/a.ts`, `Bash npm test`. */
-function describeToolUse(block: ClaudeContentBlock): string {
-  const name = block.name ?? "tool";
-  const input = block.input ?? {};
-  for (const key of ["file_path", "path", "command", "pattern", "url", "description", "query"]) {
-    const value = input[key];
-    if (typeof value === "string" && value.trim() !== "") return oneLine(`${name} ${value}`);
-  }
-  return name;
-}
-
-/**
- * Follows Claude Code's stream-json output line by line: counts turns, keeps
- * the latest activity, the assistant's text (for a summary when the run ends
- * without a result) and the final result.
- *
- * @example
- * ```ts
- * const stream = new ClaudeStream(10);
- * stream.push('{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","name":"Edit","input":{"file_path":"a.ts"}}]}}');
- * // { percent: 10, note: "Edit a.ts" }
- * stream.turns; // 1
- * ```
- */
-export class ClaudeStream {
-  /** Assistant turns seen (distinct assistant message ids). */
-  turns = 0;
-  /** Model named by the `init` message. */
-  model: string | undefined;
-  /** The `result` message, once seen. */
-  final: ClaudeFinal | undefined;
-  /** Assistant text and lines that were not JSON, newest last. */
-  readonly transcript: OutputTail = new OutputTail();
-  readonly #maxTurns: number | undefined;
-  readonly #seen = new Set<string>();
-  #percent = 0;
-
-  /** `maxTurns` scales the progress percentage (see {@linkcode turnPercent}). */
-  constructor(maxTurns?: number) {
-    this.#maxTurns = maxTurns;
-  }
-
-  /**
-   * Feeds one line of standard output; returns a progress report when the line
-   * is worth one. Lines that are not stream messages go to the transcript.
-   */
-  push(line: string): ClaudeProgress | undefined {
-    return this.pushParsed(line).progress;
-  }
-
-  /** Like {@linkcode ClaudeStream.push}, also returning the parsed message. */
-  pushParsed(line: string): { message?: ClaudeStreamMessage; progress?: ClaudeProgress } {
-    const trimmed = line.trim();
-    if (trimmed === "") return {};
-    let value: unknown;
-    try {
-      value = JSON.parse(trimmed);
-    } catch {
-      this.transcript.push(line + "\n");
-      return {};
-    }
-    if (
-      typeof value !== "object" || value === null ||
-      typeof (value as { type?: unknown }).type !== "string"
-    ) {
-      this.transcript.push(line + "\n");
-      return {};
-    }
-    const message = value as ClaudeStreamMessage;
-    const progress = this.#handle(message);
-    return progress ? { message, progress } : { message };
-  }
-
-  #handle(message: ClaudeStreamMessage): ClaudeProgress | undefined {
-    switch (message.type) {
-      case "system": {
-        const m = message as Extract<ClaudeStreamMessage, { type: "system"; subtype?: string }>;
-        if (m.subtype !== "init") return undefined;
-        if (typeof m.model === "string") this.model = m.model;
-        return {
-          percent: this.#percent,
-          note: this.model ? `Claude Code started (${this.model})` : "Claude Code started",
-        };
-      }
-      case "assistant": {
-        const m = message as Extract<ClaudeStreamMessage, { type: "assistant" }>;
-        const id = m.message?.id;
-        // One API response can arrive as several assistant lines (one per
-        // content block) sharing its id: count it once.
-        if (id === undefined || !this.#seen.has(id)) {
-          if (id !== undefined) this.#seen.add(id);
-          this.turns++;
-        }
-        let note: string | undefined;
-        for (const block of m.message?.content ?? []) {
-          if (block.type === "tool_use") note = describeToolUse(block);
-          else if (block.type === "text" && typeof block.text === "string" && block.text.trim()) {
-            this.transcript.push(block.text.trim() + "\n");
-            note ??= oneLine(block.text);
-          }
-        }
-        this.#percent = Math.max(this.#percent, turnPercent(this.turns, this.#maxTurns));
-        return { percent: this.#percent, note: note ?? `turn ${this.turns}` };
-      }
-      case "result": {
-        const m = message as Extract<ClaudeStreamMessage, { type: "result"; subtype?: string }>;
-        this.final = {
-          subtype: typeof m.subtype === "string" ? m.subtype : "unknown",
-          isError: m.is_error === true,
-          ...(typeof m.num_turns === "number" ? { turns: m.num_turns } : {}),
-          ...(typeof m.duration_ms === "number" ? { durationMs: m.duration_ms } : {}),
-          ...(typeof m.total_cost_usd === "number" ? { costUsd: m.total_cost_usd } : {}),
-          ...(typeof m.result === "string" ? { text: m.result } : {}),
-        };
-        return undefined;
-      }
-      default:
-        return undefined;
-    }
-  }
 }
 
 /** Longest issue body quoted in a prompt; the agent can read the rest on GitHub. */
@@ -332,7 +123,6 @@ export function buildClaudePrompt(task: PlanTask, ctx: ExecContext): string {
   ];
   return parts.join("\n");
 }
-
 /**
  * The argument list for `claude` (without the executable).
  *
@@ -343,15 +133,18 @@ export function buildClaudePrompt(task: PlanTask, ctx: ExecContext): string {
  * @example
  * ```ts
  * claudeArgs("Fix it", { workRoot: "/tmp", maxTurns: 5 });
- * // ["-p", "Fix it", "--output-format", "stream-json", "--verbose", "--max-turns", "5", "--permission-mode", "acceptEdits"]
+ * // ["-p", "Fix it", "--output-format", "stream-json", "--verbose", "--max-turns", "5",
+ * //  "--permission-mode", "acceptEdits", "--allowedTools", "Bash"]
  * ```
  */
 export function claudeArgs(prompt: string, opts: ClaudeExecutorOptions): string[] {
   const args = ["-p", prompt, "--output-format", "stream-json", "--verbose"];
   if (opts.maxTurns !== undefined) args.push("--max-turns", String(opts.maxTurns));
+  if (opts.maxBudgetUsd !== undefined) args.push("--max-budget-usd", String(opts.maxBudgetUsd));
   if (opts.model !== undefined) args.push("--model", opts.model);
-  args.push("--permission-mode", opts.permissionMode ?? "acceptEdits");
-  if (opts.allowedTools?.length) args.push("--allowedTools", opts.allowedTools.join(","));
+  args.push("--permission-mode", opts.permissionMode ?? DEFAULT_PERMISSION_MODE);
+  const allowed = opts.allowedTools ?? DEFAULT_ALLOWED_TOOLS;
+  if (allowed.length) args.push("--allowedTools", allowed.join(","));
   if (opts.disallowedTools?.length) {
     args.push("--disallowedTools", opts.disallowedTools.join(","));
   }
@@ -363,15 +156,239 @@ export function claudeArgs(prompt: string, opts: ClaudeExecutorOptions): string[
 }
 
 /**
+ * How the `claude` process ended, as {@linkcode claudeOutcome} needs it.
+ *
+ * @example
+ * ```ts
+ * const run: ClaudeRunEnd = { code: 0, durationMs: 5_120 };
+ * ```
+ */
+export interface ClaudeRunEnd {
+  code: number;
+  signal?: Deno.Signal | null;
+  stopped?: ProcessGroupResult["stopped"];
+  abortReason?: unknown;
+  /** Wall time of the process, start-up included. */
+  durationMs: number;
+}
+
+/** The options {@linkcode claudeOutcome} reads. */
+export type ClaudeOutcomeOptions = Pick<
+  ClaudeExecutorOptions,
+  "maxTurns" | "maxBudgetUsd" | "timeoutMs" | "acceptDenials" | "secrets"
+>;
+
+/** Most denied calls named in a summary line. */
+const DENIALS_NAMED = 5;
+
+/**
+ * Judges a finished Claude Code run from its stream, its end and its
+ * standard error: the attempt's outcome and result.
+ *
+ * It is `ok` when the process exited 0, every `result` is a `success` that
+ * is not an error (`is_error`), and no shell command or file change was
+ * denied (unless `acceptDenials`). The result carries `turns` (the session's,
+ * summed over its results; a subagent's turns are its own), `durationMs` (the
+ * process's wall time, start-up included), `costUsd` (the session's total),
+ * `exitCode`, the denied calls (`denied`, as permission rules), a `failure`
+ * kind, and a summary: the agent's final text on success, else a sentence
+ * saying what went wrong and what to do, then the tail of what the agent
+ * wrote and printed. All text is redacted.
+ *
+ * @example
+ * ```ts
+ * const stream = new ClaudeStream();
+ * for (const line of lines) stream.push(line);
+ * const { ok, result } = claudeOutcome(stream, { code: 0, durationMs: 900 }, "", {});
+ * ```
+ */
+export function claudeOutcome(
+  stream: ClaudeStream,
+  run: ClaudeRunEnd,
+  stderr: string,
+  opts: ClaudeOutcomeOptions,
+): ExecOutcome {
+  const secrets = opts.secrets ?? [];
+  const clean = redactor(secrets);
+  const verdict = judge(stream, run, stderr, opts, clean);
+  const texts = [...new Set(stream.results.map((r) => r.text?.trim() ?? ""))]
+    .filter((t) => t !== "");
+  const finalText = clean(texts.join("\n"));
+  const denied = stream.denials.map((d) => clean(d.rule));
+  let summary: string;
+  if (verdict.failure === undefined) {
+    const note = denied.length
+      ? `\n(Denied, accepted: ${denied.slice(0, DENIALS_NAMED).join(", ")}${
+        denied.length > DENIALS_NAMED ? ", …" : ""
+      }.)`
+      : "";
+    summary = (tailText(finalText, SUMMARY_TAIL_CHARS) || "(no output)") + note;
+  } else {
+    const transcript = stream.transcript.text(secrets, SUMMARY_TAIL_CHARS / 2);
+    // The transcript usually ends with the final text, and the header may
+    // quote it: say everything once.
+    const body = [
+      finalText && !transcript.includes(finalText)
+        ? tailText(finalText, SUMMARY_TAIL_CHARS / 2)
+        : "",
+      transcript,
+      tailText(clean(stderr.trim()), SUMMARY_TAIL_CHARS / 2),
+    ].filter((s) => s !== "" && !verdict.header.includes(s));
+    summary = [verdict.header, ...body].join("\n");
+  }
+  const result: TaskResult = {
+    summary,
+    exitCode: run.code,
+    turns: stream.reportedTurns,
+    durationMs: Math.max(0, Math.round(run.durationMs)),
+  };
+  const cost = stream.costUsd;
+  if (cost !== undefined) result.costUsd = cost;
+  if (denied.length) result.denied = denied;
+  if (verdict.failure !== undefined) result.failure = verdict.failure;
+  return { ok: verdict.failure === undefined, result };
+}
+
+/** Why a run failed (`failure` kind and a sentence), or nothing when it did not. */
+function judge(
+  stream: ClaudeStream,
+  run: ClaudeRunEnd,
+  stderr: string,
+  opts: ClaudeOutcomeOptions,
+  clean: (text: string) => string,
+): { failure?: string; header: string } {
+  const ended = describeEnd(
+    "Claude Code",
+    {
+      code: run.code,
+      signal: run.signal ?? null,
+      ...(run.stopped ? { stopped: run.stopped } : {}),
+      abortReason: run.abortReason,
+      pid: 0,
+      durationMs: run.durationMs,
+    },
+    opts.timeoutMs,
+    clean,
+  );
+  if (run.stopped === "timeout") return { failure: "timeout", header: ended! };
+  if (run.stopped === "abort") return { failure: "stopped", header: ended! };
+  const firstLine = clean(stderr.trim().split("\n")[0] ?? "").trim();
+  if (stream.results.length === 0) {
+    if (isRootRefusal(stderr)) {
+      return {
+        failure: "startup",
+        header: "Claude Code refused to start: it does not allow --permission-mode " +
+          "bypassPermissions (--dangerously-skip-permissions) as root. Run p2p-dev as a normal " +
+          "user, keep the default --permission-mode acceptEdits, or set IS_SANDBOX=1 in a " +
+          "disposable container.",
+      };
+    }
+    const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.code}`;
+    if (stream.inits === 0) {
+      return {
+        failure: "startup",
+        header: `Claude Code ${how} before it started a session${
+          firstLine ? `: ${firstLine}` : " and printed nothing on standard error"
+        }. Check the Claude Code version and the arguments p2p-dev passes (--claude-args).`,
+      };
+    }
+    return {
+      failure: "no_result",
+      header: `Claude Code ${how} without a result message${
+        firstLine ? `: ${firstLine}` : ""
+      }; see its output below.`,
+    };
+  }
+  const bad = stream.results.find((r) => r.isError || r.subtype !== "success");
+  if (bad) return describeErrorResult(bad, stream, run, opts, clean);
+  if (run.code !== 0) {
+    return {
+      failure: "error",
+      header: `Claude Code reported success but ${ended ?? `exited with code ${run.code}`}`,
+    };
+  }
+  const blocking = stream.denials.filter((d) => isBlockingDenial(d.tool));
+  if (blocking.length > 0 && !opts.acceptDenials) {
+    const named = blocking.slice(0, DENIALS_NAMED).map((d) => clean(d.rule)).join(", ") +
+      (blocking.length > DENIALS_NAMED ? ", …" : "");
+    return {
+      failure: "permission_denied",
+      header:
+        `Claude Code was denied ${blocking.length} tool call${
+          blocking.length === 1 ? "" : "s"
+        } the task needed: ${named}. The attempt counts as failed, since its checks or changes ` +
+        `did not all happen. Allow them with --allowed-tools (e.g. "Bash(npm test:*)"; deny ` +
+        `rules of --disallowed-tools and of the repository's .claude/settings.json win), or ` +
+        `pass --accept-denials to count such attempts as completed.`,
+    };
+  }
+  return { header: "" };
+}
+
+function describeErrorResult(
+  r: ClaudeResult,
+  stream: ClaudeStream,
+  run: ClaudeRunEnd,
+  opts: ClaudeOutcomeOptions,
+  clean: (text: string) => string,
+): { failure: string; header: string } {
+  const said = clean(
+    (r.errors.length ? r.errors.join("; ") : r.text ?? "").replace(/\s+/g, " ").trim(),
+  );
+  if (r.subtype === "error_max_turns" || r.terminalReason === "max_turns") {
+    return {
+      failure: "max_turns",
+      header: `Claude Code stopped after ${stream.reportedTurns} turns: the maximum of ${
+        opts.maxTurns ?? "?"
+      } turns was reached before the task was finished. Raise the maximum turns or split the task.`,
+    };
+  }
+  if (r.subtype === "error_max_budget_usd" || r.terminalReason === "budget_exhausted") {
+    const spent = stream.costUsd !== undefined ? ` after spending $${stream.costUsd}` : "";
+    return {
+      failure: "max_budget",
+      header: `Claude Code stopped${spent}: the task's budget of $${
+        opts.maxBudgetUsd ?? "?"
+      } (--max-budget-usd) was reached before the task was finished. Raise it or split the task.`,
+    };
+  }
+  if (
+    stream.assistantError === "authentication_failed" ||
+    /not logged in|invalid api key|authentication/i.test(r.text ?? "")
+  ) {
+    return {
+      failure: "not_logged_in",
+      header: `Claude Code could not authenticate${said ? ` ("${said}")` : ""}: set ` +
+        `ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment p2p-dev runs in.`,
+    };
+  }
+  if (r.apiErrorStatus !== undefined || r.terminalReason === "api_error") {
+    const status = r.apiErrorStatus !== undefined ? ` (HTTP ${r.apiErrorStatus})` : "";
+    return {
+      failure: "api_error",
+      header: `Claude Code stopped on an API error${status}${said ? `: ${said}` : ""}${
+        /[.!?]$/.test(said) ? "" : "."
+      }`,
+    };
+  }
+  const details = [
+    r.subtype,
+    ...(r.isError ? ["is_error"] : []),
+    ...(r.terminalReason ? [`terminal reason ${r.terminalReason}`] : []),
+    `exit code ${run.code}`,
+  ].join(", ");
+  return {
+    failure: "error",
+    header: `Claude Code failed (${details})${said ? `: ${said}` : "."}`,
+  };
+}
+
+/**
  * Creates the Claude Code executor.
  *
- * The outcome never rejects. It is `ok` when Claude Code exits 0 and its
- * final message is a `success` that is not an error. The result records
- * `turns`, `durationMs` and `costUsd` from the final message, `exitCode`, and a
- * summary: the agent's final text on success; otherwise a sentence saying what
- * went wrong (maximum turns reached, an error, a timeout, an abort, no final
- * message) followed by the tail of what the agent wrote and printed. All text
- * is redacted.
+ * The outcome never rejects; it is {@linkcode claudeOutcome} of the run. A
+ * `claude` that cannot be started at all (not installed, not executable) is a
+ * failed outcome whose summary says how to fix it.
  *
  * @example
  * ```ts
@@ -390,13 +407,17 @@ export function claudeExecutor(opts: ClaudeExecutorOptions): Executor {
       if (ctx.signal.aborted) {
         return {
           ok: false,
-          result: { summary: `Not started: ${clean(describeReason(ctx.signal.reason))}` },
+          result: {
+            summary: `Not started: ${clean(describeReason(ctx.signal.reason))}`,
+            failure: "stopped",
+          },
         };
       }
       const workDir = await resolveWorkDir(opts.workRoot, task, ctx);
       const prompt = (opts.prompt ?? buildClaudePrompt)(task, ctx);
       const stream = new ClaudeStream(opts.maxTurns);
       const stderr = new OutputTail();
+      const started = Date.now();
       let run: ProcessGroupResult;
       try {
         run = await runProcessGroup({
@@ -425,55 +446,12 @@ export function claudeExecutor(opts: ClaudeExecutorOptions): Executor {
             summary: clean(
               `Could not start Claude Code "${claudePath}": ${describeReason(error)}. ${hint}`,
             ),
+            durationMs: Date.now() - started,
+            failure: "startup",
           },
         };
       }
-      return { ok: isSuccess(run, stream.final), result: resultOf(run, stream, stderr) };
-
-      function resultOf(run: ProcessGroupResult, stream: ClaudeStream, stderr: OutputTail) {
-        const final = stream.final;
-        const header = describeFailure(run, final);
-        const body = header === undefined && final?.text?.trim()
-          ? tailText(clean(final.text.trim()), SUMMARY_TAIL_CHARS)
-          : [
-            final?.text?.trim() ? tailText(clean(final.text.trim()), SUMMARY_TAIL_CHARS / 2) : "",
-            stream.transcript.text(secrets, SUMMARY_TAIL_CHARS / 2),
-            stderr.text(secrets, SUMMARY_TAIL_CHARS / 2),
-          ].filter((s) => s !== "").join("\n");
-        const summary = [header, body].filter((s) => s !== undefined && s !== "").join("\n") ||
-          "(no output)";
-        return {
-          summary,
-          exitCode: run.code,
-          turns: final?.turns ?? stream.turns,
-          durationMs: final?.durationMs ?? run.durationMs,
-          ...(final?.costUsd !== undefined ? { costUsd: final.costUsd } : {}),
-        };
-      }
-
-      function describeFailure(run: ProcessGroupResult, final: ClaudeFinal | undefined) {
-        const ended = describeEnd("Claude Code", run, opts.timeoutMs, clean);
-        if (run.stopped !== undefined) return ended;
-        if (final === undefined) {
-          return `Claude Code ended without a final result message (exit code ${run.code}); see its output below.`;
-        }
-        if (final.subtype === "error_max_turns") {
-          return `Claude Code stopped after ${final.turns ?? stream.turns} turns: the maximum of ${
-            opts.maxTurns ?? "?"
-          } turns was reached before the task was finished. Raise the maximum turns or split the task.`;
-        }
-        if (final.subtype !== "success" || final.isError) {
-          return `Claude Code failed (${final.subtype}${
-            final.isError ? ", is_error" : ""
-          }, exit code ${run.code}).`;
-        }
-        return ended;
-      }
+      return claudeOutcome(stream, run, stderr.text(secrets, SUMMARY_TAIL_CHARS), opts);
     },
   };
-}
-
-function isSuccess(run: ProcessGroupResult, final: ClaudeFinal | undefined): boolean {
-  return run.stopped === undefined && run.code === 0 && final !== undefined &&
-    final.subtype === "success" && !final.isError;
 }

@@ -16,6 +16,8 @@
 export type { ExecContext, ExecOutcome, Executor } from "./port.ts";
 export * from "./command.ts";
 export * from "./claude.ts";
+export * from "./claude_permissions.ts";
+export * from "./claude_stream.ts";
 export * from "./demo.ts";
 export * from "./delivery.ts";
 export * from "./git.ts";

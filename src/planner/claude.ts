@@ -2,7 +2,8 @@
  * The Claude Code planner: asks `claude` in headless mode to break the issue
  * into a task graph.
  *
- * It runs `claude -p <prompt> --output-format json [--model M]`. In headless
+ * It runs `claude -p <prompt> --output-format json --max-turns N
+ * [--json-schema S] [--model M]` in the repository checkout. In headless
  * (print) mode with `--output-format json`, Claude Code prints one JSON object
  * when the run ends: `type: "result"`, `subtype` (`"success"` or an error
  * kind such as `"error_max_turns"` / `"error_during_execution"`), `is_error`,
@@ -10,9 +11,15 @@
  * `duration_ms`, `total_cost_usd` and `usage`. See Claude Code's "Headless
  * mode" documentation (docs.claude.com/en/docs/claude-code/sdk/sdk-headless,
  * "Output formats: JSON output") and the Agent SDK's result-message schema.
- * The answer is extracted from `result` (a fenced `json` block, or the bare
- * JSON), checked like a command planner's output, and on an invalid answer
- * Claude is asked once more with the validation error appended.
+ * Where the CLI offers structured output (`--json-schema`, listed by
+ * `claude --help` since 2.1.19x), the plan's JSON Schema is passed and the
+ * answer is the result's `structured_output`; otherwise, or when that is
+ * missing, the answer is extracted from `result` (a fenced `json` block, or
+ * the bare JSON). It is checked like a command planner's output, and on an
+ * invalid answer Claude is asked once more with the validation error
+ * appended. An error result (`is_error`, `error_max_turns`, an API error)
+ * says what went wrong in Claude Code's words (`errors`, `result`,
+ * `api_error_status`, `terminal_reason`).
  *
  * @module
  */
@@ -40,9 +47,16 @@ export interface ClaudePlannerOptions {
   timeoutMs?: number;
   /** How many answers to ask for in all before giving up (default 2: one retry). */
   maxAttempts?: number;
+  /** `--max-turns` of one `claude` run (default {@linkcode DEFAULT_PLANNER_MAX_TURNS}). */
+  maxTurns?: number;
+  /**
+   * Structured output: `auto` (the default) passes `--json-schema` when
+   * `claude --help` lists it; `true` always; `false` never (parse the text).
+   */
+  jsonSchema?: boolean | "auto";
   /** More arguments for `claude`, after ours. */
   extraArgs?: string[];
-  /** Working directory of `claude` (the repository it may read). */
+  /** Working directory of `claude`: the repository checkout it may read. */
   cwd?: string;
   /** Extra environment variables for `claude`. */
   env?: Record<string, string>;
@@ -50,6 +64,81 @@ export interface ClaudePlannerOptions {
 
 /** Prompts longer than this (UTF-8 bytes) go on stdin: one argv string is capped at 128 KiB on Linux. */
 const MAX_ARG_BYTES = 100_000;
+
+/**
+ * Turns one planner run may take (reading the repository takes a turn per
+ * tool call; the structured answer takes one).
+ *
+ * @example
+ * ```ts
+ * claudePlanner({ maxTurns: DEFAULT_PLANNER_MAX_TURNS * 2 });
+ * ```
+ */
+export const DEFAULT_PLANNER_MAX_TURNS = 30;
+
+/**
+ * The JSON Schema of a plan, passed as `--json-schema`: the shape the prompt
+ * asks for. The graph rules (unique ids, known dependencies, no cycle) are
+ * checked after, as for any planner.
+ *
+ * @example
+ * ```ts
+ * JSON.stringify(PLAN_SCHEMA);
+ * ```
+ */
+export const PLAN_SCHEMA = {
+  type: "object",
+  properties: {
+    tasks: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          id: { type: "string", description: 'letters, digits, "-", "_" or ".", 1 to 64' },
+          title: { type: "string" },
+          body: { type: "string" },
+          priority: { type: "string", enum: ["critical", "high", "medium", "low"] },
+          deps: { type: "array", items: { type: "string" } },
+          group: { type: "string" },
+          estimateHours: { type: "number" },
+        },
+        required: ["id", "title", "body", "priority", "deps"],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ["tasks"],
+  additionalProperties: false,
+} as const;
+
+/**
+ * Whether this `claude` offers `--json-schema` (its `--help` lists it).
+ * False when the help cannot be read.
+ *
+ * @example
+ * ```ts
+ * if (await offersJsonSchema("claude")) args.push("--json-schema", schema);
+ * ```
+ */
+export async function offersJsonSchema(
+  claudePath: string,
+  options: { env?: Record<string, string>; cwd?: string; signal?: AbortSignal } = {},
+): Promise<boolean> {
+  try {
+    const r = await runProcess({
+      cmd: claudePath,
+      args: ["--help"],
+      timeoutMs: 30_000,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return r.code === 0 && /(^|\s)--json-schema\b/.test(r.stdout);
+  } catch (e) {
+    if (options.signal?.aborted && e === options.signal.reason) throw e;
+    return false;
+  }
+}
 
 /**
  * The planning prompt for an issue.
@@ -118,9 +207,11 @@ export function extractJsonAnswer(answer: string): unknown {
 }
 
 /** Validates an answer text; returns tasks or the reason it is invalid. */
-function checkAnswer(answer: string): { tasks: PlanTask[] } | { error: string } {
+function checkAnswer(answer: Answer): { tasks: PlanTask[] } | { error: string } {
   try {
-    const tasks = tasksFromJson(extractJsonAnswer(answer));
+    const tasks = tasksFromJson(
+      answer.structured !== undefined ? answer.structured : extractJsonAnswer(answer.text),
+    );
     assertValidGraph(tasks);
     return { tasks };
   } catch (e) {
@@ -129,6 +220,34 @@ function checkAnswer(answer: string): { tasks: PlanTask[] } | { error: string } 
     }
     throw e;
   }
+}
+
+/**
+ * The argument list of one planner run (without the executable); without a
+ * prompt, it goes on standard input.
+ *
+ * @example
+ * ```ts
+ * claudePlannerArgs("Plan #7", { maxTurns: 30 }, true);
+ * // ["-p", "Plan #7", "--output-format", "json", "--max-turns", "30", "--json-schema", "{...}"]
+ * ```
+ */
+export function claudePlannerArgs(
+  prompt: string | undefined,
+  opts: Pick<ClaudePlannerOptions, "maxTurns" | "model" | "extraArgs">,
+  jsonSchema: boolean,
+): string[] {
+  return [
+    "-p",
+    ...(prompt === undefined ? [] : [prompt]),
+    "--output-format",
+    "json",
+    "--max-turns",
+    String(opts.maxTurns ?? DEFAULT_PLANNER_MAX_TURNS),
+    ...(jsonSchema ? ["--json-schema", JSON.stringify(PLAN_SCHEMA)] : []),
+    ...(opts.model ? ["--model", opts.model] : []),
+    ...(opts.extraArgs ?? []),
+  ];
 }
 
 /**
@@ -144,17 +263,25 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
   const claude = opts.claudePath ?? "claude";
   const timeoutMs = opts.timeoutMs ?? 10 * 60 * 1000;
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 2);
+  const maxTurns = opts.maxTurns ?? DEFAULT_PLANNER_MAX_TURNS;
+  let structured: Promise<boolean> | undefined;
 
-  async function ask(prompt: string, signal: AbortSignal | undefined): Promise<string> {
+  async function ask(prompt: string, signal: AbortSignal | undefined): Promise<Answer> {
     const viaStdin = new TextEncoder().encode(prompt).length > MAX_ARG_BYTES;
-    const args = [
-      "-p",
-      ...(viaStdin ? [] : [prompt]),
-      "--output-format",
-      "json",
-      ...(opts.model ? ["--model", opts.model] : []),
-      ...(opts.extraArgs ?? []),
-    ];
+    const mode = opts.jsonSchema ?? "auto";
+    structured ??= mode === "auto"
+      ? offersJsonSchema(claude, {
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+        ...(signal ? { signal } : {}),
+      })
+      : Promise.resolve(mode);
+    const probe = structured;
+    const schema = await probe.catch((e) => {
+      if (structured === probe) structured = undefined; // aborted: ask again next time
+      throw e;
+    });
+    const args = claudePlannerArgs(viaStdin ? undefined : prompt, { ...opts, maxTurns }, schema);
     let r;
     try {
       r = await runProcess({
@@ -191,14 +318,24 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
       });
     }
     const envelope = parseEnvelope(r.stdout);
-    if (r.code !== 0 || envelope === undefined || envelope.is_error === true) {
-      const why = envelope && typeof envelope.subtype === "string" ? ` (${envelope.subtype})` : "";
-      const detail = envelope && typeof envelope.result === "string"
-        ? envelope.result
-        : envelope && Array.isArray(envelope.errors)
+    if (
+      r.code !== 0 || envelope === undefined || envelope.is_error === true ||
+      (typeof envelope.subtype === "string" && envelope.subtype !== "success")
+    ) {
+      const why = envelope ? describeResultKind(envelope) : "";
+      const detail = envelope && Array.isArray(envelope.errors) && envelope.errors.length
         ? envelope.errors.join("; ")
+        : envelope && typeof envelope.result === "string"
+        ? envelope.result
         : r.stderr || r.stdout;
       const how = r.code !== 0 ? `exited with code ${r.code}` : "reported an error";
+      if (envelope?.subtype === "error_max_turns" || envelope?.terminal_reason === "max_turns") {
+        throw new PlannerError(
+          "claude",
+          `Claude Code stopped planning after ${maxTurns} turns without an answer: raise the ` +
+            `planner's turn limit (--planner-max-turns) or choose another planner.`,
+        );
+      }
       if (envelope === undefined && r.code === 0) {
         const t = r.stdout.trim();
         throw new PlannerError(
@@ -213,6 +350,13 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
         `Claude Code ${how}${why}${detail.trim() ? `: ${tail(detail)}` : "."}`,
       );
     }
+    const output = envelope.structured_output;
+    if (schema && output !== undefined && output !== null) {
+      return {
+        text: typeof envelope.result === "string" ? envelope.result : "",
+        structured: output,
+      };
+    }
     if (typeof envelope.result !== "string") {
       throw new PlannerError(
         "claude",
@@ -221,7 +365,7 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
         }): check the Claude Code version.`,
       );
     }
-    return envelope.result;
+    return { text: envelope.result };
   }
 
   return {
@@ -236,7 +380,10 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
         const checked = checkAnswer(answer);
         if ("tasks" in checked) return checked.tasks;
         error = checked.error;
-        const shown = answer.length > 4000 ? `${answer.slice(0, 4000)}…` : answer;
+        const said = answer.structured !== undefined
+          ? JSON.stringify(answer.structured, null, 2)
+          : answer.text;
+        const shown = said.length > 4000 ? `${said.slice(0, 4000)}…` : said;
         prompt = `${base}\n\nYour previous answer was not a valid plan:\n${error}\n\n` +
           `Your previous answer was:\n<previous-answer>\n${shown}\n</previous-answer>\n\n` +
           "Answer again with only the corrected JSON task list in a ```json fenced block.";
@@ -249,6 +396,27 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
       );
     },
   };
+}
+
+/** An answer: the result's text, and its `structured_output` when there was one. */
+interface Answer {
+  text: string;
+  structured?: unknown;
+}
+
+/** ` (error_max_turns, API error 400, terminal reason api_error)`: what kind of error result. */
+function describeResultKind(envelope: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (typeof envelope.subtype === "string" && envelope.subtype !== "success") {
+    parts.push(envelope.subtype);
+  }
+  if (typeof envelope.api_error_status === "number") {
+    parts.push(`API error ${envelope.api_error_status}`);
+  }
+  if (typeof envelope.terminal_reason === "string" && envelope.terminal_reason !== "completed") {
+    parts.push(`terminal reason ${envelope.terminal_reason}`);
+  }
+  return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
 /** The result object Claude Code prints with `--output-format json`, if stdout holds one. */

@@ -51,6 +51,8 @@ export interface ChoosePlannerOptions {
   claudePath?: string;
   /** Passed to Claude Code as `--model`. */
   model?: string;
+  /** The Claude Code planner's turn limit (`--max-turns`). */
+  plannerMaxTurns?: number;
   /** Timeout of the command or Claude Code planner. */
   timeoutMs?: number;
   /** Working directory for the command or Claude Code planner. */
@@ -135,6 +137,7 @@ export async function choosePlanner(opts: ChoosePlannerOptions): Promise<Planner
     planner: claudePlanner({
       claudePath: exe,
       ...(opts.model !== undefined ? { model: opts.model } : {}),
+      ...(opts.plannerMaxTurns !== undefined ? { maxTurns: opts.plannerMaxTurns } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     }),

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  buildClaudePrompt,
-  claudeArgs,
-  claudeExecutor,
-  ClaudeStream,
-  turnPercent,
-} from "../../src/executor/claude.ts";
+import { buildClaudePrompt, claudeArgs, claudeExecutor } from "../../src/executor/claude.ts";
 import { installFakeClaude, makeContext, makeTask, readPid, tempDir, waitGone } from "./helpers.ts";
 
 Deno.test("claude executor turns the stream into progress and records turns and cost", async () => {
@@ -25,16 +19,18 @@ Deno.test("claude executor turns the stream into progress and records turns and 
   const outcome = await exec.run(makeTask({ body: "Add GET /things." }), ctx);
 
   assert.equal(exec.name, "claude");
-  assert.deepEqual(outcome, {
+  const { durationMs, ...rest } = outcome.result;
+  assert.deepEqual({ ok: outcome.ok, result: rest }, {
     ok: true,
     result: {
       summary: "Done: wrote FAKE_CLAUDE.md.",
       exitCode: 0,
       turns: 3,
-      durationMs: 3456,
       costUsd: 0.0421,
     },
   });
+  // The process's own wall time (the replay tests pin that it is not the CLI's figure).
+  assert.ok(typeof durationMs === "number" && durationMs >= 0, `${durationMs}`);
   assert.deepEqual(progress, [
     [0, "Claude Code started (sonnet)"],
     [10, "Working on step 1."],
@@ -78,7 +74,7 @@ Deno.test("claude executor fails with a clear summary when the maximum turns are
   assert.equal(outcome.ok, false);
   assert.equal(outcome.result.turns, 3);
   assert.equal(outcome.result.costUsd, 0.25);
-  assert.equal(outcome.result.durationMs, 2345);
+  assert.equal(outcome.result.failure, "max_turns");
   const summary = outcome.result.summary ?? "";
   assert.ok(
     summary.startsWith(
@@ -107,6 +103,7 @@ Deno.test("claude executor reports an error result with the stderr tail", async 
     summary.startsWith("Claude Code failed (error_during_execution, is_error, exit code 1)."),
     summary,
   );
+  assert.equal(outcome.result.failure, "error");
   assert.match(summary, /fake-claude: API error/);
 });
 
@@ -125,10 +122,12 @@ Deno.test("claude executor fails when Claude Code ends without a result message"
   assert.equal(outcome.result.costUsd, undefined);
   const summary = outcome.result.summary ?? "";
   assert.ok(
-    summary.startsWith("Claude Code ended without a final result message (exit code 2)"),
+    summary.startsWith(
+      "Claude Code exited with code 2 without a result message: fake-claude: connection reset by peer; see its output below.",
+    ),
     summary,
   );
-  assert.match(summary, /connection reset by peer/);
+  assert.equal(outcome.result.failure, "no_result");
 });
 
 Deno.test("claude executor stops the whole process group when ctx.signal aborts", async () => {
@@ -211,49 +210,14 @@ Deno.test("claude executor reports a missing executable", async () => {
   );
 });
 
-Deno.test("ClaudeStream counts one turn per assistant message id and keeps odd lines", () => {
-  const stream = new ClaudeStream();
-  assert.equal(stream.push("not json at all"), undefined);
-  assert.equal(stream.push('{"no":"type"}'), undefined);
-  assert.equal(stream.push(""), undefined);
-  assert.deepEqual(
-    stream.push(
-      '{"type":"assistant","message":{"id":"a","content":[{"type":"tool_use","name":"Bash","input":{"command":"npm   test\\n--watch=false"}}]}}',
-    ),
-    { percent: 8, note: "Bash npm test --watch=false" },
-  );
-  assert.deepEqual(
-    stream.push(
-      '{"type":"assistant","message":{"id":"a","content":[{"type":"text","text":"ok"}]}}',
-    ),
-    { percent: 8, note: "ok" },
-  );
-  assert.deepEqual(stream.push('{"type":"assistant","message":{"content":[]}}'), {
-    percent: 15,
-    note: "turn 2",
-  });
-  assert.equal(stream.turns, 2);
-  assert.equal(stream.push('{"type":"user","message":{"content":[]}}'), undefined);
-  assert.equal(stream.push('{"type":"result","subtype":"success","is_error":false}'), undefined);
-  assert.deepEqual(stream.final, { subtype: "success", isError: false });
-  assert.match(stream.transcript.text([], 1000), /not json at all\n\{"no":"type"\}\nok/);
-});
-
-Deno.test("turnPercent grows with turns and stays below completion", () => {
-  assert.equal(turnPercent(0, 10), 0);
-  assert.equal(turnPercent(5, 10), 50);
-  assert.equal(turnPercent(30, 10), 95);
-  assert.equal(turnPercent(1), 8);
-  assert.equal(turnPercent(10), 45);
-  assert.ok(turnPercent(10_000) < 90);
-});
-
 Deno.test("claudeArgs puts the prompt right after -p and passes options", () => {
   assert.deepEqual(
     claudeArgs("Do it", {
       workRoot: "/w",
+      maxBudgetUsd: 0.5,
       permissionMode: "bypassPermissions",
-      disallowedTools: ["WebFetch"],
+      allowedTools: [],
+      disallowedTools: ["WebFetch", "Bash(git push:*)"],
       appendSystemPrompt: "Be brief.",
       extraArgs: ["--add-dir", "/data"],
     }),
@@ -263,16 +227,27 @@ Deno.test("claudeArgs puts the prompt right after -p and passes options", () => 
       "--output-format",
       "stream-json",
       "--verbose",
+      "--max-budget-usd",
+      "0.5",
       "--permission-mode",
       "bypassPermissions",
       "--disallowedTools",
-      "WebFetch",
+      "WebFetch,Bash(git push:*)",
       "--append-system-prompt",
       "Be brief.",
       "--add-dir",
       "/data",
     ],
   );
+});
+
+Deno.test("claudeArgs by default accepts edits and allows shell commands, so the agent can run the checks", () => {
+  assert.deepEqual(claudeArgs("Do it", { workRoot: "/w" }).slice(5), [
+    "--permission-mode",
+    "acceptEdits",
+    "--allowedTools",
+    "Bash",
+  ]);
 });
 
 Deno.test("buildClaudePrompt names the task, the issue and the dependencies, truncating a huge body", () => {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { buildPlanPrompt, claudePlanner, extractJsonAnswer } from "../../src/planner/claude.ts";
+import {
+  buildPlanPrompt,
+  claudePlanner,
+  DEFAULT_PLANNER_MAX_TURNS,
+  extractJsonAnswer,
+  PLAN_SCHEMA,
+} from "../../src/planner/claude.ts";
 import { PlannerError } from "../../src/planner/planner.ts";
 import { TaskJsonError } from "../../src/planner/json.ts";
 import { makeFakeClaude } from "./helpers.ts";
@@ -24,22 +30,87 @@ const expectedPlan = [
   },
 ];
 
-Deno.test("claude: a valid fenced answer becomes the plan; flags as documented", async () => {
-  const fake = await makeFakeClaude("valid");
+const SCHEMA = JSON.stringify(PLAN_SCHEMA);
+
+/** The `claude -p` calls of a fake, without its `--help` probes. */
+async function runs(fake: { calls(): Promise<{ args: string[]; stdin: string; cwd: string }[]> }) {
+  return (await fake.calls()).filter((c) => c.args[0] !== "--help");
+}
+
+Deno.test("claude: with --json-schema offered, the plan is the structured output; flags as documented", async () => {
+  const fake = await makeFakeClaude("structured");
+  const repo = await Deno.realPath(await Deno.makeTempDir({ prefix: "planner-repo-" }));
   try {
-    const planner = claudePlanner({ claudePath: fake.path, model: "sonnet" });
+    const planner = claudePlanner({ claudePath: fake.path, model: "sonnet", cwd: repo });
     assert.equal(planner.name, "claude");
     assert.deepEqual(await planner.plan(issue), expectedPlan);
     const calls = await fake.calls();
-    assert.equal(calls.length, 1);
-    assert.deepEqual(calls[0]!.args, [
+    assert.deepEqual(calls.map((c) => c.args[0]), ["--help", "-p"], "one probe, one run");
+    assert.deepEqual(calls[1]!.args, [
       "-p",
       buildPlanPrompt(issue),
       "--output-format",
       "json",
+      "--max-turns",
+      String(DEFAULT_PLANNER_MAX_TURNS),
+      "--json-schema",
+      SCHEMA,
       "--model",
       "sonnet",
     ]);
+    for (const c of calls) assert.equal(c.cwd, repo, "claude runs in the repository checkout");
+  } finally {
+    await fake.remove();
+    await Deno.remove(repo, { recursive: true });
+  }
+});
+
+Deno.test("claude: a CLI without --json-schema gets no schema and its text answer is parsed", async () => {
+  const fake = await makeFakeClaude("valid", { FAKE_CLAUDE_HELP: "old" });
+  try {
+    const planner = claudePlanner({ claudePath: fake.path, maxTurns: 5 });
+    assert.deepEqual(await planner.plan(issue), expectedPlan);
+    assert.deepEqual(await planner.plan(issue), expectedPlan);
+    const calls = await fake.calls();
+    assert.equal(calls.filter((c) => c.args[0] === "--help").length, 1, "the help is read once");
+    const [run] = await runs(fake);
+    assert.deepEqual(run!.args.slice(2), ["--output-format", "json", "--max-turns", "5"]);
+  } finally {
+    await fake.remove();
+  }
+});
+
+Deno.test("claude: when the structured output is missing, the text answer is parsed", async () => {
+  const fake = await makeFakeClaude("valid");
+  try {
+    assert.deepEqual(await claudePlanner({ claudePath: fake.path }).plan(issue), expectedPlan);
+    const [run] = await runs(fake);
+    assert.ok(run!.args.includes("--json-schema"));
+  } finally {
+    await fake.remove();
+  }
+});
+
+Deno.test("claude: jsonSchema false never probes nor passes a schema", async () => {
+  const fake = await makeFakeClaude("valid");
+  try {
+    await claudePlanner({ claudePath: fake.path, jsonSchema: false }).plan(issue);
+    const calls = await fake.calls();
+    assert.equal(calls.length, 1);
+    assert.ok(!calls[0]!.args.includes("--json-schema"));
+  } finally {
+    await fake.remove();
+  }
+});
+
+Deno.test("claude: an invalid structured answer is retried once with the validation error", async () => {
+  const fake = await makeFakeClaude("structured-invalid-then-valid");
+  try {
+    assert.deepEqual(await claudePlanner({ claudePath: fake.path }).plan(issue), expectedPlan);
+    const calls = await runs(fake);
+    assert.equal(calls.length, 2);
+    assert.ok(calls[1]!.args[1]!.includes("Dependency cycle: T1 -> T2 -> T1"), calls[1]!.args[1]);
+    assert.ok(calls[1]!.args[1]!.includes('"id": "T1"'), "the previous answer is shown");
   } finally {
     await fake.remove();
   }
@@ -49,7 +120,7 @@ Deno.test("claude: an invalid answer is retried once with the validation error",
   const fake = await makeFakeClaude("invalid-then-valid");
   try {
     assert.deepEqual(await claudePlanner({ claudePath: fake.path }).plan(issue), expectedPlan);
-    const calls = await fake.calls();
+    const calls = await runs(fake);
     assert.equal(calls.length, 2);
     assert.equal(calls[0]!.args[1], buildPlanPrompt(issue));
     const retry = calls[1]!.args[1]!;
@@ -81,7 +152,7 @@ Deno.test("claude: still invalid after the retry is a clear error", async () => 
       );
       return true;
     });
-    assert.equal((await fake.calls()).length, 2);
+    assert.equal((await runs(fake)).length, 2);
   } finally {
     await fake.remove();
   }
@@ -90,12 +161,12 @@ Deno.test("claude: still invalid after the retry is a clear error", async () => 
 Deno.test("claude: an error result reports the subtype and errors", async () => {
   const fake = await makeFakeClaude("error");
   try {
-    await assert.rejects(claudePlanner({ claudePath: fake.path }).plan(issue), {
+    await assert.rejects(claudePlanner({ claudePath: fake.path, maxTurns: 1 }).plan(issue), {
       name: "PlannerError",
-      message:
-        "Claude Code exited with code 1 (error_max_turns): Reached maximum number of turns (1)",
+      message: "Claude Code stopped planning after 1 turns without an answer: raise the " +
+        "planner's turn limit (--planner-max-turns) or choose another planner.",
     });
-    assert.equal((await fake.calls()).length, 1, "errors of the run itself are not retried");
+    assert.equal((await runs(fake)).length, 1, "errors of the run itself are not retried");
   } finally {
     await fake.remove();
   }
@@ -152,8 +223,16 @@ Deno.test("claude: a very long prompt goes on stdin instead of argv", async () =
     const big = { ...issue, body: "é".repeat(60_000) };
     const tasks = await claudePlanner({ claudePath: fake.path }).plan(big);
     assert.equal(tasks.length, 2);
-    const [call] = await fake.calls();
-    assert.deepEqual(call!.args, ["-p", "--output-format", "json"]);
+    const [call] = await runs(fake);
+    assert.deepEqual(call!.args, [
+      "-p",
+      "--output-format",
+      "json",
+      "--max-turns",
+      String(DEFAULT_PLANNER_MAX_TURNS),
+      "--json-schema",
+      SCHEMA,
+    ]);
     assert.equal(call!.stdin, buildPlanPrompt(big));
   } finally {
     await fake.remove();

@@ -10,20 +10,48 @@
  * - `always-invalid`: prose without JSON;
  * - `error`: an error result (`error_max_turns`), exit code 1;
  * - `garbage`: text that is not JSON;
- * - `slow`: sleeps 60 s.
+ * - `slow`: sleeps 60 s;
+ * - `structured`: with `--json-schema`, the plan as `structured_output` (and
+ *   as JSON text in `result`, as the real CLI does); without it, as `valid`;
+ * - `structured-invalid-then-valid`: a cyclic structured plan first;
+ * - `fixture`: prints the file FAKE_CLAUDE_FIXTURE (a real CLI's output) and
+ *   exits with FAKE_CLAUDE_EXIT (default 0).
+ *
+ * `claude --help` prints a help text that lists `--json-schema`, unless
+ * FAKE_CLAUDE_HELP is `old` (a CLI without structured output).
  *
  * When FAKE_CLAUDE_LOG is set, appends one JSON line per call with its
  * arguments and stdin, for the tests to inspect.
  */
 const mode = Deno.env.get("FAKE_CLAUDE_MODE") ?? "valid";
 const args = Deno.args;
+if (args[0] === "--help") {
+  const log = Deno.env.get("FAKE_CLAUDE_LOG");
+  if (log) {
+    const line = JSON.stringify({ args, stdin: "", cwd: Deno.cwd() }) + "\n";
+    await Deno.writeTextFile(log, line, { append: true });
+  }
+  const schema = Deno.env.get("FAKE_CLAUDE_HELP") === "old"
+    ? ""
+    : "  --json-schema <schema>                JSON Schema for structured output\n";
+  Deno.stdout.writeSync(
+    new TextEncoder().encode(
+      "Usage: claude [options] [command] [prompt]\n\nOptions:\n" + schema +
+        "  --max-turns <n>                       Maximum turns\n",
+    ),
+  );
+  Deno.exit(0);
+}
 const p = args.indexOf("-p");
 const next = args[p + 1];
 const stdin = await new Response(Deno.stdin.readable).text();
 const prompt = next !== undefined && !next.startsWith("--") ? next : stdin;
 
 const log = Deno.env.get("FAKE_CLAUDE_LOG");
-if (log) await Deno.writeTextFile(log, JSON.stringify({ args, stdin }) + "\n", { append: true });
+if (log) {
+  const line = JSON.stringify({ args, stdin, cwd: Deno.cwd() }) + "\n";
+  await Deno.writeTextFile(log, line, { append: true });
+}
 
 function print(result: string, extra: Record<string, unknown> = {}): void {
   const envelope = {
@@ -58,7 +86,21 @@ const cyclic = {
 const fenced = (v: unknown) =>
   "Here is the plan:\n\n```json\n" + JSON.stringify(v, null, 2) + "\n```\n";
 
+const schemaGiven = args.includes("--json-schema");
+
 switch (mode) {
+  case "structured":
+  case "structured-invalid-then-valid": {
+    const retry = prompt.includes("previous answer was not a valid plan");
+    const plan = mode === "structured" || retry ? valid : cyclic;
+    if (!schemaGiven) print(fenced(plan));
+    else print(JSON.stringify(plan), { structured_output: plan, num_turns: 2 });
+    break;
+  }
+  case "fixture":
+    Deno.stdout.writeSync(await Deno.readFile(Deno.env.get("FAKE_CLAUDE_FIXTURE")!));
+    Deno.exit(Number(Deno.env.get("FAKE_CLAUDE_EXIT") ?? "0"));
+    break;
   case "valid":
     print(fenced(valid));
     break;

@@ -13,8 +13,8 @@ export interface FakeClaude {
   path: string;
   /** File where each call appends `{args, stdin}` as one JSON line. */
   logPath: string;
-  /** The calls logged so far. */
-  calls(): Promise<{ args: string[]; stdin: string }[]>;
+  /** The calls logged so far (`claude --help` probes included). */
+  calls(): Promise<{ args: string[]; stdin: string; cwd: string }[]>;
   /** Removes the directory. */
   remove(): Promise<void>;
 }
@@ -28,20 +28,24 @@ function shq(s: string): string {
 
 /**
  * Writes an executable `claude` shell script that runs `fake_claude.ts` with
- * this Deno in the given mode.
+ * this Deno in the given mode (and more environment for it).
  *
  * @example
  * ```ts
  * const fake = await makeFakeClaude("valid");
  * ```
  */
-export async function makeFakeClaude(mode: string): Promise<FakeClaude> {
+export async function makeFakeClaude(
+  mode: string,
+  env: Record<string, string> = {},
+): Promise<FakeClaude> {
   const dir = await Deno.makeTempDir({ prefix: "fake-claude-" });
   const path = `${dir}/claude`;
   const logPath = `${dir}/calls.jsonl`;
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${shq(v)} `).join("");
   await Deno.writeTextFile(
     path,
-    `#!/bin/sh\nFAKE_CLAUDE_MODE=${shq(mode)} FAKE_CLAUDE_LOG=${shq(logPath)} exec ${
+    `#!/bin/sh\n${vars}FAKE_CLAUDE_MODE=${shq(mode)} FAKE_CLAUDE_LOG=${shq(logPath)} exec ${
       shq(Deno.execPath())
     } run --allow-all --no-config --quiet ${shq(FAKE)} "$@"\n`,
   );

@@ -36,7 +36,7 @@ Deno.test("choosePlanner auto: no task list and claude on PATH means Claude Code
       "Design Fix the login page",
       "Build Fix the login page",
     ]);
-    assert.equal((await fake.calls()).length, 1);
+    assert.equal((await fake.calls()).filter((c) => c.args[0] === "-p").length, 1);
   } finally {
     await fake.remove();
   }
@@ -80,10 +80,12 @@ Deno.test("choosePlanner: explicit kinds are taken as asked", async () => {
       issue: withList,
       claudePath: fake.path,
       model: "opus",
+      plannerMaxTurns: 7,
     });
     assert.equal(c.name, "claude");
     await c.planner.plan(withList);
-    const [call] = await fake.calls();
+    const call = (await fake.calls()).find((c) => c.args[0] === "-p");
+    assert.deepEqual(call!.args.slice(4, 6), ["--max-turns", "7"]);
     assert.deepEqual(call!.args.slice(-2), ["--model", "opus"]);
   } finally {
     await fake.remove();
