@@ -44,8 +44,9 @@ export function describeEvent(e: NodeEvent): string | undefined {
     case "progress":
       return `${e.task}: ${Math.round(e.percent)}%${e.note ? ` ${e.note}` : ""}`;
     case "exec_end":
+      // A failure's first line says why; a success's last line is the agent's summary.
       return `${e.task} ${e.ok ? "completed" : "failed"}${
-        e.summary ? `: ${e.summary.split("\n").at(-1)}` : ""
+        e.summary ? `: ${e.ok ? e.summary.split("\n").at(-1) : e.summary.split("\n")[0]}` : ""
       }`;
     case "lost_ownership":
       return `stopped ${e.task}: another node owns it now`;

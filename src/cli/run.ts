@@ -22,10 +22,14 @@ import {
 import type { OptionValues } from "./options.ts";
 import type { NodeConfig } from "../node/config.ts";
 
-/** Exit code of a node run, from its report: 0 all done, 1 a task failed for good, 130 interrupted. */
+/**
+ * Exit code of a node run, from its report: 0 all done, 1 a task failed for
+ * good or the cost cap stopped the swarm with work left, 130 interrupted.
+ */
 export function exitCodeOf(report: NodeReport): number {
   if (report.reason === "interrupted") return 130;
-  if (report.reason === "plan_failed" || report.reason === "local_failures") return 1;
+  // The cost cap stopped the swarm with work left undone.
+  if (["plan_failed", "local_failures", "budget"].includes(report.reason)) return 1;
   const s = report.state;
   const failed = s.order.some((id) => {
     const phase = taskPhase(s, s.tasks[id]!, report.serverTime);
@@ -78,6 +82,8 @@ export function finishWorker(ctx: CliContext, report: NodeReport, issue: number)
     );
   } else if (report.reason === "local_failures") {
     ctx.err(report.detail ?? "Stopped claiming after repeated local failures.");
+  } else if (report.reason === "budget") {
+    ctx.err(report.detail ?? "The swarm's cost cap (--max-cost-usd) was reached.");
   } else if (report.reason === "ended" && report.state.ended) {
     ctx.err(`The swarm was ended: ${report.state.ended.reason ?? report.state.ended.node}.`);
   } else if (code === 1) {

@@ -8,6 +8,7 @@
  * @module
  */
 import { encodeMessage } from "../protocol/codec.ts";
+import { budgetReached } from "../protocol/cost.ts";
 import { applyComment } from "../protocol/fold.ts";
 import { nextTask } from "../protocol/schedule.ts";
 import type { SwarmState } from "../protocol/state.ts";
@@ -150,7 +151,11 @@ export class Claims {
    */
   #pickAfter(state: SwarmState, carry: ProtocolEvent[], now: number) {
     const ctx = this.#ctx;
-    if (carry.length === 0) return nextTask(state, ctx.config.node, now);
+    if (carry.length === 0) {
+      return budgetReached(state, ctx.config.maxCostUsd)
+        ? undefined
+        : nextTask(state, ctx.config.node, now);
+    }
     const future = structuredClone(state);
     const body = encodeMessage(
       { node: ctx.config.node, nonce: "preview", events: carry },
@@ -164,6 +169,8 @@ export class Claims {
       createdAt: Math.max(now, state.lastTime),
       updatedAt: Math.max(now, state.lastTime),
     }, ctx.view.policy);
+    // A completion that spends the rest of the budget claims nothing more.
+    if (budgetReached(future, ctx.config.maxCostUsd)) return undefined;
     return nextTask(future, ctx.config.node, now);
   }
 }

@@ -46,6 +46,12 @@ export interface NodeConfig {
   maxTasks?: number;
   /** Stop (releasing claims) after this much local time. */
   maxRuntimeMs?: number;
+  /**
+   * Swarm-wide cost cap in dollars (`--max-cost-usd`): the leader publishes it
+   * with the plan; a node with its own cap obeys its own. Once the costs in
+   * the log reach it, the node claims nothing new and stops.
+   */
+  maxCostUsd?: number;
   /** Retry tasks failed for good in the plan in force (a second trigger). */
   retryFailed: boolean;
   /** Only lead and plan; do not work (`p2p-dev elect`/`plan`). */
@@ -150,5 +156,11 @@ export function validateTiming(config: NodeConfig): void {
   }
   if (!Number.isInteger(config.maxAttempts) || config.maxAttempts < 1) {
     throw new RangeError(`Invalid maxAttempts ${config.maxAttempts}: use 1 or more.`);
+  }
+  if (
+    config.maxCostUsd !== undefined &&
+    !(Number.isFinite(config.maxCostUsd) && config.maxCostUsd > 0)
+  ) {
+    throw new RangeError(`Invalid maxCostUsd ${config.maxCostUsd}: use a positive dollar amount.`);
   }
 }

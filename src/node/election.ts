@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { budgetReached } from "../protocol/cost.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { canCampaign, isFinished } from "../protocol/view.ts";
 import { isTransientApiError } from "./api_errors.ts";
@@ -33,13 +34,15 @@ export class Election {
 
   /**
    * Announces this node unless it is about to campaign (the election message
-   * carries the announcement) or the swarm has ended. Every node's
-   * announcement is what lets the others size their poll budget.
+   * carries the announcement), the swarm has ended, or its cost cap is
+   * reached (the node is about to stop). Every node's announcement is what
+   * lets the others size their poll budget.
    */
   async announce(): Promise<void> {
     const ctx = this.#ctx;
     const state: SwarmState = ctx.view.state;
     if (state.ended || isFinished(state, ctx.now())) return;
+    if (state.plan && budgetReached(state, ctx.config.maxCostUsd)) return;
     if (ctx.config.role !== "work" && canCampaign(state, ctx.now())) return;
     await ctx.post([]);
   }

@@ -49,4 +49,6 @@ export type StopReason =
   /** The leader's planning failed (this node's or, seen while running, another's). */
   | "plan_failed"
   /** Attempts kept failing for reasons of this node (workspace, git, executor missing). */
-  | "local_failures";
+  | "local_failures"
+  /** The swarm's reported costs reached the cost cap: nothing new is claimed. */
+  | "budget";

@@ -60,6 +60,7 @@ export async function lead(
       leaseMs: config.leaseMs,
       maxAttempts: config.maxAttempts,
       backoffMs: config.backoffMs,
+      ...(config.maxCostUsd !== undefined ? { maxCostUsd: config.maxCostUsd } : {}),
     },
     tasks,
   }, {

@@ -13,6 +13,7 @@
  * @module
  */
 import type { ApiStats } from "../github/port.ts";
+import { budgetReached, costCap, spentUsd } from "../protocol/cost.ts";
 import type { SwarmState, TermInfo } from "../protocol/state.ts";
 import type { ProtocolEvent } from "../protocol/types.ts";
 import { canCampaign, currentLeader, isFinished, taskPhase } from "../protocol/view.ts";
@@ -252,6 +253,13 @@ class SwarmNode {
     }
     if (config.maxTasks !== undefined && this.#execution.completed.length >= config.maxTasks) {
       return { stop: "max_tasks", carry: await claims.flush(carry) };
+    }
+    if (budgetReached(state, config.maxCostUsd)) {
+      // Work others are running finishes; nobody starts more (cost.ts).
+      this.#detail = `The costs reported in the log, $${spentUsd(state)}, reached the cap of $${
+        costCap(state, config.maxCostUsd)
+      } (--max-cost-usd): no new task is claimed. Raise the cap to go on.`;
+      return { stop: "budget", carry: await claims.flush(carry) };
     }
     const worked = await claims.claimAndWork(carry);
     return { carry: worked.carry, idle: !worked.posted && worked.carry.length === 0 };
