@@ -5,6 +5,7 @@
  * @module
  */
 import { ceiling, type TokenKind } from "../protocol/budget.ts";
+import { budgetReached, costCap, spentUsd, taskCostUsd } from "../protocol/cost.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { activeNodes, currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
 import { plural } from "./advice.ts";
@@ -44,15 +45,21 @@ export function bar(fraction: number, width: number): string {
 }
 
 /**
- * The state as lines: leader, plan, nodes, a task table, ignored messages and
- * the rate-limit ceiling.
+ * The state as lines: leader, plan, nodes, a task table with each task's
+ * cost, what was spent against the cost cap (the plan's, or `maxCostUsd`),
+ * denied tool calls, ignored messages and the rate-limit ceiling.
  *
  * @example
  * ```ts
  * for (const line of renderState(state, now, "actions")) console.log(line);
  * ```
  */
-export function renderState(state: SwarmState, now: number, tokenKind: TokenKind): string[] {
+export function renderState(
+  state: SwarmState,
+  now: number,
+  tokenKind: TokenKind,
+  maxCostUsd?: number,
+): string[] {
   const lines: string[] = [];
   const leader = currentLeader(state);
   lines.push(
@@ -87,7 +94,7 @@ export function renderState(state: SwarmState, now: number, tokenKind: TokenKind
   lines.push(`Nodes: ${nodes.length} seen, ${active.length} active`);
   if (state.plan) {
     lines.push("");
-    const rows = [["TASK", "PRIORITY", "STATE", "TRY", "OWNER", "%", "TITLE"]];
+    const rows = [["TASK", "PRIORITY", "STATE", "TRY", "OWNER", "%", "COST", "TITLE"]];
     for (const id of state.order) {
       const t = state.tasks[id]!;
       const phase = taskPhase(state, t, now);
@@ -100,10 +107,35 @@ export function renderState(state: SwarmState, now: number, tokenKind: TokenKind
         String(t.attempts.length),
         owner,
         phase === "done" ? "100" : String(Math.round(t.percent)),
+        (() => {
+          const cost = taskCostUsd(t);
+          return cost === undefined ? "" : `$${cost.toFixed(4)}`;
+        })(),
         t.def.title.length > 60 ? t.def.title.slice(0, 59) + "…" : t.def.title,
       ]);
     }
     lines.push(...table(rows));
+    const cap = costCap(state, maxCostUsd);
+    lines.push(
+      "",
+      `Cost: $${spentUsd(state).toFixed(4)} reported by the agents${
+        cap === undefined
+          ? ""
+          : ` of a $${cap} cap (--max-cost-usd)${
+            budgetReached(state, maxCostUsd) ? ": reached, no new task is claimed" : ""
+          }`
+      }`,
+    );
+    for (const id of state.order) {
+      for (const a of state.tasks[id]!.attempts) {
+        if (!a.result?.denied?.length) continue;
+        lines.push(
+          `Denied in ${id} attempt ${a.n}${a.result.failure ? ` (${a.result.failure})` : ""}: ${
+            a.result.denied.join(", ")
+          }`,
+        );
+      }
+    }
   }
   const ignored = Object.entries(state.ignored).sort(([a], [b]) => a < b ? -1 : 1);
   lines.push(

@@ -55,6 +55,8 @@ export async function aggregate(
     allow?: readonly string[];
     secret?: string | undefined;
     apiByIdentity?: Record<string, IdentityApiUse>;
+    /** Cost cap to judge the budget by; default the one the plan published. */
+    maxCostUsd?: number;
   },
 ): Promise<AggregateResult> {
   const { github } = deps;
@@ -86,6 +88,7 @@ export async function aggregate(
       allow: [...view.policy.allow],
       writers: [...view.policy.writers],
     },
+    ...(options.maxCostUsd !== undefined ? { maxCostUsd: options.maxCostUsd } : {}),
   });
   const summary = renderSummary(metrics);
   const result: AggregateResult = {

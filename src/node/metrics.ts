@@ -7,6 +7,7 @@
  */
 import { ceiling, type TokenKind } from "../protocol/budget.ts";
 import { canonicalJson } from "../protocol/canonical.ts";
+import { costCap, roundUsd, spentUsd, taskCostUsd } from "../protocol/cost.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import type { LogComment } from "../protocol/types.ts";
 import { currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
@@ -29,7 +30,11 @@ export interface Metrics {
   issue: number;
   /** Server time of the newest comment folded. */
   asOf: string;
-  status: "no_plan" | "running" | "finished" | "ended";
+  /**
+   * `budget_reached`: the reported costs reached the cost cap and nothing is
+   * running, with tasks left undone (the budget stopped the swarm).
+   */
+  status: "no_plan" | "running" | "finished" | "ended" | "budget_reached";
   leader: { term: number; node: string; author: string; token: number } | null;
   terms: number;
   plan: { term: number; version: number; planner: string; tasks: number } | null;
@@ -45,9 +50,17 @@ export interface Metrics {
     attempts: number;
     duplicateResults: number;
     successRate: number;
+    /** Dollars reported by every attempt (completed, failed, duplicates). */
     costUsd: number;
     comments: number;
     protocolComments: number;
+  };
+  /** The swarm-wide cost cap (`--max-cost-usd`) and what was spent against it. */
+  cost: {
+    spentUsd: number;
+    maxCostUsd: number | null;
+    /** The reported costs reached the cap: no node claims new work. */
+    reached: boolean;
   };
   nodes: {
     node: string;
@@ -72,11 +85,17 @@ export interface Metrics {
       claimedAt: string;
       end: string | null;
       endedAt: string | null;
-      /** What the owner reported with a failure. */
+      /** What the owner reported when the attempt completed or failed. */
       summary: string | null;
+      costUsd: number | null;
+      /** Why the attempt failed (`permission_denied`, `max_turns`, ...), as the executor said. */
+      failure: string | null;
+      /** Tool calls the agent was denied, as permission rules (`Bash(npm test)`). */
+      denied: string[];
     }[];
     doneBy: string | null;
     durationMs: number | null;
+    /** Dollars reported over all the task's attempts. */
     costUsd: number | null;
     turns: number | null;
     branch: string | null;
@@ -122,6 +141,8 @@ export function buildMetrics(
     /** Server time to judge leases at (default: the newest comment, which keeps re-runs identical). */
     now?: number;
     trust?: MetricsTrust;
+    /** The aggregator's own cost cap; default the one the plan published. */
+    maxCostUsd?: number;
   },
 ): Metrics {
   const now = options.now ?? state.lastTime;
@@ -155,10 +176,16 @@ export function buildMetrics(
         end: a.end?.kind ?? null,
         endedAt: a.end ? iso(a.end.at) : null,
         summary: a.result?.summary ?? null,
+        costUsd: a.result?.costUsd ?? null,
+        failure: a.result?.failure ?? null,
+        denied: a.result?.denied ?? [],
       })),
       doneBy: t.done?.node ?? null,
       durationMs: t.done && firstClaim !== undefined ? t.done.at - firstClaim : null,
-      costUsd: result?.costUsd ?? null,
+      costUsd: (() => {
+        const cost = taskCostUsd(t);
+        return cost === undefined ? null : roundUsd(cost);
+      })(),
       turns: result?.turns ?? null,
       branch: result?.branch ?? null,
       pr: result?.pr ?? null,
@@ -189,7 +216,9 @@ export function buildMetrics(
     a.t < b.t ? -1 : a.t > b.t ? 1 : `${a.event}${a.task}` < `${b.event}${b.task}` ? -1 : 1
   );
   const attempts = tasks.reduce((n, t) => n + t.attempts.length, 0);
-  const costUsd = tasks.reduce((n, t) => n + (t.costUsd ?? 0), 0);
+  const costUsd = spentUsd(state);
+  const cap = costCap(state, options.maxCostUsd);
+  const reached = cap !== undefined && costUsd >= cap;
   const finished = counts.done + counts.failed + counts.skipped;
   const nodes = Object.values(state.nodes).sort((a, b) => (a.node < b.node ? -1 : 1)).map((n) => ({
     node: n.node,
@@ -212,6 +241,8 @@ export function buildMetrics(
       ? "no_plan"
       : finished === state.order.length
       ? "finished"
+      : reached && counts.running === 0
+      ? "budget_reached"
       : "running",
     leader: leader
       ? { term: leader.term, node: leader.node, author: leader.author, token: leader.token }
@@ -236,10 +267,11 @@ export function buildMetrics(
       attempts,
       duplicateResults: state.duplicateResults,
       successRate: finished === 0 ? 0 : Math.round((counts.done / finished) * 1000) / 1000,
-      costUsd: Math.round(costUsd * 10_000) / 10_000,
+      costUsd,
       comments: comments.length,
       protocolComments,
     },
+    cost: { spentUsd: costUsd, maxCostUsd: cap ?? null, reached },
     nodes,
     tasks,
     timeline,
@@ -273,6 +305,25 @@ export function metricsJson(metrics: Metrics): string {
   return JSON.stringify(JSON.parse(canonicalJson(metrics)), null, 2) + "\n";
 }
 
+/** Inline code that cannot break out of its backticks or a table row. */
+function code(text: string): string {
+  return "`" + text.replace(/[`\r\n]+/g, " ").replace(/\|/g, "\\|") + "`";
+}
+
+/** The summary's cost line: spent, the cap, and whether the budget stopped the swarm. */
+function costLine(m: Metrics): string {
+  const spent = `$${m.cost.spentUsd.toFixed(4)} reported by the agents (all attempts)`;
+  if (m.cost.maxCostUsd === null) return `**Cost:** ${spent}.`;
+  const cap = `cap $${m.cost.maxCostUsd.toFixed(4)} (\`--max-cost-usd\`)`;
+  if (!m.cost.reached) return `**Cost:** ${spent} of the ${cap}.`;
+  const left = m.totals.pending;
+  return `**Cost:** ${spent}, ${cap} reached: ${
+    m.status === "budget_reached"
+      ? `**the budget stopped the swarm** with ${left} task${left === 1 ? "" : "s"} not done`
+      : "no new task is claimed; running tasks finish"
+  }. Raise \`--max-cost-usd\` and run again to go on.`;
+}
+
 /** Marker that identifies the summary comment, so it is updated in place. */
 export const SUMMARY_MARKER = "<!-- p2p-dev:summary -->";
 
@@ -302,7 +353,9 @@ export function renderSummary(m: Metrics): string {
     SUMMARY_MARKER,
     `## p2p-dev summary for #${m.issue}`,
     "",
-    `**Status:** ${m.status} · **Tasks:** ${m.totals.done}/${m.totals.tasks} done, ${m.totals.failed} failed, ${
+    `**Status:** ${
+      m.status === "budget_reached" ? "stopped by the cost budget" : m.status
+    } · **Tasks:** ${m.totals.done}/${m.totals.tasks} done, ${m.totals.failed} failed, ${
       m.totals.skipped ? `${m.totals.skipped} skipped, ` : ""
     }${m.totals.running} running · ` +
     `**Attempts:** ${m.totals.attempts} · **Duplicate results ignored:** ${m.totals.duplicateResults}`,
@@ -312,6 +365,8 @@ export function renderSummary(m: Metrics): string {
         m.plan?.planner ?? "none"
       } · **Nodes:** ${m.nodes.length}`
       : "**Leader:** none yet",
+    "",
+    costLine(m),
     "",
     "| Task | Title | Priority | State | Attempts | By | Cost |",
     "| --- | --- | --- | --- | --- | --- | --- |",
@@ -333,6 +388,21 @@ export function renderSummary(m: Metrics): string {
     } tasks/h by the write limit, one counted read per node every ` +
     `${Math.round(m.ceiling.pollIntervalSec)} s.`,
   ];
+  const denied = m.tasks.flatMap((t) =>
+    t.attempts.filter((a) => a.denied.length > 0).map((a) =>
+      `- ${t.id} attempt ${a.n} (${a.end ?? "running"}${a.failure ? `, ${a.failure}` : ""}): ${
+        a.denied.map((d) => code(d)).join(", ")
+      }`
+    )
+  );
+  if (denied.length) {
+    lines.push(
+      "",
+      "**Denied tool calls** (an attempt whose shell commands or file changes were denied " +
+        "counts as failed unless `--accept-denials`):",
+      ...denied,
+    );
+  }
   const ignored = Object.entries(m.ignored).filter(([, n]) => n > 0);
   if (ignored.length || m.foreign) {
     lines.push(

@@ -175,3 +175,86 @@ Deno.test("state | head ends quietly with exit code 0 (no Broken pipe)", async (
     await Deno.remove(path);
   }
 });
+
+Deno.test("state shows each task's cost, the total against the cost cap, and denied tool calls", async () => {
+  const base = 2_147_483_800;
+  const bot = "github-actions[bot]";
+  const comments = [
+    rest(
+      base + 1,
+      bot,
+      "NONE",
+      1,
+      msg("n1", "a", [{ type: "election", term: 1, timeoutMs: 60_000 }]),
+    ),
+    rest(
+      base + 2,
+      bot,
+      "NONE",
+      2,
+      msg("n1", "b", [{
+        type: "plan",
+        term: 1,
+        token: base + 1,
+        version: 1,
+        part: 1,
+        parts: 1,
+        planner: "claude",
+        settings: { leaseMs: 600_000, maxAttempts: 3, backoffMs: 0, maxCostUsd: 0.6 },
+        tasks: [
+          { id: "T1", title: "Write the file", priority: "high", deps: [] },
+          { id: "T2", title: "Run the checks", priority: "medium", deps: [] },
+          { id: "T3", title: "Publish", priority: "low", deps: [] },
+        ],
+      }]),
+    ),
+    rest(base + 3, bot, "NONE", 3, msg("n1", "c", [{ type: "claim", task: "T1", attempt: 1 }])),
+    rest(base + 4, bot, "NONE", 3, msg("n2", "d", [{ type: "claim", task: "T2", attempt: 1 }])),
+    rest(
+      base + 5,
+      bot,
+      "NONE",
+      5,
+      msg("n1", "e", [{
+        type: "progress",
+        task: "T1",
+        attempt: 1,
+        status: "completed",
+        result: { summary: "wrote it", costUsd: 0.5 },
+      }]),
+    ),
+    rest(
+      base + 6,
+      bot,
+      "NONE",
+      6,
+      msg("n2", "f", [{
+        type: "progress",
+        task: "T2",
+        attempt: 1,
+        status: "failed",
+        result: {
+          summary: "denied",
+          costUsd: 0.4,
+          failure: "permission_denied",
+          denied: ["Bash(npm test)"],
+        },
+      }]),
+    ),
+  ];
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.writeTextFile(path, JSON.stringify(comments));
+    const r = await runCli(["state", "--comments", path, "--self", bot]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^T1\s+high\s+done\s+1\s+n1\s+100\s+\$0\.5000\s+Write the file$/m);
+    assert.match(r.stdout, /^T2\s+medium\s+ready\s+1\s+0\s+\$0\.4000\s+Run the checks$/m);
+    assert.match(
+      r.stdout,
+      /^Cost: \$0\.9000 reported by the agents of a \$0\.6 cap \(--max-cost-usd\): reached, no new task is claimed$/m,
+    );
+    assert.match(r.stdout, /^Denied in T2 attempt 1 \(permission_denied\): Bash\(npm test\)$/m);
+  } finally {
+    await Deno.remove(path);
+  }
+});

@@ -296,3 +296,84 @@ Deno.test("renderSummary escapes a pipe in a task title so the table keeps its c
     await emulator.close();
   }
 });
+
+Deno.test("metrics and the summary say what was spent, that the budget stopped the swarm, and which calls were denied", async () => {
+  const emulator = await startWorld();
+  try {
+    const bot = client(emulator, BOT_TOKENS[0]!).github;
+    const election = await postMessage(bot, "L", [{
+      type: "election",
+      term: 1,
+      timeoutMs: 60_000,
+    }]);
+    await postMessage(bot, "L", [{
+      type: "plan",
+      term: 1,
+      token: election.id,
+      version: 1,
+      part: 1,
+      parts: 1,
+      planner: "fixed",
+      settings: { leaseMs: 3_600_000, maxAttempts: 2, backoffMs: 0, maxCostUsd: 1 },
+      tasks: TASKS,
+    }]);
+    await postMessage(bot, "a", [{ type: "claim", task: "T1", attempt: 1 }]);
+    await postMessage(bot, "b", [{ type: "claim", task: "T3", attempt: 1 }]);
+    await postMessage(bot, "a", [done("T1", 1, 0.6)]);
+    await postMessage(bot, "b", [{
+      type: "progress",
+      task: "T3",
+      attempt: 1,
+      status: "failed",
+      result: {
+        summary: "Claude Code was denied 1 tool call the task needed: Bash(git push origin HEAD).",
+        costUsd: 0.5,
+        failure: "permission_denied",
+        denied: ["Bash(git push origin HEAD)"],
+      },
+    }]);
+    const { metrics, summary } = await aggregate(
+      deps(client(emulator, BOT_TOKENS[1]!).github),
+      { ...OPTIONS, post: false },
+    );
+    assert.equal(metrics.status, "budget_reached");
+    assert.deepEqual(metrics.cost, { spentUsd: 1.1, maxCostUsd: 1, reached: true });
+    assert.equal(metrics.totals.costUsd, 1.1, "a failed attempt's cost counts");
+    const t3 = metrics.tasks.find((t) => t.id === "T3")!;
+    assert.equal(t3.costUsd, 0.5);
+    assert.deepEqual(t3.attempts[0], {
+      n: 1,
+      node: "b",
+      claimedAt: t3.attempts[0]!.claimedAt,
+      end: "failed",
+      endedAt: t3.attempts[0]!.endedAt,
+      summary: "Claude Code was denied 1 tool call the task needed: Bash(git push origin HEAD).",
+      costUsd: 0.5,
+      failure: "permission_denied",
+      denied: ["Bash(git push origin HEAD)"],
+    });
+    assert.match(summary, /\*\*Status:\*\* stopped by the cost budget/);
+    assert.match(
+      summary,
+      /\*\*Cost:\*\* \$1\.1000 reported by the agents \(all attempts\), cap \$1\.0000 \(`--max-cost-usd`\) reached: \*\*the budget stopped the swarm\*\* with 3 tasks not done\./,
+    );
+    assert.match(summary, /\| T3 \| Three \| low \| ⏳ ready \| 1 \|  \| \$0\.5000 \|/);
+    assert.match(
+      summary,
+      /\*\*Denied tool calls\*\*[^\n]*\n- T3 attempt 1 \(failed, permission_denied\): `Bash\(git push origin HEAD\)`/,
+    );
+    // The aggregator's own, higher cap: the swarm is not stopped by it.
+    const higher = await aggregate(deps(client(emulator, BOT_TOKENS[1]!).github), {
+      ...OPTIONS,
+      post: false,
+      maxCostUsd: 5,
+    });
+    assert.equal(higher.metrics.status, "running");
+    assert.match(
+      higher.summary,
+      /\$1\.1000 reported by the agents \(all attempts\) of the cap \$5\.0000/,
+    );
+  } finally {
+    await emulator.close();
+  }
+});
