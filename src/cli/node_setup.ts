@@ -32,6 +32,14 @@ import {
 } from "./option_groups.ts";
 import type { OptionSpec, OptionValues } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
+import {
+  assertClaudeCanRun,
+  CLAUDE_EXECUTOR_OPTIONS,
+  type ClaudeSettings,
+  MAX_COST_OPTION,
+  PLANNER_TURNS_OPTION,
+  resolveClaudeSettings,
+} from "./claude_flags.ts";
 
 /** Options of `elect`: taking part in the election. */
 export const ELECT_OPTIONS: readonly OptionSpec[] = [
@@ -48,8 +56,10 @@ export const PLAN_OPTIONS: readonly OptionSpec[] = [
   ISSUE_OPTION,
   NODE_ID_OPTION,
   ...PLANNER_OPTIONS,
+  PLANNER_TURNS_OPTION,
   ...CLAUDE_OPTIONS,
   ...PLAN_SETTING_OPTIONS,
+  MAX_COST_OPTION,
   ...TIMING_OPTIONS,
   ...ELECTION_OPTIONS,
   ...GITHUB_OPTIONS,
@@ -62,6 +72,8 @@ export const WORK_OPTIONS: readonly OptionSpec[] = [
   NODE_ID_OPTION,
   ...WORKER_OPTIONS,
   ...CLAUDE_OPTIONS,
+  ...CLAUDE_EXECUTOR_OPTIONS,
+  MAX_COST_OPTION,
   ...TIMING_OPTIONS,
   ...GITHUB_OPTIONS,
   JSON_OPTION,
@@ -73,7 +85,10 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   NODE_ID_OPTION,
   ...WORKER_OPTIONS,
   ...PLANNER_OPTIONS,
+  PLANNER_TURNS_OPTION,
   ...CLAUDE_OPTIONS,
+  ...CLAUDE_EXECUTOR_OPTIONS,
+  MAX_COST_OPTION,
   ...PLAN_SETTING_OPTIONS,
   ...TIMING_OPTIONS,
   ...ELECTION_OPTIONS,
@@ -90,7 +105,11 @@ Environment:
   P2P_ALLOW               more trusted logins, separated by commas or spaces (added to --allow)
   P2P_SECRET              shared secret: every message is signed (HMAC-SHA256), unsigned ones are ignored
   P2P_JOB_INDEX           in GitHub Actions: the matrix index, for a readable node id
-  P2P_DEBUG               print the stack of an unexpected error`;
+  P2P_DEBUG               print the stack of an unexpected error
+  P2P_CLAUDE_PERMISSION_MODE, P2P_CLAUDE_ALLOWED_TOOLS, P2P_CLAUDE_DISALLOWED_TOOLS,
+  P2P_CLAUDE_APPEND_SYSTEM_PROMPT, P2P_CLAUDE_ARGS, P2P_ACCEPT_DENIALS, P2P_MAX_BUDGET_USD,
+  P2P_MAX_COST_USD, P2P_PLANNER_MAX_TURNS
+                          the Claude Code options, when neither flag nor configuration file sets them`;
 
 /** Steering and limits, for the help of the commands that run nodes. */
 export const STEERING_HELP = `
@@ -180,8 +199,10 @@ export async function setupNode(
   }
   const defaults = defaultConfig(issue, node);
   const leaseMs = num(values.leaseMs) ?? defaults.leaseMs;
+  const claude = resolveClaudeSettings(values, ctx.env);
   const config = defaultConfig(issue, node, {
     tokenKind: conn.tokenKind,
+    ...(claude.maxCostUsd !== undefined ? { maxCostUsd: claude.maxCostUsd } : {}),
     settleMs: num(values.settleMs) ?? defaults.settleMs,
     leaseMs,
     // Without --renew-ms, renew at most every 40% of the lease (as the node
@@ -214,11 +235,12 @@ export async function setupNode(
   let executor: Executor = idleExecutor;
   if (role === "all" || role === "work") {
     const plan = await planExecutor(values, ctx);
+    if (plan === "claude") assertClaudeCanRun(claude, Deno.uid(), ctx.env);
     const workRoot = str(values.workDir) ??
       (tempDir = await Deno.makeTempDir({ prefix: `p2p-dev-${issue}-` }));
-    executor = buildExecutor(plan, values, conn, workRoot, secrets);
+    executor = buildExecutor(plan, values, conn, workRoot, secrets, claude);
   }
-  const planner = lazyPlanner(values, ctx);
+  const planner = lazyPlanner(values, ctx, claude);
   const output = nodeOutput(ctx, {
     json: values.json === true,
     node,
@@ -274,6 +296,7 @@ function buildExecutor(
   conn: Connection,
   workRoot: string,
   secrets: string[],
+  claude: ClaudeSettings,
 ): Executor {
   const timeout = num(values.taskTimeout);
   let inner: Executor;
@@ -297,6 +320,15 @@ function buildExecutor(
         ...(str(values.model) ? { model: str(values.model)! } : {}),
         ...(num(values.maxTurns) !== undefined ? { maxTurns: num(values.maxTurns)! } : {}),
         ...(timeout ? { timeoutMs: timeout } : {}),
+        permissionMode: claude.permissionMode,
+        allowedTools: claude.allowedTools,
+        disallowedTools: claude.disallowedTools,
+        ...(claude.appendSystemPrompt !== undefined
+          ? { appendSystemPrompt: claude.appendSystemPrompt }
+          : {}),
+        extraArgs: claude.extraArgs,
+        ...(claude.maxBudgetUsd !== undefined ? { maxBudgetUsd: claude.maxBudgetUsd } : {}),
+        acceptDenials: claude.acceptDenials,
       });
   }
   const mode = (str(values.deliver) ?? "none") as DeliveryMode;
@@ -310,7 +342,7 @@ function buildExecutor(
 }
 
 /** A planner that picks the real one when the leader first needs it (auto looks at the issue). */
-function lazyPlanner(values: OptionValues, ctx: CliContext): Planner {
+function lazyPlanner(values: OptionValues, ctx: CliContext, claude: ClaudeSettings): Planner {
   let name = "auto";
   return {
     get name() {
@@ -323,6 +355,9 @@ function lazyPlanner(values: OptionValues, ctx: CliContext): Planner {
         claudePath: str(values.claudePath) ?? "claude",
         ...(str(values.plannerCmd) ? { plannerCmd: str(values.plannerCmd)! } : {}),
         ...(str(values.model) ? { model: str(values.model)! } : {}),
+        plannerMaxTurns: claude.plannerMaxTurns,
+        // The planner reads the repository: the checkout the nodes deliver from.
+        cwd: str(values.repoDir) ?? Deno.cwd(),
         ...(ctx.env.PATH ? { path: ctx.env.PATH } : {}),
       });
       name = choice.name;

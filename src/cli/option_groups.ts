@@ -8,6 +8,7 @@
 import { DELIVERY_MODES } from "../executor/delivery.ts";
 import { defaultConfig } from "../node/config.ts";
 import { PLANNER_KINDS } from "../planner/select.ts";
+import { CLAUDE_SETTING_OPTIONS } from "./claude_flags.ts";
 import type { OptionSpec } from "./options.ts";
 
 /** The defaults the flags show (one source: `defaultConfig`). */
@@ -406,5 +407,6 @@ export const CONFIGURABLE: readonly OptionSpec[] = [
   ...CLAUDE_OPTIONS,
   ...PLANNER_OPTIONS,
   ...WORKER_OPTIONS,
+  ...CLAUDE_SETTING_OPTIONS,
   ...FILE_ONLY_OPTIONS,
 ].filter((s) => s.config);

@@ -45,8 +45,32 @@ Deno.test("the Claude Code executor (fake claude): every completion carries cost
   for (const id of ids) {
     swarm.spawn({
       id,
-      args: ["--executor", "claude", "--claude-path", claude, "--max-turns", "10"],
-      env: { FAKE_CLAUDE_TURNS: String(TURNS), FAKE_CLAUDE_COST: String(COST) },
+      args: [
+        "--executor",
+        "claude",
+        "--claude-path",
+        claude,
+        "--max-turns",
+        "10",
+        "--allowed-tools",
+        "Bash(npm test:*),Edit",
+        "--disallowed-tools",
+        "WebFetch",
+        "--claude-args",
+        "--add-dir '/tmp/a dir'",
+        "--max-budget-usd",
+        "0.5",
+        "--max-cost-usd",
+        "100",
+      ],
+      env: {
+        FAKE_CLAUDE_TURNS: String(TURNS),
+        FAKE_CLAUDE_COST: String(COST),
+        FAKE_CLAUDE_ARGS_FILE: join(swarm.tmp, `args-${id}`),
+        // Set once for the swarm, as a workflow would.
+        P2P_CLAUDE_PERMISSION_MODE: "dontAsk",
+        P2P_CLAUDE_APPEND_SYSTEM_PROMPT: "Be brief.",
+      },
     });
   }
   const statuses = await swarm.waitAll();
@@ -74,6 +98,31 @@ Deno.test("the Claude Code executor (fake claude): every completion carries cost
   }
   // Every node announced the executor it runs.
   for (const id of Object.keys(state.nodes)) assert.equal(state.nodes[id]!.exec, "claude");
+  // The permission settings, from flags and environment, reached claude.
+  const worked = new Set(completions.map((p) => p.node));
+  for (const id of worked) {
+    const args = (await Deno.readTextFile(join(swarm.tmp, `args-${id}`))).split("\0").slice(0, -1);
+    assert.deepEqual(args.slice(2), [
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--max-turns",
+      "10",
+      "--max-budget-usd",
+      "0.5",
+      "--permission-mode",
+      "dontAsk",
+      "--allowedTools",
+      "Bash(npm test:*),Edit",
+      "--disallowedTools",
+      "WebFetch",
+      "--append-system-prompt",
+      "Be brief.",
+      "--add-dir",
+      "/tmp/a dir",
+    ], `${id}'s claude arguments`);
+  }
+  assert.equal(state.settings.maxCostUsd, 100, "the swarm's cost cap is published with the plan");
 
   const out = join(swarm.tmp, "agg");
   const agg = await swarm.cli([
