@@ -19,6 +19,7 @@ import { connect } from "./connect.ts";
 import { defineCommand } from "./define.ts";
 import { resolveApiUrl } from "./env.ts";
 import { GITHUB_OPTIONS, ISSUE_OPTION } from "./option_groups.ts";
+import { MAX_COST_OPTION, resolveMaxCostUsd } from "./claude_flags.ts";
 import type { OptionSpec } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -66,6 +67,11 @@ export const AGGREGATE_OPTIONS: readonly OptionSpec[] = [
     group: "Output",
     description: "JSON of API use per identity to include (e.g. from the emulator)",
   },
+  {
+    ...MAX_COST_OPTION,
+    description: "judge the cost budget by this cap instead of the one the plan published",
+    defaultText: "$P2P_MAX_COST_USD, else the plan's",
+  },
 ];
 
 /**
@@ -86,10 +92,11 @@ export function aggregateCommand(ctx: CliContext): Command {
 Exit code: 0 every task done, 1 tasks failed for good (or the swarm was ended first),
 3 not finished yet (no plan, or tasks still pending or running), 2 a usage error.
 In GitHub Actions it appends the summary to the job summary and writes the outputs
-status, tasks, done, failed, skipped and metrics.`,
+status, tasks, done, failed, skipped, cost-usd and metrics.`,
     action: async (values) => {
       const issue = values.issue as number;
       const out = values.out as string;
+      const maxCostUsd = resolveMaxCostUsd(values, ctx.env);
       const conn = connect(values, ctx);
       let apiByIdentity: Record<string, IdentityApiUse> | undefined;
       if (typeof values.apiStats === "string") {
@@ -111,6 +118,7 @@ status, tasks, done, failed, skipped and metrics.`,
           allow: conn.allow,
           secret: conn.secret,
           ...(apiByIdentity ? { apiByIdentity } : {}),
+          ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
         },
       );
       await Deno.mkdir(out, { recursive: true });
@@ -141,6 +149,7 @@ status, tasks, done, failed, skipped and metrics.`,
             `done=${t.done}`,
             `failed=${t.failed}`,
             `skipped=${t.skipped}`,
+            `cost-usd=${t.costUsd}`,
             `metrics=${out}/metrics.json`,
           ].join("\n") + "\n",
           { append: true },
