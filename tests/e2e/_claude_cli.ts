@@ -94,7 +94,8 @@ export async function ensureClaudeCli(version = CLAUDE_CODE_VERSION): Promise<Cl
     return { skip: `npm is not installed, so ${spec} cannot be installed.` };
   }
   if (probe.code !== 0 || probe.out.trim() !== version) {
-    const why = (probe.err || probe.out).trim().split("\n").slice(-3).join(" ");
+    const lines = (probe.err || probe.out).trim().split("\n").map((l) => l.trim());
+    const why = lines.find((l) => /\b(code|errno) E[A-Z]+/.test(l)) ?? lines[0] ?? "no answer";
     return { skip: `the npm registry cannot be reached to install ${spec} (${why}).` };
   }
   await Deno.mkdir(join(dir, ".."), { recursive: true });
@@ -138,17 +139,18 @@ export async function ensureClaudeCli(version = CLAUDE_CODE_VERSION): Promise<Cl
 }
 
 /**
- * The environment the real CLI runs with in tests: an empty home, the fake
- * API, no update checks or telemetry.
+ * The environment the real CLI runs with in tests: its own empty
+ * configuration folder (`CLAUDE_CONFIG_DIR`, so the user's `~/.claude` is
+ * neither read nor written), the fake API, no update checks or telemetry.
  *
  * @example
  * ```ts
- * const env = claudeTestEnv(api.url, home);
+ * const env = claudeTestEnv(api.url, configDir);
  * ```
  */
-export function claudeTestEnv(apiUrl: string, home: string): Record<string, string> {
+export function claudeTestEnv(apiUrl: string, configDir: string): Record<string, string> {
   return {
-    HOME: home,
+    CLAUDE_CONFIG_DIR: configDir,
     ANTHROPIC_BASE_URL: apiUrl,
     ANTHROPIC_API_KEY: "sk-ant-fake-key-for-tests",
     DISABLE_AUTOUPDATER: "1",

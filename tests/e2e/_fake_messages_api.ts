@@ -97,7 +97,7 @@ function scenarioOf(first: string): { name: string; text: string } {
 }
 
 function between(text: string, tag: string): string | undefined {
-  const m = new RegExp(`${tag}<<([^>]*)>>`).exec(text);
+  const m = new RegExp(`${tag}<<(.*?)>>`).exec(text);
   return m ? m[1] : undefined;
 }
 
