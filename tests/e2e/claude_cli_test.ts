@@ -152,7 +152,8 @@ Deno.test({
     // The aggregate's metrics.json and summary.
     const out = join(swarm.tmp, "agg");
     const agg = await swarm.cli(["aggregate", "--issue", String(swarm.issue), "--out", out]);
-    assert.equal(agg.code, 0, agg.stderr);
+    assert.equal(agg.code, 1, "a task failed for good"); // aggregate's exit code for a CI gate
+    assert.match(agg.stderr, /Failed for good: T3\./);
     const metrics = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
     assert.equal(metrics.status, "finished");
     assert.deepEqual(
