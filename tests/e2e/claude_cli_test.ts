@@ -171,7 +171,7 @@ Deno.test({
       ],
     );
     const summary = await Deno.readTextFile(join(out, "summary.md"));
-    assert.match(summary, /\| T3 \| Publish \| low \| ❌ failed \| 2 \|  \| \$0\.0200 \|/);
+    assert.match(summary, /\| T3 \| Publish \| low \| ❌ failed \| 2 \| {2}\| \$0\.0200 \|/);
     assert.match(
       summary,
       /\*\*Cost:\*\* \$0\.0400 reported by the agents \(all attempts\) of the cap/,

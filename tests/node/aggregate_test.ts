@@ -357,7 +357,7 @@ Deno.test("metrics and the summary say what was spent, that the budget stopped t
       summary,
       /\*\*Cost:\*\* \$1\.1000 reported by the agents \(all attempts\), cap \$1\.0000 \(`--max-cost-usd`\) reached: \*\*the budget stopped the swarm\*\* with 3 tasks not done\./,
     );
-    assert.match(summary, /\| T3 \| Three \| low \| ⏳ ready \| 1 \|  \| \$0\.5000 \|/);
+    assert.match(summary, /\| T3 \| Three \| low \| ⏳ ready \| 1 \| {2}\| \$0\.5000 \|/);
     assert.match(
       summary,
       /\*\*Denied tool calls\*\*[^\n]*\n- T3 attempt 1 \(failed, permission_denied\): `Bash\(git push origin HEAD\)`/,
