@@ -5,6 +5,7 @@
  * @module
  */
 import type { SwarmState, TaskState } from "../protocol/state.ts";
+import { budgetReached, costCap, spentUsd } from "../protocol/cost.ts";
 import {
   activeNodes,
   canCampaign,
@@ -131,6 +132,14 @@ export function nextSteps(
         }): retry with p2p-dev run --issue ${issue} --retry-failed`,
       ]
       : [`Every task is done: write the summary with p2p-dev aggregate --issue ${issue}`];
+  }
+  const cap = costCap(state, undefined);
+  if (cap !== undefined && budgetReached(state, undefined)) {
+    return [
+      `The costs reported, $${spentUsd(state)}, reached the swarm's cap of $${cap} ` +
+      `(--max-cost-usd): nodes claim nothing new. To go on, start nodes with a higher cap: ` +
+      `p2p-dev run --issue ${issue} --max-cost-usd ${Math.ceil(cap * 2)}`,
+    ];
   }
   const steps: string[] = [];
   const ready = state.order.filter((id) => taskPhase(state, state.tasks[id]!, now) === "ready");

@@ -75,6 +75,8 @@ export interface Status {
   nodes: (Metrics["nodes"][number] & { active: boolean })[];
   budget: Metrics["ceiling"];
   costUsd: number;
+  /** What was spent against the swarm's cost cap. */
+  cost: Metrics["cost"];
   ignored: Record<string, number>;
   ordinaryComments: number;
   next: string[];
@@ -131,6 +133,7 @@ export function buildStatus(
       nodes: metrics.nodes.map((n) => ({ ...n, active: active.has(n.node) })),
       budget: metrics.ceiling,
       costUsd: metrics.totals.costUsd,
+      cost: metrics.cost,
       ignored: metrics.ignored,
       ordinaryComments: metrics.foreign,
       next: nextSteps(state, now, { issue: options.issue }),
@@ -214,6 +217,10 @@ export function renderStatus(s: Status): string[] {
       `≤ ${Math.round(b.tasksPerHourByWrites)} tasks/h by the write limit`,
     `Cost: $${s.costUsd.toFixed(4)} reported by ${
       plural(s.tasks.filter((t) => t.costUsd !== null).length, "task")
+    }${
+      s.cost.maxCostUsd === null
+        ? ""
+        : ` of a $${s.cost.maxCostUsd} cap (--max-cost-usd)${s.cost.reached ? ": reached" : ""}`
     }`,
   );
   const ignored = Object.entries(s.ignored).filter(([, n]) => n > 0)

@@ -193,7 +193,9 @@ const DENIALS_NAMED = 5;
  * `exitCode`, the denied calls (`denied`, as permission rules), a `failure`
  * kind, and a summary: the agent's final text on success, else a sentence
  * saying what went wrong and what to do, then the tail of what the agent
- * wrote and printed. All text is redacted.
+ * wrote and printed. All text is redacted. A run that could not start
+ * (a refused permission mode, a bad argument) or had no API key is `local`:
+ * the node's failure, not the task's.
  *
  * @example
  * ```ts
@@ -246,7 +248,10 @@ export function claudeOutcome(
   if (cost !== undefined) result.costUsd = cost;
   if (denied.length) result.denied = denied;
   if (verdict.failure !== undefined) result.failure = verdict.failure;
-  return { ok: verdict.failure === undefined, result };
+  // Claude Code could not run here at all (it refused its settings, or has
+  // no key): the node's fault, not the task's; another node may run it.
+  const local = verdict.failure === "startup" || verdict.failure === "not_logged_in";
+  return { ok: verdict.failure === undefined, result, ...(local ? { local } : {}) };
 }
 
 /** Why a run failed (`failure` kind and a sentence), or nothing when it did not. */

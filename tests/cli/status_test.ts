@@ -8,6 +8,8 @@ import { MAIN, runCli } from "./_run.ts";
 import { runInProcess } from "./_ctx.ts";
 import { assertParses, p2pArgs } from "./_commands.ts";
 import { FAST, startWorld } from "./_world.ts";
+import { buildStatus } from "../../src/cli/status.ts";
+import { ev, Log, SETTINGS, task } from "../protocol/_log.ts";
 
 Deno.test({
   name: "status of an issue nobody works on yet: no leader, exit 3, and the command to start one",
@@ -92,4 +94,27 @@ Deno.test({
     assert.match(next, /retry with p2p-dev run --issue 1 --retry-failed$/);
     assertParses(p2pArgs(next.slice(next.indexOf("p2p-dev")))!);
   },
+});
+
+Deno.test("status of a swarm the cost cap stopped: budget_reached, the cost against the cap, and how to go on", () => {
+  const log = new Log();
+  const token = log.post("n1", [ev.election(1)]).id;
+  log.at(1).post("n1", [
+    ev.plan(token, [task("T1"), task("T2")], { settings: { ...SETTINGS, maxCostUsd: 0.5 } }),
+  ]);
+  log.at(2).post("n1", [ev.claim("T1", 1)]);
+  log.at(3).post("n1", [
+    ev.progress("T1", 1, "completed", { result: { summary: "ok", costUsd: 0.6 } }),
+  ]);
+  const { status } = buildStatus(log.fold(), log.comments, log.now, {
+    repo: "o/r",
+    issue: 7,
+    tokenKind: "pat",
+  });
+  assert.equal(status.status, "budget_reached");
+  assert.deepEqual(status.cost, { spentUsd: 0.6, maxCostUsd: 0.5, reached: true });
+  assert.deepEqual(status.next, [
+    "The costs reported, $0.6, reached the swarm's cap of $0.5 (--max-cost-usd): nodes claim " +
+    "nothing new. To go on, start nodes with a higher cap: p2p-dev run --issue 7 --max-cost-usd 1",
+  ]);
 });

@@ -71,6 +71,7 @@ for (const v of ["2.1.197", "2.1.332"]) {
     assert.equal(stream.results[0]!.subtype, "success", "the CLI itself reports success");
     assert.equal(outcome.ok, false);
     assert.equal(outcome.result.failure, "permission_denied");
+    assert.equal(outcome.local, undefined, "the task's failure: it uses an attempt");
     assert.deepEqual(outcome.result.denied, ["Bash(npm test)"]);
     assert.equal(
       firstLine(outcome),
@@ -219,6 +220,7 @@ for (
     const { outcome } = await replay(file, { maxTurns: 4 }, exit);
     assert.equal(outcome.ok, false);
     assert.equal(outcome.result.failure, "not_logged_in");
+    assert.equal(outcome.local, true, "this node's failure: the task goes to another node");
     assert.equal(
       outcome.result.summary,
       'Claude Code could not authenticate ("Not logged in · Please run /login"): set ' +
@@ -232,6 +234,7 @@ Deno.test("replay 2.1.332: bypassPermissions as root reports Claude Code's refus
   const { outcome } = await replay("2.1.332/exec-root-bypass-2.1.332.jsonl");
   assert.equal(outcome.ok, false);
   assert.equal(outcome.result.failure, "startup");
+  assert.equal(outcome.local, true, "this node's failure: the task goes to another node");
   assert.equal(outcome.result.durationMs, WALL_MS);
   assert.equal(
     outcome.result.summary,
