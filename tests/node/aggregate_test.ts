@@ -6,7 +6,12 @@ import { buildMetrics, renderSummary, SUMMARY_MARKER } from "../../src/node/metr
 import { seededRandom, systemClock } from "../../src/node/ports.ts";
 import { ceiling } from "../../src/protocol/budget.ts";
 import { fold } from "../../src/protocol/fold.ts";
-import type { LogComment, PlanTask, ProtocolEvent } from "../../src/protocol/types.ts";
+import type {
+  LogComment,
+  PlanSettings,
+  PlanTask,
+  ProtocolEvent,
+} from "../../src/protocol/types.ts";
 import {
   BOT,
   BOT_TOKENS,
@@ -44,11 +49,11 @@ const failed = (task: string, attempt: number): ProtocolEvent => ({
   result: { summary: "broke" },
 });
 
-/**
- * A swarm's log written by hand: T1 and T2 done (T1 reported twice), T3
- * failed for good after two attempts, T4 still running; a person comments.
- */
-async function writeLog(emulator: RunningEmulator): Promise<GitHub> {
+/** Leader `L` wins term 1 and publishes {@linkcode TASKS} (with more settings, if given). */
+async function electAndPlan(
+  emulator: RunningEmulator,
+  more: Partial<PlanSettings> = {},
+): Promise<GitHub> {
   const bot = client(emulator, BOT_TOKENS[0]!).github;
   const election = await postMessage(bot, "L", [{ type: "election", term: 1, timeoutMs: 60_000 }]);
   await postMessage(bot, "L", [{
@@ -59,9 +64,18 @@ async function writeLog(emulator: RunningEmulator): Promise<GitHub> {
     part: 1,
     parts: 1,
     planner: "fixed",
-    settings: { leaseMs: 3_600_000, maxAttempts: 2, backoffMs: 0 },
+    settings: { leaseMs: 3_600_000, maxAttempts: 2, backoffMs: 0, ...more },
     tasks: TASKS,
   }]);
+  return bot;
+}
+
+/**
+ * A swarm's log written by hand: T1 and T2 done (T1 reported twice), T3
+ * failed for good after two attempts, T4 still running; a person comments.
+ */
+async function writeLog(emulator: RunningEmulator): Promise<GitHub> {
+  const bot = await electAndPlan(emulator);
   await postMessage(bot, "a", [{ type: "claim", task: "T1", attempt: 1 }]);
   await postMessage(bot, "b", [{ type: "claim", task: "T3", attempt: 1 }]);
   await postMessage(bot, "a", [done("T1", 1, 0.5), { type: "claim", task: "T2", attempt: 1 }]);
@@ -300,23 +314,7 @@ Deno.test("renderSummary escapes a pipe in a task title so the table keeps its c
 Deno.test("metrics and the summary say what was spent, that the budget stopped the swarm, and which calls were denied", async () => {
   const emulator = await startWorld();
   try {
-    const bot = client(emulator, BOT_TOKENS[0]!).github;
-    const election = await postMessage(bot, "L", [{
-      type: "election",
-      term: 1,
-      timeoutMs: 60_000,
-    }]);
-    await postMessage(bot, "L", [{
-      type: "plan",
-      term: 1,
-      token: election.id,
-      version: 1,
-      part: 1,
-      parts: 1,
-      planner: "fixed",
-      settings: { leaseMs: 3_600_000, maxAttempts: 2, backoffMs: 0, maxCostUsd: 1 },
-      tasks: TASKS,
-    }]);
+    const bot = await electAndPlan(emulator, { maxCostUsd: 1 });
     await postMessage(bot, "a", [{ type: "claim", task: "T1", attempt: 1 }]);
     await postMessage(bot, "b", [{ type: "claim", task: "T3", attempt: 1 }]);
     await postMessage(bot, "a", [done("T1", 1, 0.6)]);
