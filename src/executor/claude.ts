@@ -304,7 +304,14 @@ function judge(
       }; see its output below.`,
     };
   }
-  const bad = stream.results.find((r) => r.isError || r.subtype !== "success");
+  // An error result: `is_error`, or not a `success`; also a `success` that
+  // only repeats the CLI's own synthetic error message (no tokens produced,
+  // `stop_sequence`), should a CLI leave `is_error` out.
+  const bad = stream.results.find((r) =>
+    r.isError || r.subtype !== "success" ||
+    (stream.assistantError !== undefined && r.outputTokens === 0 &&
+      r.stopReason === "stop_sequence")
+  );
   if (bad) return describeErrorResult(bad, stream, run, opts, clean);
   if (run.code !== 0) {
     return {

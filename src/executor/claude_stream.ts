@@ -130,6 +130,9 @@ export interface ClaudeResult {
   errors: string[];
   /** `structured_output` (with `--json-schema`). */
   structuredOutput?: unknown;
+  /** `usage.input_tokens` and `usage.output_tokens` of this result. */
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 /**
@@ -468,6 +471,9 @@ export class ClaudeStream {
     set("terminalReason", str("terminal_reason"));
     set("stopReason", str("stop_reason"));
     if (m.structured_output !== undefined) result.structuredOutput = m.structured_output;
+    const usage = isObject(m.usage) ? m.usage : {};
+    if (typeof usage.input_tokens === "number") result.inputTokens = usage.input_tokens;
+    if (typeof usage.output_tokens === "number") result.outputTokens = usage.output_tokens;
     this.results.push(result);
     if (Array.isArray(m.permission_denials)) {
       for (const d of m.permission_denials) {

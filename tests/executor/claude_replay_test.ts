@@ -292,3 +292,20 @@ Deno.test("a result that is not the last word: an error in a later result fails 
   assert.equal(outcome.result.failure, "api_error");
   assert.equal(outcome.result.turns, 3);
 });
+
+Deno.test("replay 2.1.197: an API error result without is_error is still an error (no tokens, stop_sequence, the CLI's own message)", async () => {
+  const text = await Deno.readTextFile(
+    new URL("2.1.197/exec-api-error-400-2.1.197.jsonl", FIXTURES),
+  );
+  const lines = text.trim().split("\n").map((l) => {
+    const m = JSON.parse(l);
+    if (m.type === "result") delete m.is_error;
+    return JSON.stringify(m);
+  });
+  const stream = new ClaudeStream(4);
+  for (const l of lines) stream.push(l);
+  assert.equal(stream.results[0]!.outputTokens, 0);
+  const outcome = claudeOutcome(stream, { code: 0, durationMs: 1 }, "", { maxTurns: 4 });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.result.failure, "api_error");
+});
