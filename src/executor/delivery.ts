@@ -28,6 +28,23 @@
  * - Operations on one repository are serialised within the process (a
  *   per-repository lock); separate processes need separate clones.
  * - Git's complaints are redacted before they reach an error message.
+ * - Nothing that holds a credential is pushed: before committing, the
+ *   changes (files and the messages of commits the agent made) are scanned
+ *   for the secrets the node knows, in every encoding redaction knows, and
+ *   for well-known token formats; when one is found the attempt fails with
+ *   the files and lines named (never the value), and nothing is committed or
+ *   pushed. The first line of defence is that tasks never get the node's
+ *   credentials in their environment.
+ * - Outside text (task titles and descriptions come from the issue) is
+ *   neutralised in commit messages and pull requests: mentions, closing
+ *   keywords, cross-repository references, HTML and HTML comments are
+ *   defused (`src/text/neutralize.ts`), and lengths are capped (a pull
+ *   request title at GitHub's 256 characters, which GitHub otherwise refuses
+ *   after the push).
+ * - Delivery's own git commands run with hooks and the file-system monitor
+ *   turned off (`core.hooksPath=/dev/null`, `core.fsmonitor=false`): the
+ *   task could have planted a hook in the repository's git directory, and
+ *   these commands run with the node's environment.
  *
  * @module
  */
@@ -37,7 +54,8 @@ import type { PlanTask } from "../protocol/types.ts";
 import { DEFAULT_AUTHOR, git, type GitAuthor, GitError, gitIdentityEnv, gitRaw } from "./git.ts";
 import type { ExecContext, ExecOutcome, Executor } from "./port.ts";
 import { describeReason, endSentence } from "./process.ts";
-import { redactor } from "./redact.ts";
+import { capText, neutralizeLine, neutralizeMarkdown } from "../text/neutralize.ts";
+import { redactor, secretFinder } from "./redact.ts";
 import { safeComponent } from "./workdir.ts";
 
 /**
@@ -102,7 +120,9 @@ export type DeliveryOptions =
   | ({ mode: "branch" | "pr" } & GitDeliveryOptions);
 
 /**
- * The branch a task's work is delivered on: `p2p/issue-<N>/<task-id>`.
+ * The branch a task's work is delivered on: `p2p/issue-<N>/<task-id>`, the
+ * id made a safe ref component one-to-one (see `safeComponent`), so two
+ * tasks never share a branch.
  *
  * @example
  * ```ts
@@ -208,6 +228,9 @@ async function withRepoLock<T>(repoDir: string, fn: () => Promise<T>): Promise<T
   }
 }
 
+/** Turns off what a task could plant in the repository's git directory to run code in delivery's git commands. */
+const HARDENED = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
+
 function gitContext(opts: GitDeliveryOptions) {
   const env = { ...opts.gitEnv, ...gitIdentityEnv(opts.author ?? DEFAULT_AUTHOR) };
   const secrets = opts.secrets ?? [];
@@ -215,8 +238,10 @@ function gitContext(opts: GitDeliveryOptions) {
     remote: opts.remote ?? "origin",
     secrets,
     clean: redactor(secrets),
-    run: (args: readonly string[], cwd: string = opts.repoDir) => git(args, cwd, { env, secrets }),
-    raw: (args: readonly string[], cwd: string = opts.repoDir) => gitRaw(args, cwd, { env }),
+    run: (args: readonly string[], cwd: string = opts.repoDir) =>
+      git([...HARDENED, ...args], cwd, { env, secrets }),
+    raw: (args: readonly string[], cwd: string = opts.repoDir) =>
+      gitRaw([...HARDENED, ...args], cwd, { env }),
   };
 }
 
@@ -364,23 +389,66 @@ export function prepareWorkspace(
   });
 }
 
-function commitMessage(req: DeliverRequest): string {
-  const subject = `p2p-dev: ${req.task.title.replace(/\s+/g, " ").trim()}`;
+/** GitHub's limit on a pull request title. */
+const MAX_PR_TITLE_CHARS = 256;
+
+/** Room for the task's description in a pull request body (GitHub allows 65,536 characters). */
+const MAX_PR_DESCRIPTION_CHARS = 60_000;
+
+/**
+ * The commit message of a delivery: a subject of at most 72 characters and
+ * a line naming the task. The title is neutralised (no closing keyword, no
+ * mention).
+ *
+ * @example
+ * ```ts
+ * commitMessage({ task, issue: 7, attempt: 1, node: "n1", pr: false });
+ * // "p2p-dev: Add the API\n\nTask T1 of issue #7, attempt 1, by node n1."
+ * ```
+ */
+export function commitMessage(req: DeliverRequest): string {
   return [
-    subject.length > 72 ? subject.slice(0, 71) + "…" : subject,
+    neutralizeLine(`p2p-dev: ${req.task.title}`, 72),
     "",
     `Task ${req.task.id} of issue #${req.issue}, attempt ${req.attempt}, by node ${req.node}.`,
   ].join("\n");
 }
 
-function pullRequestBody(req: DeliverRequest, ws: Workspace): string {
+/**
+ * The title of a task's pull request: the task title (neutralised, cut) and
+ * `(#N, <task id>)`, at most 256 characters in all.
+ *
+ * @example
+ * ```ts
+ * pullRequestTitle({ task, issue: 7, attempt: 1, node: "n1", pr: true }); // "Add the API (#7, T1)"
+ * ```
+ */
+export function pullRequestTitle(req: DeliverRequest): string {
+  const suffix = ` (#${req.issue}, ${req.task.id})`;
+  return neutralizeLine(req.task.title, MAX_PR_TITLE_CHARS - [...suffix].length) + suffix;
+}
+
+/**
+ * The body of a task's pull request: "Part of #N", the task (title and
+ * description neutralised), what it builds on, and who opened it.
+ *
+ * @example
+ * ```ts
+ * pullRequestBody(req, ws).startsWith("Part of #7."); // true
+ * ```
+ */
+export function pullRequestBody(req: DeliverRequest, ws: Pick<Workspace, "branch">): string {
   const lines = [
     `Part of #${req.issue}.`,
     "",
-    `**Task ${req.task.id}** (priority ${req.task.priority}): ${req.task.title}`,
+    `**Task ${req.task.id}** (priority ${req.task.priority}): ${
+      neutralizeLine(req.task.title, 1_000)
+    }`,
   ];
   const body = req.task.body?.trim();
-  if (body && body !== req.task.title.trim()) lines.push("", body);
+  if (body && body !== req.task.title.trim()) {
+    lines.push("", neutralizeMarkdown(body, MAX_PR_DESCRIPTION_CHARS));
+  }
   if (req.task.deps.length > 0) {
     lines.push("", `Builds on: ${req.task.deps.map((d) => `\`${d}\``).join(", ")}.`);
   }
@@ -418,6 +486,10 @@ export function deliverWorkspace(
       );
     }
     const committed = staged.code === 1;
+    const leaks = await findLeaks(g, ws, committed);
+    if (leaks.length > 0) {
+      throw new SecretInChangesError(leaks);
+    }
     if (committed) {
       await g.run(["commit", "--no-verify", "--quiet", "-m", commitMessage(req)], ws.dir);
     }
@@ -459,7 +531,7 @@ export function deliverWorkspace(
     }
     try {
       delivery.pr = await opts.github.createPullRequest({
-        title: `${req.task.title} (#${req.issue}, ${req.task.id})`,
+        title: pullRequestTitle(req),
         head: ws.branch,
         base: ws.baseBranch,
         body: pullRequestBody(req, ws),
@@ -480,6 +552,108 @@ export function deliverWorkspace(
     }
     return delivery;
   });
+}
+
+/**
+ * Delivery was refused: the changes hold what looks like a credential.
+ * `where` lists `file:line` places (or `commit <sha>`), never the value.
+ *
+ * @example
+ * ```ts
+ * new SecretInChangesError(["env.txt:3"]).message;
+ * ```
+ */
+export class SecretInChangesError extends Error {
+  /** Where: `file:line`, or `commit message <sha>`. */
+  readonly where: string[];
+
+  /** Builds the error from the places found. */
+  constructor(where: string[]) {
+    const shown = where.slice(0, 5).join(", ") +
+      (where.length > 5 ? `, and ${where.length - 5} more` : "");
+    super(
+      `The task's changes hold what looks like a credential (${shown}); nothing was committed or pushed. ` +
+        "Remove it from the files (a task must never write its environment or a token into the repository) and run the task again.",
+    );
+    this.name = "SecretInChangesError";
+    this.where = where;
+  }
+}
+
+/** Lines added by the changes since the attempt's start (commits and staged files) that hold a credential. */
+async function findLeaks(
+  g: ReturnType<typeof gitContext>,
+  ws: Workspace,
+  staged: boolean,
+): Promise<string[]> {
+  const find = secretFinder(g.secrets, { context: false });
+  const where: string[] = [];
+  const head = await g.run(["rev-parse", "HEAD"], ws.dir);
+  if (head !== ws.startSha) {
+    const log = await g.run(["log", "--format=%H%n%B%x00", `${ws.startSha}..HEAD`], ws.dir);
+    for (const entry of log.split("\0")) {
+      const [sha = "", ...message] = entry.trim().split("\n");
+      if (sha !== "" && find(message.join("\n")).length > 0) {
+        where.push(`commit message ${sha.slice(0, 12)}`);
+      }
+    }
+  }
+  if (head === ws.startSha && !staged) return where;
+  const diff = await g.run(
+    [
+      "diff",
+      "--cached",
+      "--text",
+      "--no-color",
+      "--no-ext-diff",
+      "--no-textconv",
+      "--unified=0",
+      ws.startSha,
+    ],
+    ws.dir,
+  );
+  // Added lines per file, joined, so that a token split across lines or a
+  // wrapped base64 block is seen whole.
+  const files: { file: string; lines: string[]; numbers: number[] }[] = [];
+  let current: (typeof files)[number] | undefined;
+  let line = 0;
+  for (const text of diff.split("\n")) {
+    if (text.startsWith("+++ ")) {
+      current = { file: text.slice(4).replace(/^b\//, ""), lines: [], numbers: [] };
+      files.push(current);
+      continue;
+    }
+    const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(text);
+    if (hunk) {
+      line = Number(hunk[1]);
+      continue;
+    }
+    if (current && text.startsWith("+")) {
+      current.lines.push(text.slice(1));
+      current.numbers.push(line++);
+    }
+  }
+  for (const f of files) {
+    const joined = f.lines.join("\n");
+    const starts: number[] = [];
+    let at = 0;
+    for (const l of f.lines) {
+      starts.push(at);
+      at += l.length + 1;
+    }
+    const found = new Set<number>();
+    for (const [start] of find(joined)) {
+      let lo = 0, hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= start) lo = mid;
+        else hi = mid - 1;
+      }
+      found.add(f.numbers[lo]!);
+    }
+    for (const n of [...found].sort((a, b) => a - b)) where.push(`${capText(f.file, 200)}:${n}`);
+  }
+  return where;
 }
 
 async function removeWorkspaceUnlocked(

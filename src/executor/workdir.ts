@@ -9,22 +9,54 @@ import type { PlanTask } from "../protocol/types.ts";
 import type { ExecContext } from "./port.ts";
 
 /**
- * Makes a task id safe as one path component or git ref component: anything
- * outside `A-Z a-z 0-9 - _ .` becomes `_`, and the forms git and file systems
- * reject (leading `.`, `..`, trailing `.` or `.lock`) are defused.
+ * Whether a task id can be used as it is as one git ref component and one
+ * file name: only ASCII letters, digits, `_`, `-` and `.`, not starting or
+ * ending with `.`, no `..`, not ending with `.lock`
+ * (https://git-scm.com/docs/git-check-ref-format).
+ */
+function isPlainId(id: string): boolean {
+  return /^[A-Za-z0-9_.-]+$/.test(id) && !id.startsWith(".") && !id.endsWith(".") &&
+    !id.includes("..") && !id.endsWith(".lock");
+}
+
+/**
+ * The name of a task id as one git ref component and one path component.
+ * Injective: two different ids never get the same name, so no two tasks share
+ * a branch or a working directory.
+ *
+ * - A plain id (letters, digits, `_`, `-`, `.`, and none of the forms git
+ *   refuses: a leading or trailing `.`, `..`, a `.lock` ending) is its own
+ *   name: `T1`, `api-2`, `T1.2`, `task_3`.
+ * - Any other id is encoded: each `.` becomes `+`, and each character
+ *   outside `A-Z a-z 0-9 _ -` and `.` becomes `=` and two hexadecimal digits
+ *   per UTF-8 byte (`=` alone for the empty id). `T1.lock` -> `T1+lock`,
+ *   `.x` -> `+x`, `a..b` -> `a++b`.
+ *
+ * Plain names hold neither `+` nor `=`, encoded ones always hold one of
+ * them, and the encoding can be undone: so the mapping is one-to-one, and
+ * every name is a valid ref component (no `.` at all in encoded names).
  *
  * @example
  * ```ts
  * safeComponent("T1.2"); // "T1.2"
- * safeComponent("../x"); // "_._x"
+ * safeComponent("T1.lock"); // "T1+lock"
+ * safeComponent("T1_lock"); // "T1_lock"
  * ```
  */
 export function safeComponent(id: string): string {
-  let out = id.replace(/[^A-Za-z0-9._-]/g, "_").replace(/\.\./g, "_.");
-  if (out.startsWith(".")) out = "_" + out.slice(1);
-  if (out.endsWith(".lock")) out = out.slice(0, -".lock".length) + "_lock";
-  if (out.endsWith(".")) out = out.slice(0, -1) + "_";
-  return out.length > 0 ? out : "_";
+  if (isPlainId(id)) return id;
+  if (id === "") return "=";
+  let out = "";
+  for (const ch of id) {
+    if (/[A-Za-z0-9_-]/.test(ch)) out += ch;
+    else if (ch === ".") out += "+";
+    else {
+      for (const b of new TextEncoder().encode(ch)) {
+        out += "=" + b.toString(16).toUpperCase().padStart(2, "0");
+      }
+    }
+  }
+  return out;
 }
 
 /**

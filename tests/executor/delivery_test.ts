@@ -463,5 +463,5 @@ Deno.test("deliveringExecutor returns the inner executor for none and needs a cl
     () => deliveringExecutor(inner, { mode: "pr", repoDir: "/tmp" }),
     /^Error: Delivery "pr" needs a GitHub client to open pull requests: pass github, or use delivery "branch"\.$/,
   );
-  assert.equal(taskBranch(12, "T.lock"), "p2p/issue-12/T_lock");
+  assert.equal(taskBranch(12, "T.lock"), "p2p/issue-12/T+lock");
 });

@@ -130,6 +130,6 @@ Deno.test("demo executor fails chosen attempts on purpose", async () => {
 
 Deno.test("demoFilePath keeps odd task ids inside tasks/", () => {
   assert.equal(demoFilePath("T1.2"), "tasks/T1.2.md");
-  assert.equal(demoFilePath(".."), "tasks/__.md");
-  assert.equal(demoFilePath("a/../../b"), "tasks/a__.__._b.md");
+  assert.equal(demoFilePath(".."), "tasks/++.md");
+  assert.equal(demoFilePath("a/../../b"), "tasks/a=2F++=2F++=2Fb.md");
 });

@@ -9,6 +9,9 @@ import type { RouteDef } from "../router.ts";
 import { nodeId } from "../state.ts";
 import { checkBodyLength, intParam, render, repoOf, requireRole, stringField } from "./common.ts";
 
+/** GitHub's limit on a pull request's title, in characters. */
+const MAX_TITLE_CHARS = 256;
+
 /**
  * Pull request routes.
  *
@@ -27,6 +30,16 @@ export const pullRoutes: RouteDef[] = [
       const repo = repoOf(ctx);
       const identity = requireRole(ctx, repo, "write", "pull_requests");
       const title = stringField(ctx, "title", true);
+      // GitHub refuses a pull request (and an issue) whose title is longer
+      // than 256 characters with a 422.
+      if ([...title].length > MAX_TITLE_CHARS) {
+        throw validationFailed({
+          resource: "PullRequest",
+          field: "title",
+          code: "custom",
+          message: `title is too long (maximum is ${MAX_TITLE_CHARS} characters)`,
+        });
+      }
       const rawHead = stringField(ctx, "head", true);
       const base = stringField(ctx, "base", true);
       const body = stringField(ctx, "body") ?? null;
