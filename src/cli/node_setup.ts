@@ -15,10 +15,13 @@ import { choosePlanner, findExecutable, type PlannerKind } from "../planner/sele
 import { defaultConfig, type NodeConfig, validateTiming } from "../node/config.ts";
 import type { NodeDeps } from "../node/node.ts";
 import { systemClock, systemRandom } from "../node/ports.ts";
+import { childEnv, parsePassEnv, secretValues } from "../process/child_env.ts";
+import { Containment, defaultStateDir } from "../process/containment.ts";
 import type { CliContext } from "./context.ts";
 import { connect, type Connection, defaultNodeId, randomSuffix } from "./connect.ts";
 import { type NodeOutput, nodeOutput } from "./node_output.ts";
 import {
+  CHILD_OPTIONS,
   CLAUDE_OPTIONS,
   ELECTION_OPTIONS,
   GITHUB_OPTIONS,
@@ -58,6 +61,7 @@ export const PLAN_OPTIONS: readonly OptionSpec[] = [
   ...PLANNER_OPTIONS,
   PLANNER_TURNS_OPTION,
   ...CLAUDE_OPTIONS,
+  ...CHILD_OPTIONS,
   ...PLAN_SETTING_OPTIONS,
   MAX_COST_OPTION,
   ...TIMING_OPTIONS,
@@ -74,6 +78,7 @@ export const WORK_OPTIONS: readonly OptionSpec[] = [
   ...CLAUDE_OPTIONS,
   ...CLAUDE_EXECUTOR_OPTIONS,
   MAX_COST_OPTION,
+  ...CHILD_OPTIONS,
   ...TIMING_OPTIONS,
   ...GITHUB_OPTIONS,
   JSON_OPTION,
@@ -89,6 +94,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   ...CLAUDE_OPTIONS,
   ...CLAUDE_EXECUTOR_OPTIONS,
   MAX_COST_OPTION,
+  ...CHILD_OPTIONS,
   ...PLAN_SETTING_OPTIONS,
   ...TIMING_OPTIONS,
   ...ELECTION_OPTIONS,
@@ -104,6 +110,8 @@ Environment:
   GITHUB_API_URL          API base URL when --api-url is not given
   P2P_ALLOW               more trusted logins, separated by commas or spaces (added to --allow)
   P2P_SECRET              shared secret: every message is signed (HMAC-SHA256), unsigned ones are ignored
+  P2P_PASS_ENV            more variables tasks, agents and planner commands get (added to --pass-env)
+  P2P_STATE_DIR           the state folder when --state-dir is not given
   P2P_JOB_INDEX           in GitHub Actions: the matrix index, for a readable node id
   P2P_DEBUG               print the stack of an unexpected error
   P2P_CLAUDE_PERMISSION_MODE, P2P_CLAUDE_ALLOWED_TOOLS, P2P_CLAUDE_DISALLOWED_TOOLS,
@@ -158,6 +166,8 @@ export function taskInputHelp(): string {
 A task's command (--exec) runs with sh -c in its own folder and gets:
   on stdin, JSON: ${JSON.stringify(input)}
   variables: ${vars.join(", ")}
+  and only allowlisted variables of the node's (PATH, HOME, locale, proxy and CA settings, ...):
+  never GITHUB_TOKEN, GH_TOKEN or P2P_SECRET unless named with --pass-env (docs/SECURITY.md)
 It reports progress by printing "P2P_PROGRESS <percent> [note]"; exit code 0 means the task is done.`;
 }
 
@@ -224,7 +234,13 @@ export async function setupNode(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const secrets = [conn.token, ...(conn.secret ? [conn.secret] : [])];
+  const children = await childSetup(values, ctx);
+  const secrets = [
+    conn.token,
+    ...(conn.secret ? [conn.secret] : []),
+    ...secretValues(children.claudeEnv),
+    ...secretValues(children.env),
+  ];
   let tempDir: string | undefined;
   const cleanup = async () => {
     if (tempDir === undefined) return;
@@ -238,9 +254,9 @@ export async function setupNode(
     if (plan === "claude") assertClaudeCanRun(claude, Deno.uid(), ctx.env);
     const workRoot = str(values.workDir) ??
       (tempDir = await Deno.makeTempDir({ prefix: `p2p-dev-${issue}-` }));
-    executor = buildExecutor(plan, values, conn, workRoot, secrets, claude);
+    executor = buildExecutor(plan, values, conn, workRoot, secrets, claude, children);
   }
-  const planner = lazyPlanner(values, ctx, claude);
+  const planner = lazyPlanner(values, ctx, claude, children);
   const output = nodeOutput(ctx, {
     json: values.json === true,
     node,
@@ -260,6 +276,50 @@ export async function setupNode(
     secret: conn.secret,
   };
   return { conn, config, deps, output, cleanup };
+}
+
+/** What the node's child processes get: environments and containment. */
+interface ChildSetup {
+  /** Environment of task commands and planner commands. */
+  env: Record<string, string>;
+  /** Environment of Claude Code (executor and planner). */
+  claudeEnv: Record<string, string>;
+  containment: Containment;
+}
+
+/**
+ * Builds the children's environments from the allowlist (plus `--pass-env`)
+ * and the containment over the state folder, then ends what an earlier run
+ * of a node left running there (a node killed with SIGKILL cannot).
+ */
+async function childSetup(values: OptionValues, ctx: CliContext): Promise<ChildSetup> {
+  let passEnv: string[];
+  try {
+    passEnv = parsePassEnv(
+      Array.isArray(values.passEnv) ? values.passEnv.map(String) : [],
+      ctx.env.P2P_PASS_ENV,
+    );
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const stateDir = str(values.stateDir) ?? defaultStateDir(ctx.env);
+  const containment = new Containment({
+    ...(stateDir !== undefined ? { stateDir } : {}),
+    ownerPid: Deno.pid,
+  });
+  const reaped = await containment.reapOrphans();
+  if (reaped.records > 0) {
+    ctx.err(
+      `Stopped ${reaped.processes} process(es) of ${reaped.records} run(s) an earlier node left running (${
+        reaped.labels.join("; ")
+      }).`,
+    );
+  }
+  return {
+    env: childEnv(ctx.env, { passEnv }),
+    claudeEnv: childEnv(ctx.env, { agent: "claude", passEnv }),
+    containment,
+  };
 }
 
 const idleExecutor: Executor = {
@@ -297,6 +357,7 @@ function buildExecutor(
   workRoot: string,
   secrets: string[],
   claude: ClaudeSettings,
+  children: ChildSetup,
 ): Executor {
   const timeout = num(values.taskTimeout);
   let inner: Executor;
@@ -306,6 +367,8 @@ function buildExecutor(
         command: str(values.exec)!,
         workRoot,
         secrets,
+        env: children.env,
+        containment: children.containment,
         ...(timeout ? { timeoutMs: timeout } : {}),
       });
       break;
@@ -317,6 +380,8 @@ function buildExecutor(
         workRoot,
         claudePath: str(values.claudePath) ?? "claude",
         secrets,
+        env: children.claudeEnv,
+        containment: children.containment,
         ...(str(values.model) ? { model: str(values.model)! } : {}),
         ...(num(values.maxTurns) !== undefined ? { maxTurns: num(values.maxTurns)! } : {}),
         ...(timeout ? { timeoutMs: timeout } : {}),
@@ -342,7 +407,12 @@ function buildExecutor(
 }
 
 /** A planner that picks the real one when the leader first needs it (auto looks at the issue). */
-function lazyPlanner(values: OptionValues, ctx: CliContext, claude: ClaudeSettings): Planner {
+function lazyPlanner(
+  values: OptionValues,
+  ctx: CliContext,
+  claude: ClaudeSettings,
+  children: ChildSetup,
+): Planner {
   let name = "auto";
   return {
     get name() {
@@ -359,6 +429,9 @@ function lazyPlanner(values: OptionValues, ctx: CliContext, claude: ClaudeSettin
         // The planner reads the repository: the checkout the nodes deliver from.
         cwd: str(values.repoDir) ?? Deno.cwd(),
         ...(ctx.env.PATH ? { path: ctx.env.PATH } : {}),
+        env: children.env,
+        claudeEnv: children.claudeEnv,
+        containment: children.containment,
       });
       name = choice.name;
       return await choice.planner.plan(issue, signal);

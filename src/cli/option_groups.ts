@@ -261,6 +261,31 @@ export const PLANNER_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/**
+ * What child processes (tasks, Claude Code, planner commands) get besides
+ * the allowlisted environment, and where their processes are recorded. Not
+ * settable from the configuration file: a task could edit that file.
+ */
+export const CHILD_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "passEnv",
+    flags: "--pass-env <name...>",
+    kind: "list",
+    group: "Isolation",
+    description:
+      "variables (or PREFIX_*) tasks, agents and planner commands also get (adds to $P2P_PASS_ENV); see docs/SECURITY.md",
+  },
+  {
+    name: "stateDir",
+    flags: "--state-dir <dir>",
+    kind: "text",
+    group: "Isolation",
+    description:
+      "where the node records running task processes (the next node ends what a killed one left)",
+    defaultText: "$P2P_STATE_DIR, else ~/.local/state/p2p-dev",
+  },
+];
+
 /** How a worker runs and delivers tasks, and when it stops. */
 export const WORKER_OPTIONS: readonly OptionSpec[] = [
   {

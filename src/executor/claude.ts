@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { Containment } from "../process/containment.ts";
 import type { PlanTask, TaskResult } from "../protocol/types.ts";
 import {
   DEFAULT_ALLOWED_TOOLS,
@@ -24,8 +25,11 @@ import { type ClaudeResult, ClaudeStream, type ClaudeStreamMessage } from "./cla
 import { describeEnd, SUMMARY_TAIL_CHARS } from "./command.ts";
 import type { ExecContext, ExecOutcome, Executor } from "./port.ts";
 import { describeReason, OutputTail, type ProcessGroupResult, runProcessGroup } from "./process.ts";
+import { buildClaudePrompt } from "./prompt.ts";
 import { redactor, tailText } from "./redact.ts";
 import { resolveWorkDir } from "./workdir.ts";
+
+export { buildClaudePrompt } from "./prompt.ts";
 
 /**
  * Options of {@linkcode claudeExecutor}.
@@ -74,8 +78,13 @@ export interface ClaudeExecutorOptions {
   timeoutMs?: number;
   /** Time between `SIGTERM` and `SIGKILL` when stopping; default 3 s. */
   killGraceMs?: number;
-  /** Extra environment variables (the process environment is inherited). */
+  /**
+   * Claude Code's whole environment: nothing of this process's is inherited.
+   * Build it with `childEnv(env, { agent: "claude" })` (`src/process/child_env.ts`).
+   */
   env?: Readonly<Record<string, string>>;
+  /** Tags, records and sweeps Claude Code's processes (`src/process/containment.ts`). */
+  containment?: Containment;
   /** Strings redacted from summaries and progress notes. */
   secrets?: readonly string[];
   /** Builds the prompt; default {@linkcode buildClaudePrompt}. */
@@ -84,45 +93,6 @@ export interface ClaudeExecutorOptions {
   onMessage?: (message: ClaudeStreamMessage) => void;
 }
 
-/** Longest issue body quoted in a prompt; the agent can read the rest on GitHub. */
-const MAX_ISSUE_BODY_CHARS = 20_000;
-
-/**
- * The default prompt for a task: the task, its issue for context, and how the
- * work is delivered.
- *
- * @example
- * ```ts
- * const prompt = buildClaudePrompt(task, ctx);
- * ```
- */
-export function buildClaudePrompt(task: PlanTask, ctx: ExecContext): string {
-  const issueBody = ctx.issueBody.length > MAX_ISSUE_BODY_CHARS
-    ? ctx.issueBody.slice(0, MAX_ISSUE_BODY_CHARS) + "\n[… issue description truncated …]"
-    : ctx.issueBody;
-  const parts = [
-    `You are one worker of a team of coding agents working on GitHub issue #${ctx.issue}: "${ctx.issueTitle}".`,
-    `Your task is ${task.id} (priority ${task.priority}): ${task.title}`,
-    "",
-    task.body?.trim() ? task.body.trim() : task.title,
-    "",
-    "Issue description, for context (other workers do the other parts):",
-    "<issue>",
-    issueBody.trim() || "(empty)",
-    "</issue>",
-    "",
-    "Work in the current directory, a checkout of the repository.",
-    ...(task.deps.length > 0
-      ? [
-        `It already contains the work of the tasks this one depends on (${task.deps.join(", ")}).`,
-      ]
-      : []),
-    "Make the changes this task needs and nothing beyond it; run the project's relevant checks if there are any.",
-    "You need not commit or push: the runner commits and delivers what you leave in the directory.",
-    "End with a short summary of what you changed.",
-  ];
-  return parts.join("\n");
-}
 /**
  * The argument list for `claude` (without the executable).
  *
@@ -437,6 +407,8 @@ export function claudeExecutor(opts: ClaudeExecutorOptions): Executor {
           args: claudeArgs(prompt, opts),
           cwd: workDir,
           ...(opts.env ? { env: opts.env } : {}),
+          ...(opts.containment ? { containment: opts.containment } : {}),
+          label: `Claude Code for task ${task.id} attempt ${ctx.attempt} of issue #${ctx.issue}`,
           signal: ctx.signal,
           ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
           ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),

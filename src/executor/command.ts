@@ -11,7 +11,9 @@
  *
  * @module
  */
+import type { Containment } from "../process/containment.ts";
 import type { PlanTask } from "../protocol/types.ts";
+import { stripHidden } from "../text/hidden.ts";
 import type { ExecContext, ExecOutcome, Executor } from "./port.ts";
 import { describeReason, OutputTail, type ProcessGroupResult, runProcessGroup } from "./process.ts";
 import { redactor } from "./redact.ts";
@@ -42,10 +44,16 @@ export interface CommandExecutorOptions {
   timeoutMs?: number;
   /** Directory under which each task attempt gets a working directory of its own. */
   workRoot: string;
-  /** Extra environment variables (the process environment is inherited). */
+  /**
+   * The command's environment besides the task's `P2P_*` variables: nothing
+   * of this process's is inherited. Build it with `childEnv`
+   * (`src/process/child_env.ts`).
+   */
   env?: Readonly<Record<string, string>>;
   /** Strings redacted from summaries and progress notes (tokens, keys). */
   secrets?: readonly string[];
+  /** Tags, records and sweeps the command's processes (`src/process/containment.ts`). */
+  containment?: Containment;
   /** Time between `SIGTERM` and `SIGKILL` when stopping; default 3 s. */
   killGraceMs?: number;
   /** Receives every output line as it comes, redacted, with the stream it came from. */
@@ -127,7 +135,7 @@ export function taskEnv(task: PlanTask, ctx: ExecContext, workDir: string): Reco
     P2P_TASK_PRIORITY: task.priority,
     P2P_TASK_DEPS: task.deps.join(","),
     P2P_ISSUE: String(ctx.issue),
-    P2P_ISSUE_TITLE: ctx.issueTitle,
+    P2P_ISSUE_TITLE: stripHidden(ctx.issueTitle),
     P2P_ATTEMPT: String(ctx.attempt),
     P2P_NODE_ID: ctx.node,
     P2P_WORKDIR: workDir,
@@ -165,7 +173,7 @@ export function describeEnd(
  * Creates an executor that runs `sh -c <command>` for each task.
  *
  * The command's standard input is a {@linkcode CommandInput} JSON document;
- * its environment adds `P2P_TASK_ID`, `P2P_TASK_TITLE`, `P2P_TASK_BODY`,
+ * its environment is `env` (nothing inherited) plus `P2P_TASK_ID`, `P2P_TASK_TITLE`, `P2P_TASK_BODY`,
  * `P2P_TASK_PRIORITY`, `P2P_TASK_DEPS`, `P2P_ISSUE`, `P2P_ISSUE_TITLE`,
  * `P2P_ATTEMPT`, `P2P_NODE_ID`, `P2P_WORKDIR` and `P2P_DEP_BRANCHES`
  * (comma-separated). It runs in `ctx.workDir` when set, else in
@@ -198,8 +206,8 @@ export function commandExecutor(opts: CommandExecutorOptions): Executor {
         task,
         context: {
           issue: ctx.issue,
-          issueTitle: ctx.issueTitle,
-          issueBody: ctx.issueBody,
+          issueTitle: stripHidden(ctx.issueTitle),
+          issueBody: stripHidden(ctx.issueBody),
           attempt: ctx.attempt,
           node: ctx.node,
           depBranches: [...ctx.depBranches],
@@ -215,6 +223,8 @@ export function commandExecutor(opts: CommandExecutorOptions): Executor {
           args: ["-c", opts.command],
           cwd: workDir,
           env: { ...opts.env, ...taskEnv(task, ctx, workDir) },
+          ...(opts.containment ? { containment: opts.containment } : {}),
+          label: `task ${task.id} attempt ${ctx.attempt} of issue #${ctx.issue}`,
           stdin: JSON.stringify(input) + "\n",
           signal: ctx.signal,
           ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),

@@ -8,10 +8,17 @@
  * then `SIGKILL` after a grace period. When the child exits on its own, what
  * it left running in its group (a `sleep 1000 &`, a dev server) is stopped
  * the same way: a task's processes never outlive the task, and they cannot
- * keep our output pipes open forever.
+ * keep our output pipes open forever. Processes that left the group (their
+ * own `setsid`, a daemon) are found by the run's tag and stopped too, and
+ * the run is recorded in the node's state folder while it lasts (see
+ * `src/process/containment.ts`).
+ *
+ * The child's environment is exactly `env` plus the run's tag: nothing of
+ * this process's environment is inherited (see `src/process/child_env.ts`).
  *
  * @module
  */
+import { type Containment, DEFAULT_CONTAINMENT } from "../process/containment.ts";
 import { settlesWithin, stopGroup } from "../process/stop_group.ts";
 import { redactor, tailText } from "./redact.ts";
 
@@ -51,8 +58,15 @@ export interface ProcessGroupOptions {
   command: string;
   args: readonly string[];
   cwd: string;
-  /** Added to the inherited environment. */
+  /**
+   * The child's whole environment (nothing is inherited); build it with
+   * `childEnv`. Without it the child gets only the run's tag.
+   */
   env?: Readonly<Record<string, string>>;
+  /** Tags, records and sweeps the run's processes; default: tag and sweep, no record. */
+  containment?: Containment;
+  /** Names the run in its record (`task T1 attempt 2 of issue 7`). */
+  label?: string;
   /** Written to standard input, which is then closed; without it stdin is `/dev/null`. */
   stdin?: string;
   /** Aborting stops the process group. */
@@ -154,16 +168,28 @@ function readLines(
 export async function runProcessGroup(opts: ProcessGroupOptions): Promise<ProcessGroupResult> {
   const graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const started = Date.now();
-  const child = new Deno.Command(opts.command, {
-    args: [...opts.args],
-    cwd: opts.cwd,
-    ...(opts.env ? { env: { ...opts.env } } : {}),
-    stdin: opts.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
+  const contained = await (opts.containment ?? DEFAULT_CONTAINMENT).begin(
+    opts.label ?? opts.command,
+  );
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(opts.command, {
+      args: [...opts.args],
+      cwd: opts.cwd,
+      env: { ...opts.env, ...contained.env },
+      clearEnv: true,
+      stdin: opts.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true,
+    }).spawn();
+  } catch (error) {
+    await contained.end(0);
+    throw error;
+  }
   const pid = child.pid;
+  // Recorded before anything else happens (a few milliseconds; the pipes buffer meanwhile).
+  await contained.attach(pid).catch(() => {});
 
   const stdout = readLines(child.stdout, opts.onStdoutLine ?? (() => {}));
   const stderr = readLines(child.stderr, opts.onStderrLine ?? (() => {}));
@@ -202,7 +228,9 @@ export async function runProcessGroup(opts: ProcessGroupOptions): Promise<Proces
   // Stragglers the child left in its group: stop them, giving them the same
   // grace to exit cleanly (their exit closes our pipes).
   await stopGroup(pid, graceMs, outputDone);
-  // A process that left the group (its own setsid) may still hold a pipe.
+  // Processes that left the group (their own setsid) still carry the tag.
+  await contained.end(graceMs).catch(() => {});
+  // One we could not find (no /proc) may still hold a pipe.
   if (!(await settlesWithin(outputDone, graceMs))) {
     stdout.cancel();
     stderr.cancel();

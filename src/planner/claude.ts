@@ -23,12 +23,16 @@
  *
  * @module
  */
+import type { Containment } from "../process/containment.ts";
 import { assertValidGraph, GraphValidationError } from "../protocol/graph.ts";
 import type { PlanTask } from "../protocol/types.ts";
 import { formatMs, tail } from "./command.ts";
 import { describeJsonValue, parseJsonText, TaskJsonError, tasksFromJson } from "./json.ts";
 import { type IssueInput, type Planner, PlannerError } from "./planner.ts";
 import { runProcess } from "./process.ts";
+import { buildPlanPrompt, buildRetryPrompt } from "./prompt.ts";
+
+export { buildPlanPrompt } from "./prompt.ts";
 
 /**
  * Options of {@linkcode claudePlanner}.
@@ -58,8 +62,13 @@ export interface ClaudePlannerOptions {
   extraArgs?: string[];
   /** Working directory of `claude`: the repository checkout it may read. */
   cwd?: string;
-  /** Extra environment variables for `claude`. */
-  env?: Record<string, string>;
+  /**
+   * Claude Code's whole environment: nothing of this process's is inherited.
+   * Build it with `childEnv(env, { agent: "claude" })` (`src/process/child_env.ts`).
+   */
+  env?: Readonly<Record<string, string>>;
+  /** Tags, records and sweeps Claude Code's processes (`src/process/containment.ts`). */
+  containment?: Containment;
 }
 
 /** Prompts longer than this (UTF-8 bytes) go on stdin: one argv string is capped at 128 KiB on Linux. */
@@ -122,7 +131,12 @@ export const PLAN_SCHEMA = {
  */
 export async function offersJsonSchema(
   claudePath: string,
-  options: { env?: Record<string, string>; cwd?: string; signal?: AbortSignal } = {},
+  options: {
+    env?: Readonly<Record<string, string>>;
+    cwd?: string;
+    signal?: AbortSignal;
+    containment?: Containment;
+  } = {},
 ): Promise<boolean> {
   try {
     const r = await runProcess({
@@ -130,6 +144,8 @@ export async function offersJsonSchema(
       args: ["--help"],
       timeoutMs: 30_000,
       ...(options.env ? { env: options.env } : {}),
+      ...(options.containment ? { containment: options.containment } : {}),
+      label: "Claude Code --help",
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -138,34 +154,6 @@ export async function offersJsonSchema(
     if (options.signal?.aborted && e === options.signal.reason) throw e;
     return false;
   }
-}
-
-/**
- * The planning prompt for an issue.
- *
- * @example
- * ```ts
- * const prompt = buildPlanPrompt({ number: 7, title: "Add search", body: "Users want search." });
- * ```
- */
-export function buildPlanPrompt(issue: IssueInput): string {
-  return `You are the planner of a swarm of coding agents. Break GitHub issue #${issue.number} into a task graph.
-Each task is done by one agent working alone on its own branch of the repository, so make each task self-contained, concrete and testable.
-Use dependencies only where a task really needs another one's result; independent tasks run in parallel.
-Explore the repository if it helps, but do not change any file.
-
-Answer with only a JSON object in a \`\`\`json fenced block, in exactly this shape:
-{"tasks": [
-  {"id": "T1", "title": "one line", "body": "what the agent must do, in detail", "priority": "high", "deps": [], "group": "optional heading", "estimateHours": 2}
-]}
-Rules: "id" uses only letters, digits, "-", "_" or "." (1 to 64 characters) and is unique; "priority" is one of "critical", "high", "medium", "low"; "deps" lists ids of other tasks in the list; the dependencies form no cycle; "group" and "estimateHours" may be left out.
-
-<issue number="${issue.number}">
-<title>${issue.title}</title>
-<body>
-${issue.body}
-</body>
-</issue>`;
 }
 
 /**
@@ -272,6 +260,7 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
     structured ??= mode === "auto"
       ? offersJsonSchema(claude, {
         ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.containment ? { containment: opts.containment } : {}),
         ...(opts.cwd ? { cwd: opts.cwd } : {}),
         ...(signal ? { signal } : {}),
       })
@@ -292,6 +281,8 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
         ...(signal ? { signal } : {}),
         ...(opts.cwd ? { cwd: opts.cwd } : {}),
         ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.containment ? { containment: opts.containment } : {}),
+        label: "Claude Code planner",
       });
     } catch (e) {
       if (signal?.aborted && e === signal.reason) throw e;
@@ -383,10 +374,7 @@ export function claudePlanner(opts: ClaudePlannerOptions = {}): Planner {
         const said = answer.structured !== undefined
           ? JSON.stringify(answer.structured, null, 2)
           : answer.text;
-        const shown = said.length > 4000 ? `${said.slice(0, 4000)}…` : said;
-        prompt = `${base}\n\nYour previous answer was not a valid plan:\n${error}\n\n` +
-          `Your previous answer was:\n<previous-answer>\n${shown}\n</previous-answer>\n\n` +
-          "Answer again with only the corrected JSON task list in a ```json fenced block.";
+        prompt = buildRetryPrompt(base, error, said);
       }
       throw new PlannerError(
         "claude",

@@ -3,13 +3,16 @@
  * as JSON on stdin and prints the task graph as JSON on stdout.
  *
  * The command runs as `sh -c CMD` with stdin
- * `{"number": 12, "title": "...", "body": "..."}` and the environment
- * variable `P2P_DEV_ISSUE_NUMBER`. It prints `[{...}]` or `{"tasks": [...]}`
+ * `{"number": 12, "title": "...", "body": "..."}` (hidden HTML comments and
+ * invisible characters removed) and the environment variable
+ * `P2P_DEV_ISSUE_NUMBER` on top of the allowlisted environment it is given. It prints `[{...}]` or `{"tasks": [...]}`
  * in the shape described in `json.ts`, and exits 0.
  *
  * @module
  */
+import type { Containment } from "../process/containment.ts";
 import { assertValidGraph, GraphValidationError } from "../protocol/graph.ts";
+import { stripHidden } from "../text/hidden.ts";
 import type { PlanTask } from "../protocol/types.ts";
 import { parseJsonText, TaskJsonError, tasksFromJson } from "./json.ts";
 import { type IssueInput, type Planner, PlannerError } from "./planner.ts";
@@ -30,8 +33,14 @@ export interface CommandPlannerOptions {
   timeoutMs?: number;
   /** Working directory of the command (default: ours). */
   cwd?: string;
-  /** Extra environment variables for the command. */
-  env?: Record<string, string>;
+  /**
+   * The command's environment besides `P2P_DEV_ISSUE_NUMBER`: nothing of
+   * this process's is inherited. Build it with `childEnv`
+   * (`src/process/child_env.ts`).
+   */
+  env?: Readonly<Record<string, string>>;
+  /** Tags, records and sweeps the command's processes (`src/process/containment.ts`). */
+  containment?: Containment;
   /** Shell to run the command with (default `sh`). */
   shell?: string;
 }
@@ -113,11 +122,17 @@ export function commandPlanner(opts: CommandPlannerOptions): Planner {
         result = await runProcess({
           cmd: opts.shell ?? "sh",
           args: ["-c", opts.command],
-          stdin: JSON.stringify({ number: issue.number, title: issue.title, body: issue.body }),
+          stdin: JSON.stringify({
+            number: issue.number,
+            title: stripHidden(issue.title),
+            body: stripHidden(issue.body),
+          }),
           timeoutMs,
           ...(signal ? { signal } : {}),
           ...(opts.cwd ? { cwd: opts.cwd } : {}),
           env: { ...opts.env, P2P_DEV_ISSUE_NUMBER: String(issue.number) },
+          ...(opts.containment ? { containment: opts.containment } : {}),
+          label: `planner command for issue #${issue.number}`,
         });
       } catch (e) {
         if (signal?.aborted && e === signal.reason) throw e;

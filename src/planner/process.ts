@@ -1,10 +1,14 @@
 /**
  * Runs a planner subprocess with input on stdin, bounded output, a timeout
  * and an abort signal. The child runs in its own process group, so stopping
- * it also stops whatever it started (`sh -c "a | b"`, a tool's helpers).
+ * it also stops whatever it started (`sh -c "a | b"`, a tool's helpers);
+ * when it ends, what it left behind (in its group, or tagged by its run:
+ * see `src/process/containment.ts`) is stopped too. Its environment is
+ * exactly `env` (nothing is inherited; see `src/process/child_env.ts`).
  *
  * @module
  */
+import { type Containment, DEFAULT_CONTAINMENT } from "../process/containment.ts";
 import { stopGroup } from "../process/stop_group.ts";
 
 /**
@@ -26,8 +30,12 @@ export interface RunProcessOptions {
   timeoutMs?: number;
   /** Stop the child when aborted; the run then rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Extra environment variables (added to this process's). */
-  env?: Record<string, string>;
+  /** The child's whole environment (nothing is inherited); build it with `childEnv`. */
+  env?: Readonly<Record<string, string>>;
+  /** Tags, records and sweeps the run's processes; default: tag and sweep, no record. */
+  containment?: Containment;
+  /** Names the run in its record. */
+  label?: string;
   /** Working directory of the child. */
   cwd?: string;
   /** Stdout beyond this many bytes fails the run (default 8 MiB). */
@@ -129,17 +137,27 @@ export async function runProcess(opts: RunProcessOptions): Promise<RunProcessRes
       new DOMException(`The process ran longer than ${opts.timeoutMs} ms.`, "TimeoutError"),
     );
   }, opts.timeoutMs);
+  const grace = opts.killGraceMs ?? 2000;
+  const contained = await (opts.containment ?? DEFAULT_CONTAINMENT).begin(opts.label ?? opts.cmd);
   try {
-    const child = new Deno.Command(opts.cmd, {
-      args: opts.args ?? [],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      // Its own process group (setsid), so that a stop reaches grandchildren.
-      detached: true,
-      ...(opts.env ? { env: opts.env } : {}),
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    }).spawn();
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(opts.cmd, {
+        args: opts.args ?? [],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        // Its own process group (setsid), so that a stop reaches grandchildren.
+        detached: true,
+        env: { ...opts.env, ...contained.env },
+        clearEnv: true,
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      }).spawn();
+    } catch (error) {
+      await contained.end(0).catch(() => {});
+      throw error;
+    }
+    await contained.attach(child.pid).catch(() => {});
     const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
     const writing = (async () => {
       const w = child.stdin.getWriter();
@@ -160,11 +178,19 @@ export async function runProcess(opts: RunProcessOptions): Promise<RunProcessRes
       if (stop.signal.aborted) resolve();
       stop.signal.addEventListener("abort", () => resolve(), { once: true });
     });
-    const first = await Promise.race([finished.then(() => "done" as const), stopping]);
-    if (first !== "done") {
+    const exited = child.status.then(() => "exited" as const);
+    const first = await Promise.race([exited, stopping]);
+    if (first !== "exited") {
       stopped = true;
-      await stopGroup(child.pid, opts.killGraceMs ?? 2000, child.status);
+      await stopGroup(child.pid, grace, child.status);
       await child.status;
+    } else {
+      // What the child left in its group (it may hold our pipes open).
+      await stopGroup(child.pid, grace, finished);
+    }
+    // And what left the group, found by the run's tag.
+    await contained.end(grace).catch(() => {});
+    if (stopped) {
       for (const r of readers) await r.cancel().catch(() => {});
       await finished.catch(() => {});
     }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Containment } from "../process/containment.ts";
 import { claudePlanner } from "./claude.ts";
 import { commandPlanner } from "./command.ts";
 import { hasTaskList, markdownPlanner } from "./markdown.ts";
@@ -59,6 +60,12 @@ export interface ChoosePlannerOptions {
   cwd?: string;
   /** The `PATH` to look `claude` up in (default: this process's). */
   path?: string;
+  /** Environment of a planner command (nothing else is inherited; see `childEnv`). */
+  env?: Readonly<Record<string, string>>;
+  /** Environment of Claude Code as planner (`childEnv(env, { agent: "claude" })`). */
+  claudeEnv?: Readonly<Record<string, string>>;
+  /** Tags, records and sweeps planner processes (`src/process/containment.ts`). */
+  containment?: Containment;
 }
 
 /**
@@ -129,6 +136,8 @@ export async function choosePlanner(opts: ChoosePlannerOptions): Promise<Planner
       command: cmd,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      ...(opts.env !== undefined ? { env: opts.env } : {}),
+      ...(opts.containment !== undefined ? { containment: opts.containment } : {}),
     }),
     name: "command",
     reason,
@@ -140,6 +149,8 @@ export async function choosePlanner(opts: ChoosePlannerOptions): Promise<Planner
       ...(opts.plannerMaxTurns !== undefined ? { maxTurns: opts.plannerMaxTurns } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      ...(opts.claudeEnv !== undefined ? { env: opts.claudeEnv } : {}),
+      ...(opts.containment !== undefined ? { containment: opts.containment } : {}),
     }),
     name: "claude",
     reason,

@@ -5,12 +5,14 @@
  */
 import { assertValidGraph } from "../protocol/graph.ts";
 import type { PlanTask } from "../protocol/types.ts";
+import { stripHidden } from "../text/hidden.ts";
 import type { IssueInput, Planner } from "./planner.ts";
 
 /**
  * A planner that makes one task, id `issue-<number>`, holding the whole issue:
  * its title (or `Issue #<number>` when the title is blank) and, as the body,
- * the title followed by the issue body.
+ * the title followed by the issue body, both without hidden HTML comments
+ * and invisible characters.
  *
  * @example
  * ```ts
@@ -24,8 +26,9 @@ export function singleTaskPlanner(): Planner {
     plan(issue: IssueInput, signal?: AbortSignal): Promise<PlanTask[]> {
       return new Promise((resolve) => {
         signal?.throwIfAborted();
-        const title = issue.title.trim() || `Issue #${issue.number}`;
-        const body = issue.body.trim();
+        const title = stripHidden(issue.title).replace(/\s+/g, " ").trim() ||
+          `Issue #${issue.number}`;
+        const body = stripHidden(issue.body).trim();
         const tasks: PlanTask[] = [{
           id: `issue-${issue.number}`,
           title,

@@ -44,7 +44,8 @@ Deno.test("claude executor turns the stream into progress and records turns and 
 
   const args = (await Deno.readTextFile(argsFile)).split("\0").slice(0, -1);
   assert.equal(args[0], "-p");
-  assert.match(args[1] ?? "", /issue #7: "Build the thing"/);
+  assert.match(args[1] ?? "", /issue #7\./);
+  assert.match(args[1] ?? "", /<untrusted-issue-[0-9a-f]{16}>\nTitle: Build the thing\n/);
   assert.match(args[1] ?? "", /Add GET \/things\./);
   assert.deepEqual(args.slice(2), [
     "--output-format",
@@ -253,7 +254,7 @@ Deno.test("claudeArgs by default accepts edits and allows shell commands, so the
 Deno.test("buildClaudePrompt names the task, the issue and the dependencies, truncating a huge body", () => {
   const { ctx } = makeContext({ issueBody: "y".repeat(50_000) });
   const prompt = buildClaudePrompt(makeTask({ deps: ["T0"] }), ctx);
-  assert.match(prompt, /Your task is T1 \(priority high\): Add the API/);
+  assert.match(prompt, /Your task is T1 \(priority high\) of the plan the team agreed on: Add the API/);
   assert.match(prompt, /tasks this one depends on \(T0\)/);
   assert.match(prompt, /\[… issue description truncated …\]/);
   assert.ok(prompt.length < 25_000);

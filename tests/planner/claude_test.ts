@@ -10,6 +10,10 @@ import { PlannerError } from "../../src/planner/planner.ts";
 import { TaskJsonError } from "../../src/planner/json.ts";
 import { makeFakeClaude } from "./helpers.ts";
 
+/** A prompt with its random fence nonces replaced, for comparing two prompts. */
+const withoutNonce = (s: string | undefined) =>
+  s?.replace(/untrusted-([a-z-]+?)-[0-9a-f]{16}/g, "untrusted-$1-NONCE");
+
 const issue = { number: 7, title: "Add search", body: "Users want to find items by name." };
 
 const expectedPlan = [
@@ -46,9 +50,9 @@ Deno.test("claude: with --json-schema offered, the plan is the structured output
     assert.deepEqual(await planner.plan(issue), expectedPlan);
     const calls = await fake.calls();
     assert.deepEqual(calls.map((c) => c.args[0]), ["--help", "-p"], "one probe, one run");
-    assert.deepEqual(calls[1]!.args, [
+    assert.deepEqual(calls[1]!.args.map(withoutNonce), [
       "-p",
-      buildPlanPrompt(issue),
+      withoutNonce(buildPlanPrompt(issue)),
       "--output-format",
       "json",
       "--max-turns",
@@ -122,9 +126,9 @@ Deno.test("claude: an invalid answer is retried once with the validation error",
     assert.deepEqual(await claudePlanner({ claudePath: fake.path }).plan(issue), expectedPlan);
     const calls = await runs(fake);
     assert.equal(calls.length, 2);
-    assert.equal(calls[0]!.args[1], buildPlanPrompt(issue));
+    assert.equal(withoutNonce(calls[0]!.args[1]), withoutNonce(buildPlanPrompt(issue)));
     const retry = calls[1]!.args[1]!;
-    assert.ok(retry.startsWith(buildPlanPrompt(issue)));
+    assert.ok(withoutNonce(retry)!.startsWith(withoutNonce(buildPlanPrompt(issue))!));
     assert.ok(
       retry.includes(
         "Your previous answer was not a valid plan:\n" +
@@ -233,7 +237,7 @@ Deno.test("claude: a very long prompt goes on stdin instead of argv", async () =
       "--json-schema",
       SCHEMA,
     ]);
-    assert.equal(call!.stdin, buildPlanPrompt(big));
+    assert.equal(withoutNonce(call!.stdin), withoutNonce(buildPlanPrompt(big)));
   } finally {
     await fake.remove();
   }
@@ -256,9 +260,12 @@ Deno.test("extractJsonAnswer: fenced json first, then bare JSON, then the outerm
 });
 
 Deno.test("buildPlanPrompt: carries the issue and the exact answer shape", () => {
-  const p = buildPlanPrompt({ number: 9, title: "Fix <login>", body: "Steps:\n1. open" });
+  const p = buildPlanPrompt({ number: 9, title: "Fix <login>", body: "Steps:\n1. open" }, "00ff");
   assert.ok(
-    p.includes('<issue number="9">\n<title>Fix <login></title>\n<body>\nSteps:\n1. open\n</body>'),
+    p.endsWith(
+      "<untrusted-issue-00ff>\nTitle: Fix <login>\n\nSteps:\n1. open\n</untrusted-issue-00ff>",
+    ),
+    p,
   );
   assert.ok(p.includes('"priority" is one of "critical", "high", "medium", "low"'));
   assert.ok(p.includes("```json"));

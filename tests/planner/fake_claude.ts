@@ -70,7 +70,7 @@ function print(result: string, extra: Record<string, unknown> = {}): void {
   Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(envelope) + "\n"));
 }
 
-const title = /<title>(.*)<\/title>/.exec(prompt)?.[1] ?? "the issue";
+const title = /^Title: (.*)$/m.exec(prompt)?.[1] ?? "the issue";
 const valid = {
   tasks: [
     { id: "T1", title: `Design ${title}`, priority: "high", deps: [], estimateHours: 2 },
