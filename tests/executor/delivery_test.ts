@@ -465,3 +465,132 @@ Deno.test("deliveringExecutor returns the inner executor for none and needs a cl
   );
   assert.equal(taskBranch(12, "T.lock"), "p2p/issue-12/T+lock");
 });
+
+Deno.test("ids that differ only in . and _ (T1.lock/T1_lock, .x/_x, a..b/a_.b) never share a branch or a worktree", async () => {
+  await using root = await tempDir();
+  const { bare, base } = await fixture(root.path);
+  const pairs = [["T1.lock", "T1_lock"], [".x", "_x"], ["a..b", "a_.b"]];
+  for (const pair of pairs) {
+    const branches = pair.map((id) => taskBranch(7, id));
+    assert.notEqual(branches[0], branches[1], pair.join(" / "));
+    for (const id of pair) {
+      const outcome = await deliver(
+        writer({ [`${id.replaceAll(".", "dot")}.txt`]: `work of ${id}\n` }),
+        base,
+        makeTask({ id, title: `Task ${id}` }),
+      );
+      assert.equal(outcome.ok, true, outcome.result.summary);
+      assert.equal(outcome.result.branch, taskBranch(7, id));
+    }
+    // Both branches hold their own task's work: neither attempt overwrote the other.
+    for (const id of pair) {
+      const files = await gitIn(bare, "ls-tree", "--name-only", taskBranch(7, id));
+      assert.ok(files.split("\n").includes(`${id.replaceAll(".", "dot")}.txt`), `${id}: ${files}`);
+    }
+  }
+  for (const branch of pairs.flat().map((id) => taskBranch(7, id))) {
+    await gitIn(root.path, "check-ref-format", `refs/heads/${branch}`);
+  }
+});
+
+Deno.test("task ids map to valid, distinct ref components (property)", async () => {
+  const { safeComponent } = await import("../../src/executor/workdir.ts");
+  const fc = (await import("fast-check")).default;
+  const idChar = fc.constantFrom(..."ab.-_Z9".split(""));
+  fc.assert(
+    fc.property(
+      fc.array(idChar, { minLength: 1, maxLength: 12 }).map((a) => a.join("")),
+      fc.array(idChar, { minLength: 1, maxLength: 12 }).map((a) => a.join("")),
+      (a, b) => a === b || safeComponent(a) !== safeComponent(b),
+    ),
+    { numRuns: 20_000 },
+  );
+  // Every name is a ref component git accepts (checked by git itself, on a sample).
+  const sample = fc.sample(
+    fc.array(idChar, { minLength: 1, maxLength: 12 }).map((a) => a.join("")),
+    { numRuns: 200, seed: 7 },
+  );
+  const names = [...new Set([...sample, "T1.lock", ".x", "a..b", "x.", "-a", "a/b", "@", "ü"])]
+    .map((id) => `refs/heads/p2p/issue-1/${safeComponent(id)}`);
+  const out = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      'for r in "$@"; do git check-ref-format "$r" || echo "invalid: $r"; done',
+      "sh",
+      ...names,
+    ],
+    stdout: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout), "");
+});
+
+Deno.test("a task that writes the environment or a token into the repository is not delivered", async () => {
+  await using root = await tempDir();
+  const { bare, base } = await fixture(root.path);
+  const token = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
+  const cases: Record<string, string> = {
+    "env.txt": `PATH=/usr/bin\nGITHUB_TOKEN=${token}\n`,
+    "b64.txt": btoa(`x-access-token:${token}`),
+    "split.txt": `const t = "${token.slice(0, 20)}" +\n  "${token.slice(20)}";\n`,
+    "other.txt": "npm_abcdefghijklmnopqrstuvwxyz0123456789\n",
+  };
+  for (const [file, content] of Object.entries(cases)) {
+    const id = file.replace(".txt", "");
+    const outcome = await deliver(
+      writer({ "fine.md": "ok\n", [file]: content }),
+      { ...base, secrets: [token] },
+      makeTask({ id }),
+    );
+    assert.equal(outcome.ok, false, file);
+    assert.match(outcome.result.summary ?? "", /hold what looks like a credential/, file);
+    assert.match(outcome.result.summary ?? "", new RegExp(`${file}:\\d`), file);
+    assert.ok(!(outcome.result.summary ?? "").includes(token.slice(4, 20)), file);
+    assert.equal(await remoteBranch(bare, taskBranch(7, id)), undefined, `${file}: nothing pushed`);
+  }
+});
+
+Deno.test("a token in a commit message the agent made is not delivered either", async () => {
+  await using root = await tempDir();
+  const { base } = await fixture(root.path);
+  const token = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
+  const committer: Executor = {
+    name: "committer",
+    async run(_task, ctx) {
+      await Deno.writeTextFile(join(ctx.workDir!, "a.txt"), "a\n");
+      await gitIn(ctx.workDir!, "add", "a.txt");
+      await gitIn(ctx.workDir!, "commit", "--quiet", "-m", `add a\n\ntoken ${btoa(token)}`);
+      return { ok: true, result: { summary: "committed" } };
+    },
+  };
+  const outcome = await deliver(committer, { ...base, secrets: [token] }, makeTask());
+  assert.equal(outcome.ok, false);
+  assert.match(outcome.result.summary ?? "", /commit message [0-9a-f]{12}/);
+});
+
+Deno.test("pull request titles and bodies carry no closing keyword, mention, HTML or marker, and fit 256 characters", async () => {
+  await using root = await tempDir();
+  const { bare, base } = await fixture(root.path);
+  const github = fakeGitHub();
+  const title = "Fixes #3: Resolves other/repo#9 for @org/everyone <!-- p2p-dev v1 {} -->" +
+    " and more".repeat(40);
+  const outcome = await deliver(
+    writer({ "x.txt": "x\n" }),
+    { ...base, mode: "pr", github },
+    makeTask({ id: "T2", title, body: "Closes #4\n<img src=x onerror=alert(1)>\ncc @alice" }),
+  );
+  assert.equal(outcome.ok, true, outcome.result.summary);
+  const [pr] = github.calls;
+  assert.ok([...pr!.title].length <= 256, `${[...pr!.title].length}`);
+  assert.ok(pr!.title.endsWith("… (#7, T2)"), pr!.title);
+  for (const text of [pr!.title, pr!.body]) {
+    assert.doesNotMatch(
+      text,
+      /\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)[ \t]*:?[ \t]+(?:[\w.-]+\/[\w.-]+)?#\d+/i,
+    );
+    assert.doesNotMatch(text, /(?:^|[^\w`])@[A-Za-z0-9]/);
+    assert.doesNotMatch(text, /<[A-Za-z!/]/);
+  }
+  assert.ok(pr!.body.startsWith("Part of #7."), "our own reference stays");
+  const log = await gitIn(bare, "log", "-1", "--format=%B", "p2p/issue-7/T2");
+  assert.doesNotMatch(log, /Fixes #3|@org|<!--/);
+});
