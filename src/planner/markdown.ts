@@ -15,9 +15,16 @@
  *
  * Rules:
  * - Task items are GitHub task-list items (`- [ ]`, `- [x]`, also numbered),
- *   parsed with a real Markdown parser (micromark with GFM); items inside
- *   block quotes are not tasks (a quoted plan is not ours). Task lists nested
- *   in plain list items count.
+ *   found by a Markdown block parser (`markdown_blocks.ts`); items inside
+ *   block quotes, code blocks and HTML blocks are not tasks (a quoted plan
+ *   is not ours). Task lists nested in plain list items count.
+ * - What GitHub does not show is not read: HTML comments, link reference
+ *   definitions used as comments and invisible characters are removed first
+ *   (`src/text/hidden.ts`), so a hidden `<!-- ... -->` never becomes part of
+ *   a title or a task.
+ * - Planning is linear in the length of the issue body (hostile bodies of
+ *   65,000 characters take milliseconds): no step looks at the text more
+ *   than a bounded number of times.
  * - The nearest heading above an item becomes its `group`.
  * - Annotations, removed from the title: `priority: high` (critical, high,
  *   medium, low; also p0–p3, urgent, normal, minor), `after: T1, T2` (also
@@ -45,17 +52,11 @@
  *
  * @module
  */
-import { fromMarkdown } from "mdast-util-from-markdown";
-import { gfmFromMarkdown } from "mdast-util-gfm";
-import { gfm } from "micromark-extension-gfm";
 import { assertValidGraph, GraphValidationError } from "../protocol/graph.ts";
 import type { PlanTask, Priority } from "../protocol/types.ts";
+import { stripHidden } from "../text/hidden.ts";
+import { type MdBlock, parseBlocks } from "./markdown_blocks.ts";
 import { type IssueInput, type Planner, PlannerError } from "./planner.ts";
-
-type Root = ReturnType<typeof fromMarkdown>;
-type MdNode = Root["children"][number];
-type MdList = Extract<MdNode, { type: "list" }>;
-type MdListItem = MdList["children"][number];
 
 /** Annotations found on an item. */
 interface Annotations {
@@ -96,8 +97,34 @@ export interface MarkdownPlan {
 const KEY_RE =
   /(?<![\w-])(priority|prio|after|depends[ _-]on|depends|deps|needs|blocked[ _-]by|estimate|est|id)\s*:/gi;
 
+/** A key at the very start of a text (after white space). */
+const KEY_START_RE =
+  /^\s*(?:priority|prio|after|depends[ _-]on|depends|deps|needs|blocked[ _-]by|estimate|est|id)\s*:/i;
+
+/** Whether `c` separates an annotation value from what follows: white space , ; | — –. */
+const isSeparator = (c: string) => /[\s,;|—–]/.test(c);
+
+/** Trims separators (and a `--`) around an annotation value, in linear time. */
+function trimSeparators(value: string): string {
+  let start = 0;
+  let end = value.length;
+  for (;;) {
+    if (start < end && isSeparator(value[start]!)) start++;
+    else if (value.startsWith("--", start) && /\s/.test(value[start + 2] ?? "")) start += 3;
+    else break;
+  }
+  for (;;) {
+    if (end > start && isSeparator(value[end - 1]!)) end--;
+    else if (end - start >= 3 && value.startsWith("--", end - 2) && /\s/.test(value[end - 3]!)) {
+      end -= 3;
+    } else break;
+  }
+  return value.slice(start, end);
+}
+
 /** Reads `key: value, key: value` text; undefined unless it starts with a known key. */
 function parseAnnotationText(text: string): Annotations | undefined {
+  if (!KEY_START_RE.test(text)) return undefined;
   const t = text.trim();
   const matches = [...t.matchAll(KEY_RE)];
   if (matches.length === 0 || matches[0]!.index !== 0) return undefined;
@@ -105,8 +132,7 @@ function parseAnnotationText(text: string): Annotations | undefined {
   matches.forEach((m, i) => {
     const next = matches[i + 1];
     // Trim separators around the value: spaces , ; | — – and a " --".
-    const value = t.slice(m.index + m[0].length, next ? next.index : t.length)
-      .replace(/^(?:[\s,;|—–]|--\s)+|(?:[\s,;|—–]|\s--)+$/g, "");
+    const value = trimSeparators(t.slice(m.index + m[0].length, next ? next.index : t.length));
     const key = m[1]!.toLowerCase().replace(/[ _-]+/g, " ");
     if (key === "priority" || key === "prio") ann.priority = value;
     else if (key === "estimate" || key === "est") ann.estimate = value;
@@ -117,12 +143,17 @@ function parseAnnotationText(text: string): Annotations | undefined {
 }
 
 function splitRefs(value: string): string[] {
-  return value.split(/\s*[,;]\s*/).map(stripRef).filter((r) => r !== "");
+  return value.split(/[,;]/).map(stripRef).filter((r) => r !== "");
 }
 
-/** Removes wrapping backticks, quotes and emphasis from a reference. */
+/** Removes wrapping backticks, quotes and emphasis from a reference (linear time). */
 function stripRef(ref: string): string {
-  return ref.trim().replace(/^[`"'*_]+|[`"'*_]+$/g, "").trim();
+  const t = ref.trim();
+  let start = 0;
+  let end = t.length;
+  while (start < end && "`\"'*_".includes(t[start]!)) start++;
+  while (end > start && "`\"'*_".includes(t[end - 1]!)) end--;
+  return t.slice(start, end).trim();
 }
 
 function mergeAnn(into: Annotations, from: Annotations): void {
@@ -133,11 +164,45 @@ function mergeAnn(into: Annotations, from: Annotations): void {
 }
 
 /**
- * Code spans, link destinations, autolinks and bare URLs: text in which
- * brackets and `key:` are not annotations.
+ * Link destinations, autolinks and bare URLs: text in which brackets and
+ * `key:` are not annotations (code spans are found by {@linkcode codeSpans}).
  */
-const PROTECTED_RE =
-  /(`+)(?:(?!\1)[^])*?\1|\]\((?:[^()\s]|\([^()]*\))*\)|<[^<>\s]+>|https?:\/\/[^\s<>]+/g;
+const PROTECTED_RE = /\]\((?:[^()\s]|\([^()]*\))*\)|<[^<>\s]+>|https?:\/\/[^\s<>]+/g;
+
+/**
+ * Code spans, as `[start, end)` ranges: a run of backticks up to the next run
+ * of the same length (CommonMark's rule). One pass over the runs, so linear.
+ */
+function codeSpans(text: string): [number, number][] {
+  const runs: { at: number; length: number }[] = [];
+  for (const m of text.matchAll(/`+/g)) runs.push({ at: m.index, length: m[0].length });
+  const next = new Array<number>(runs.length).fill(-1);
+  const seen = new Map<number, number>();
+  for (let i = runs.length - 1; i >= 0; i--) {
+    next[i] = seen.get(runs[i]!.length) ?? -1;
+    seen.set(runs[i]!.length, i);
+  }
+  const spans: [number, number][] = [];
+  for (let i = 0; i < runs.length; i++) {
+    const j = next[i]!;
+    if (j < 0) continue;
+    spans.push([runs[i]!.at, runs[j]!.at + runs[j]!.length]);
+    i = j;
+  }
+  return spans;
+}
+
+/** Replaces code spans, then the other protected spans, by numbered placeholders. */
+function maskProtected(line: string, hidden: string[]): string {
+  let out = "";
+  let from = 0;
+  for (const [start, end] of codeSpans(line)) {
+    out += line.slice(from, start) + `\uE000${hidden.push(line.slice(start, end)) - 1}\uE000`;
+    from = end;
+  }
+  out += line.slice(from);
+  return out.replace(PROTECTED_RE, (m) => `\uE000${hidden.push(m) - 1}\uE000`);
+}
 
 /**
  * Takes the annotations out of an item's text (a paragraph, possibly several
@@ -147,7 +212,7 @@ const PROTECTED_RE =
 function extractAnnotations(line: string, ann: Annotations, whole = false): string {
   // Hide protected spans behind placeholders, restored afterwards.
   const hidden: string[] = [];
-  const masked = line.replace(PROTECTED_RE, (m) => `\uE000${hidden.push(m) - 1}\uE000`);
+  const masked = maskProtected(line, hidden);
   const restore = (s: string) => s.replace(/\uE000(\d+)\uE000/g, (_, i) => hidden[Number(i)]!);
   const found: Annotations = { deps: [] };
   const all = whole ? parseAnnotationText(masked) : undefined;
@@ -175,11 +240,21 @@ function extractMasked(text: string, ann: Annotations): string {
     },
   );
   return rest.split("\n").map((line) => {
-    for (const m of line.matchAll(/[ \t]*[—–][ \t]*|[ \t]+(?:--|\|)[ \t]+/g)) {
-      const parsed = parseAnnotationText(line.slice(m.index + m[0].length));
+    // Separators: — or – (spaces optional), -- or | (with spaces around).
+    for (const m of line.matchAll(/[—–]|--|\|/g)) {
+      let start = m.index;
+      while (start > 0 && (line[start - 1] === " " || line[start - 1] === "\t")) start--;
+      let end = m.index + m[0].length;
+      const before = m.index - start;
+      while (end < line.length && (line[end] === " " || line[end] === "\t")) end++;
+      const after = end - (m.index + m[0].length);
+      if (m[0] !== "—" && m[0] !== "–" && (before === 0 || after === 0)) continue;
+      // Only text that starts with a key is parsed, so each line is read once.
+      if (!KEY_START_RE.test(line.slice(end, end + 40))) continue;
+      const parsed = parseAnnotationText(line.slice(end));
       if (parsed) {
         mergeAnn(ann, parsed);
-        line = line.slice(0, m.index);
+        line = line.slice(0, start);
         break;
       }
     }
@@ -206,7 +281,7 @@ function leadingId(title: string): { id?: string; title: string } {
 /** Plain text of inline Markdown, for slugs and title matching. */
 function plainTitle(title: string): string {
   return title
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/!?\[([^\][]*)\]\([^()]*\)/g, "$1")
     .replace(/[`*_~]/g, "")
     .replace(/\s+/g, " ")
     .trim();
@@ -290,50 +365,32 @@ const PRIORITY_ALIASES: Record<string, Priority> = {
   p3: "low",
 };
 
-function offsetOf(point: { offset?: number | undefined } | undefined): number {
-  return point?.offset ?? 0;
-}
-
 /** Removes the common leading indentation of the non-blank lines. */
 function dedent(text: string): string {
   const lines = text.split("\n");
   const indents = lines.filter((l) => l.trim() !== "").map((l) => /^[ \t]*/.exec(l)![0].length);
   const cut = indents.length > 0 ? Math.min(...indents) : 0;
   return lines.map((l) => l.slice(Math.min(cut, /^[ \t]*/.exec(l)![0].length))).join("\n")
-    .replace(/^\n+|\s+$/g, "");
+    .replace(/^\n+/, "").trimEnd();
 }
 
-/** Text of a heading's inline content. */
-function plainText(node: { type: string; value?: string; children?: unknown[] }): string {
-  if (typeof node.value === "string") return node.value;
-  return (node.children ?? []).map((c) => plainText(c as typeof node)).join("");
+/** Text of a heading: its inline Markdown without markup. */
+function headingText(b: MdBlock): string {
+  return plainTitle(b.lines.join(" "));
 }
 
 /** Collects the task-list items of a Markdown document, with their group. */
-function collectItems(src: string, root: Root): RawItem[] {
+function collectItems(lines: readonly string[], root: MdBlock): RawItem[] {
   const items: RawItem[] = [];
-  const lineStart = (offset: number) => src.lastIndexOf("\n", offset - 1) + 1;
-  type Located = {
-    position?:
-      | { start: { offset?: number | undefined }; end: { offset?: number | undefined } }
-      | undefined;
-  };
-  const sourceOf = (node: Located) =>
-    src.slice(lineStart(offsetOf(node.position?.start)), offsetOf(node.position?.end));
+  const sourceOf = (b: MdBlock) => lines.slice(b.start, b.end + 1).join("\n");
 
-  const taskItem = (item: MdListItem, group: string | undefined) => {
+  const taskItem = (item: MdBlock, group: string | undefined) => {
     const ann: Annotations = { deps: [] };
     const [first, ...rest] = item.children;
     const details: string[] = [];
     let titleLine = "";
-    if (first?.type === "paragraph") {
-      const from = offsetOf(first.position?.start);
-      let text = src.slice(from, offsetOf(first.position?.end));
-      // The paragraph's position may start at the check box (it does for the
-      // first item of a list): drop the box when only the marker precedes it.
-      if (/^\s*(?:[-*+]|\d{1,9}[.)])\s*$/.test(src.slice(offsetOf(item.position?.start), from))) {
-        text = text.replace(/^\[[ xX]\][ \t]*/, "");
-      }
+    if (first?.kind === "paragraph" && first.start === item.start) {
+      const text = first.lines.join("\n").replace(/^\[[ xX]\][ \t]*/, "");
       const [head = "", ...more] = extractAnnotations(text, ann).split("\n");
       titleLine = head;
       const extra = more.filter((l) => l !== "");
@@ -342,18 +399,16 @@ function collectItems(src: string, root: Root): RawItem[] {
       rest.unshift(first);
     }
     for (const child of rest) {
-      if (child.type !== "list") {
+      if (child.kind !== "list") {
         details.push(dedent(sourceOf(child)));
         continue;
       }
       const kept: string[] = [];
       for (const sub of child.children) {
-        const only = sub.children.length === 1 && sub.children[0]?.type === "paragraph"
+        const only = sub.children.length === 1 && sub.children[0]?.kind === "paragraph"
           ? sub.children[0]
           : undefined;
-        const text = only
-          ? src.slice(offsetOf(only.position?.start), offsetOf(only.position?.end))
-          : "";
+        const text = only ? only.lines.join("\n") : "";
         // A plain sub-item that is all annotations ("  - after: T1") annotates its parent.
         const own: Annotations = { deps: [] };
         const annotationOnly = sub.checked === null && text !== "" && !text.includes("\n") &&
@@ -365,9 +420,9 @@ function collectItems(src: string, root: Root): RawItem[] {
     }
     const lead = leadingId(titleLine);
     items.push({
-      line: item.position?.start.line ?? 0,
+      line: item.start + 1,
       checked: item.checked === true,
-      title: lead.title.replace(/^[\s:—–|-]+|[\s:—–|]+$/g, ""),
+      title: trimTitle(lead.title),
       ...(lead.id !== undefined ? { leadId: lead.id } : {}),
       ann,
       ...(group !== undefined ? { group } : {}),
@@ -376,14 +431,14 @@ function collectItems(src: string, root: Root): RawItem[] {
   };
 
   let group: string | undefined;
-  const walk = (nodes: readonly MdNode[]) => {
-    for (const node of nodes) {
-      if (node.type === "heading") {
-        const text = plainText(node).replace(/\s+/g, " ").trim();
+  const walk = (blocks: readonly MdBlock[]) => {
+    for (const b of blocks) {
+      if (b.kind === "heading") {
+        const text = headingText(b).replace(/\s+/g, " ").trim();
         group = text === "" ? undefined : text;
-      } else if (node.type === "list") {
-        for (const item of node.children) {
-          if (item.checked === true || item.checked === false) taskItem(item, group);
+      } else if (b.kind === "list") {
+        for (const item of b.children) {
+          if (item.checked !== null) taskItem(item, group);
           else walk(item.children);
         }
       }
@@ -393,12 +448,19 @@ function collectItems(src: string, root: Root): RawItem[] {
   return items;
 }
 
-function parseTree(body: string): { src: string; root: Root } {
-  const src = body.replace(/\r\n?/g, "\n");
-  return {
-    src,
-    root: fromMarkdown(src, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }),
-  };
+/** Removes separators and colons around a title, in linear time. */
+function trimTitle(title: string): string {
+  let start = 0;
+  let end = title.length;
+  while (start < end && /[\s:—–|-]/.test(title[start]!)) start++;
+  while (end > start && /[\s:—–|]/.test(title[end - 1]!)) end--;
+  return title.slice(start, end);
+}
+
+function parseTree(body: string): { lines: string[]; root: MdBlock } {
+  // What GitHub does not show is not part of the plan; line numbers stay.
+  const src = stripHidden(body.replace(/\r\n?/g, "\n"), true);
+  return { lines: src.split("\n"), root: parseBlocks(src) };
 }
 
 /**
@@ -412,8 +474,8 @@ function parseTree(body: string): { src: string; root: Root } {
  * ```
  */
 export function hasTaskList(body: string): boolean {
-  const { src, root } = parseTree(body);
-  return collectItems(src, root).length > 0;
+  const { lines, root } = parseTree(body);
+  return collectItems(lines, root).length > 0;
 }
 
 /**
@@ -430,8 +492,8 @@ export function hasTaskList(body: string): boolean {
  * ```
  */
 export function parseMarkdownPlan(body: string): MarkdownPlan {
-  const { src, root } = parseTree(body);
-  const items = collectItems(src, root);
+  const { lines, root } = parseTree(body);
+  const items = collectItems(lines, root);
   const problems: string[] = [];
 
   // Ids: explicit and leading ids first, then slugs in document order.
@@ -444,11 +506,15 @@ export function parseMarkdownPlan(body: string): MarkdownPlan {
       taken.add(given);
     }
   });
+  // The next suffix to try per slug: numbers below it are taken already.
+  const nextSuffix = new Map<string, number>();
   items.forEach((it, i) => {
     if (ids[i] !== undefined) return;
     const base = titleSlug(it.title);
     let id = base;
-    for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
+    let n = nextSuffix.get(base) ?? 2;
+    while (taken.has(id)) id = `${base}-${n++}`;
+    nextSuffix.set(base, n);
     ids[i] = id;
     taken.add(id);
   });
@@ -461,7 +527,9 @@ export function parseMarkdownPlan(body: string): MarkdownPlan {
   items.forEach((it, i) => {
     const key = normTitle(it.title);
     if (key === "") return;
-    byTitle.set(key, [...(byTitle.get(key) ?? []), i]);
+    const list = byTitle.get(key);
+    if (list) list.push(i);
+    else byTitle.set(key, [i]);
   });
 
   /** One id or unique title to an item index. */
@@ -492,11 +560,12 @@ export function parseMarkdownPlan(body: string): MarkdownPlan {
     }
     // "after: T1 and the search box", "after: T1 T2": only when every part resolves.
     const splits: [RegExp, (part: string) => number | undefined][] = [
-      [/\s+and\s+/i, resolveOne],
-      [/\s+/, (part) => byId.get(part)],
+      [/ and /i, resolveOne],
+      [/ /, (part) => byId.get(part)],
     ];
+    const spaced = ref.replace(/\s+/g, " ");
     for (const [sep, lookup] of splits) {
-      const parts = ref.split(sep).map(stripRef).filter((p) => p !== "");
+      const parts = spaced.split(sep).map(stripRef).filter((p) => p !== "");
       if (parts.length < 2) continue;
       const found = parts.map(lookup);
       if (found.every((f) => f !== undefined)) return found as number[];
