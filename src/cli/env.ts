@@ -49,7 +49,22 @@ export function resolveRepo(flag: string | undefined, env: Env): { owner: string
 }
 
 /**
+ * A URL as it may be shown: whatever stands between `//` and `@` (a user
+ * name, a password, a token) replaced by `***`.
+ *
+ * @example
+ * ```ts
+ * urlForDisplay("http://user:ghp_x@127.0.0.1:8080/"); // "http://***@127.0.0.1:8080/"
+ * ```
+ */
+export function urlForDisplay(url: string): string {
+  return url.replace(/^([^/]*\/\/)[^/?#]*@/, "$1***@");
+}
+
+/**
  * The API base URL: `--api-url`, then `GITHUB_API_URL`, else api.github.com.
+ * A URL with credentials in it is refused (the token goes in `--token` or
+ * `GITHUB_TOKEN`), and no error message repeats them.
  *
  * @example
  * ```ts
@@ -58,11 +73,18 @@ export function resolveRepo(flag: string | undefined, env: Env): { owner: string
  */
 export function resolveApiUrl(flag: string | undefined, env: Env): string {
   const url = flag || env.GITHUB_API_URL || "https://api.github.com";
+  const shown = urlForDisplay(url);
+  let parsed: URL;
   try {
-    new URL(url);
+    parsed = new URL(url);
   } catch {
     throw new UsageError(
-      `Invalid API URL "${url}": pass a full URL such as http://127.0.0.1:8080.`,
+      `Invalid API URL "${shown}": pass a full URL such as http://127.0.0.1:8080.`,
+    );
+  }
+  if (parsed.username !== "" || parsed.password !== "" || shown !== url) {
+    throw new UsageError(
+      `The API URL "${shown}" holds credentials: pass the URL without them, and the token with --token or GITHUB_TOKEN.`,
     );
   }
   return url.replace(/\/+$/, "");

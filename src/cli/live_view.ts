@@ -7,6 +7,7 @@
 import type { TokenKind } from "../protocol/budget.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { currentLeader } from "../protocol/view.ts";
+import { terminalLine } from "../text/terminal.ts";
 import { renderState } from "./render_state.ts";
 
 /** How many recent event lines the view keeps. */
@@ -82,7 +83,9 @@ export class LiveView {
     lines.push(`p2p-dev node ${this.#node} · ${role}`);
     if (s) lines.push(...renderState(s.state, s.serverTime, this.#tokenKind));
     lines.push("", ...this.#recent);
-    return lines;
+    // Titles, notes and node ids come from comments: no escape sequence of
+    // theirs may move the cursor or rewrite the screen.
+    return lines.map(terminalLine);
   }
 
   #draw(force: boolean): void {

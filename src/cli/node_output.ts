@@ -8,6 +8,7 @@ import type { NodeEvent } from "../node/events.ts";
 import type { TokenKind } from "../protocol/budget.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { plural } from "./advice.ts";
+import { terminalLine } from "../text/terminal.ts";
 import { LiveView } from "./live_view.ts";
 import type { CliContext } from "./context.ts";
 
@@ -112,7 +113,7 @@ export function nodeOutput(
     return {
       log: (e) => {
         const line = describeEvent(e);
-        if (line) view.event(`${stampOf(e)} ${line}`);
+        if (line) view.event(`${stampOf(e)} ${terminalLine(line)}`);
       },
       onState: (state, serverTime) => view.state(state, serverTime),
       finish: () => view.finish(),
@@ -120,8 +121,11 @@ export function nodeOutput(
   }
   return {
     log: (e) => {
-      const line = describeEvent(e);
-      if (!line) return;
+      const described = describeEvent(e);
+      if (!described) return;
+      // Notes, summaries and errors quote outside text: no escape sequence
+      // reaches the terminal, no line break starts a workflow command.
+      const line = terminalLine(described);
       const stamp = stampOf(e);
       if (actions) {
         if (e.type === "exec_start") ctx.out(`::group::${options.node}: ${line}`);

@@ -9,6 +9,7 @@ import { claudeExecutor } from "../executor/claude.ts";
 import { commandExecutor, type CommandInput, taskEnv } from "../executor/command.ts";
 import { deliveringExecutor, type DeliveryMode } from "../executor/delivery.ts";
 import { demoExecutor } from "../executor/demo.ts";
+import { outboundExecutor } from "../executor/outbound.ts";
 import type { Executor } from "../executor/port.ts";
 import type { Planner } from "../planner/planner.ts";
 import { choosePlanner, findExecutable, type PlannerKind } from "../planner/select.ts";
@@ -397,13 +398,13 @@ function buildExecutor(
       });
   }
   const mode = (str(values.deliver) ?? "none") as DeliveryMode;
-  if (mode === "none") return inner;
-  return deliveringExecutor(inner, {
+  if (mode === "none") return outboundExecutor(inner);
+  return outboundExecutor(deliveringExecutor(inner, {
     mode,
     repoDir: str(values.repoDir) ?? Deno.cwd(),
     github: conn.github,
     secrets,
-  });
+  }));
 }
 
 /** A planner that picks the real one when the leader first needs it (auto looks at the issue). */

@@ -14,6 +14,7 @@ import type { CliContext } from "./context.ts";
 import { defineCommand } from "./define.ts";
 import { NODE_ENV_HELP, PLAN_OPTIONS, setupNode } from "./node_setup.ts";
 import type { OptionSpec } from "./options.ts";
+import { terminalLine } from "../text/terminal.ts";
 import { table } from "./render_state.ts";
 import { runNodeCommand } from "./run.ts";
 
@@ -100,8 +101,8 @@ function printPlan(ctx: CliContext, tasks: PlanTask[], planner: string, json: bo
       t.priority,
       t.deps.join(",") || "-",
       t.estimateHours !== undefined ? `${t.estimateHours}h` : "-",
-      t.group ?? "-",
-      t.title,
+      terminalLine(t.group ?? "-"),
+      terminalLine(t.title),
     ]);
   }
   for (const line of table(rows)) ctx.out(line);

@@ -9,6 +9,8 @@ import { budgetReached, costCap, spentUsd, taskCostUsd } from "../protocol/cost.
 import type { SwarmState } from "../protocol/state.ts";
 import { activeNodes, currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
 import { plural } from "./advice.ts";
+import { capText } from "../text/neutralize.ts";
+import { terminalLine } from "../text/terminal.ts";
 
 /**
  * Pads cells into aligned columns.
@@ -48,6 +50,9 @@ export function bar(fraction: number, width: number): string {
  * The state as lines: leader, plan, nodes, a task table with each task's
  * cost, what was spent against the cost cap (the plan's, or `maxCostUsd`),
  * denied tool calls, ignored messages and the rate-limit ceiling.
+ * Text from comments (titles, node ids, the planner's name, reasons) is
+ * printed without its escape sequences and control characters
+ * (`src/text/terminal.ts`), so a title cannot drive the terminal.
  *
  * @example
  * ```ts
@@ -55,6 +60,15 @@ export function bar(fraction: number, width: number): string {
  * ```
  */
 export function renderState(
+  state: SwarmState,
+  now: number,
+  tokenKind: TokenKind,
+  maxCostUsd?: number,
+): string[] {
+  return renderLines(state, now, tokenKind, maxCostUsd).map(terminalLine);
+}
+
+function renderLines(
   state: SwarmState,
   now: number,
   tokenKind: TokenKind,
@@ -101,17 +115,17 @@ export function renderState(
       const last = t.attempts.at(-1);
       const owner = t.done?.node ?? (phase === "running" ? last?.node : undefined) ?? "";
       rows.push([
-        id,
+        terminalLine(id),
         t.def.priority,
         phase,
         String(t.attempts.length),
-        owner,
+        terminalLine(owner),
         phase === "done" ? "100" : String(Math.round(t.percent)),
         (() => {
           const cost = taskCostUsd(t);
           return cost === undefined ? "" : `$${cost.toFixed(4)}`;
         })(),
-        t.def.title.length > 60 ? t.def.title.slice(0, 59) + "…" : t.def.title,
+        capText(terminalLine(t.def.title), 60),
       ]);
     }
     lines.push(...table(rows));

@@ -21,6 +21,8 @@ export * from "./claude_stream.ts";
 export * from "./demo.ts";
 export * from "./delivery.ts";
 export * from "./git.ts";
+export * from "./outbound.ts";
 export * from "./process.ts";
+export * from "./prompt.ts";
 export * from "./redact.ts";
 export * from "./workdir.ts";

@@ -11,6 +11,7 @@ import { costCap, roundUsd, spentUsd, taskCostUsd } from "../protocol/cost.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import type { LogComment } from "../protocol/types.ts";
 import { currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
+import { neutralizeLine } from "../text/neutralize.ts";
 
 /** Version tag of the metrics document. */
 export const METRICS_SCHEMA = "p2p-dev/metrics@1";
@@ -305,11 +306,6 @@ export function metricsJson(metrics: Metrics): string {
   return JSON.stringify(JSON.parse(canonicalJson(metrics)), null, 2) + "\n";
 }
 
-/** Inline code that cannot break out of its backticks or a table row. */
-function code(text: string): string {
-  return "`" + text.replace(/[`\r\n]+/g, " ").replace(/\|/g, "\\|") + "`";
-}
-
 /** The summary's cost line: spent, the cap, and whether the budget stopped the swarm. */
 function costLine(m: Metrics): string {
   const spent = `$${m.cost.spentUsd.toFixed(4)} reported by the agents (all attempts)`;
@@ -327,8 +323,44 @@ function costLine(m: Metrics): string {
 /** Marker that identifies the summary comment, so it is updated in place. */
 export const SUMMARY_MARKER = "<!-- p2p-dev:summary -->";
 
+/** Characters the summary's task table may take: the comment must stay within GitHub's 65,536. */
+const MAX_TABLE_CHARS = 55_000;
+
+/** The table rows that fit, and a last row saying how many more are in `metrics.json`. */
+function capRows(rows: string[]): string[] {
+  let used = 0;
+  for (let i = 0; i < rows.length; i++) {
+    used += rows[i]!.length + 1;
+    if (used > MAX_TABLE_CHARS) {
+      return [
+        ...rows.slice(0, i),
+        `| … | ${rows.length - i} more tasks: see metrics.json | | | | | |`,
+      ];
+    }
+  }
+  return rows;
+}
+
+/** A table cell of outside text: one neutralised line (`src/text/neutralize.ts`), `|` escaped. */
+function cell(text: string, max: number): string {
+  return neutralizeLine(text, max).replace(/\|/g, "\\|");
+}
+
+/**
+ * Inline code of outside text (node ids come from other nodes' messages,
+ * denied tool calls from the agent) that cannot break out of its backticks
+ * or a table row, neutralised like a cell.
+ */
+function code(text: string): string {
+  return "`" + neutralizeLine(text.replace(/`+/g, "'"), 200).replace(/\|/g, "\\|") + "`";
+}
+
 /**
  * Renders the summary markdown (the issue comment and the job summary).
+ * Text that comes from outside (task titles come from the issue, node ids
+ * and planner names from other nodes' messages) is neutralised: it cannot
+ * mention anyone, close or cross-reference an issue, render HTML or carry a
+ * `<!-- p2p-dev` marker into the swarm's own comment.
  *
  * @example
  * ```ts
@@ -361,8 +393,8 @@ export function renderSummary(m: Metrics): string {
     `**Attempts:** ${m.totals.attempts} · **Duplicate results ignored:** ${m.totals.duplicateResults}`,
     "",
     m.leader
-      ? `**Leader:** \`${m.leader.node}\` (term ${m.leader.term}) · **Planner:** ${
-        m.plan?.planner ?? "none"
+      ? `**Leader:** ${code(m.leader.node)} (term ${m.leader.term}) · **Planner:** ${
+        cell(m.plan?.planner ?? "none", 100)
       } · **Nodes:** ${m.nodes.length}`
       : "**Leader:** none yet",
     "",
@@ -370,12 +402,14 @@ export function renderSummary(m: Metrics): string {
     "",
     "| Task | Title | Priority | State | Attempts | By | Cost |",
     "| --- | --- | --- | --- | --- | --- | --- |",
-    ...m.tasks.map((t) =>
-      `| ${t.id} | ${t.title.replace(/\|/g, "\\|")} | ${t.priority} | ${
-        icon(t.phase)
-      } ${t.phase} | ${t.attempts.length} | ${t.doneBy ?? ""} | ${
-        t.costUsd !== null ? `$${t.costUsd.toFixed(4)}` : ""
-      } |`
+    ...capRows(
+      m.tasks.map((t) =>
+        `| ${cell(t.id, 64)} | ${cell(t.title, 200)} | ${t.priority} | ${
+          icon(t.phase)
+        } ${t.phase} | ${t.attempts.length} | ${t.doneBy ? cell(t.doneBy, 100) : ""} | ${
+          t.costUsd !== null ? `$${t.costUsd.toFixed(4)}` : ""
+        } |`
+      ),
     ),
     "",
     `**API:** ${m.totals.comments} comments on the issue, ${m.totals.protocolComments} protocol messages ` +

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { neutralizeLine } from "../text/neutralize.ts";
 import { canonicalJson } from "./canonical.ts";
 import { signMessage } from "./signature.ts";
 import {
@@ -112,7 +113,7 @@ function humanLine(node: string, e: ProtocolEvent): string {
       const cost = e.result?.costUsd !== undefined ? `|$${e.result.costUsd.toFixed(4)}` : "";
       const denied = e.result?.denied?.length ? `|${e.result.denied.length} denied` : "";
       return `${icon} PROGRESS|${e.task}|${node}|${e.status}${pct}${cost}${denied}${
-        e.note ? `|${oneLine(e.note).slice(0, 120)}` : ""
+        e.note ? `|${oneLine(e.note, 120)}` : ""
       }`;
     }
     case "heartbeat":
@@ -137,8 +138,13 @@ function humanLine(node: string, e: ProtocolEvent): string {
   }
 }
 
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
+/**
+ * Outside text (a title, a note, a reason) on one readable line, defused so
+ * that GitHub does not act on it in the comment: no mention, closing
+ * keyword, cross-reference, HTML or HTML comment (`src/text/neutralize.ts`).
+ */
+function oneLine(s: string, max = 1_000): string {
+  return neutralizeLine(s, max);
 }
 
 /**

@@ -258,3 +258,101 @@ Deno.test("state shows each task's cost, the total against the cost cap, and den
     await Deno.remove(path);
   }
 });
+
+/** Escape, bell and a bidirectional override: none may reach the terminal. */
+const CONTROL = new RegExp("[\u001b\u0007\u202e]");
+
+Deno.test("state and the live view print no escape sequence from a title, a note or a node id", async () => {
+  const { fold } = await import("../../src/protocol/fold.ts");
+  const { LiveView } = await import("../../src/cli/live_view.ts");
+  const { toLogComment } = await import("../../src/github/rest.ts");
+  const base = 2_147_483_800;
+  const bot = "github-actions[bot]";
+  const evil =
+    "Fix\x1b]0;pwned\x07 the\x1b[2J\x1b[H API\x1b]8;;https://evil.example\x1b\\link\u202e";
+  const comments = [
+    rest(
+      base + 1,
+      bot,
+      "NONE",
+      1,
+      msg("n1", "a", [{ type: "election", term: 1, timeoutMs: 60_000 }]),
+    ),
+    rest(
+      base + 2,
+      bot,
+      "NONE",
+      2,
+      msg("n1", "b", [{
+        type: "plan",
+        term: 1,
+        token: base + 1,
+        version: 1,
+        part: 1,
+        parts: 1,
+        planner: "markdown\x1b[31m",
+        tasks: [{ id: "T1", title: evil, priority: "high", deps: [] }],
+      }]),
+    ),
+    rest(
+      base + 3,
+      bot,
+      "NONE",
+      3,
+      msg("n2\x1b[1A", "c", [{ type: "claim", task: "T1", attempt: 1 }]),
+    ),
+    rest(
+      base + 4,
+      bot,
+      "NONE",
+      4,
+      msg("n2\x1b[1A", "d", [{
+        type: "progress",
+        task: "T1",
+        attempt: 1,
+        status: "in_progress",
+        percent: 40,
+        note: "note\x1b[2K\x1b]52;c;ZWNobw==\x07",
+      }]),
+    ),
+  ];
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify(comments));
+  const r = await runCli(["state", "--comments", path, "--self", bot]);
+  await Deno.remove(path);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Fix the API/);
+  assert.doesNotMatch(r.stdout, CONTROL, JSON.stringify(r.stdout));
+
+  const state = fold(comments.map((c) => toLogComment(c as never)), {
+    issue: 7,
+    self: bot,
+    allow: new Set(),
+    writers: new Set(),
+  });
+  const frames: string[] = [];
+  const view = new LiveView((s) => frames.push(s), "n1", "pat", () => 0);
+  view.state(state, state.lastTime);
+  view.event("12:00:00 T1: 40% note\x1b[2K\x1b]52;c;ZWNobw==\x07");
+  const lines = view.lines();
+  assert.ok(lines.some((l) => l.includes("Fix the API")), lines.join("\n"));
+  for (const line of lines) assert.doesNotMatch(line, CONTROL, JSON.stringify(line));
+});
+
+Deno.test("an --api-url with credentials is refused without echoing them", async () => {
+  const token = "ghp_SECRETSECRETSECRETSECRETSECRET1234";
+  for (const url of [`http://user:${token}@127.0.0.1:9/`, `http://${token}@127.0.0.1:9/`]) {
+    const r = await runCli(["state", "--issue", "1", "--repo", "o/r", "--api-url", url], {
+      GITHUB_TOKEN: "x",
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /holds credentials: pass the URL without them/);
+    assert.ok(!(r.stdout + r.stderr).includes("SECRETSECRET"), r.stderr);
+  }
+  const bad = await runCli(["state", "--issue", "1", "--repo", "o/r"], {
+    GITHUB_TOKEN: "x",
+    GITHUB_API_URL: `http://u:${token}@[bad`,
+  });
+  assert.equal(bad.code, 2);
+  assert.ok(!(bad.stdout + bad.stderr).includes("SECRETSECRET"), bad.stderr);
+});

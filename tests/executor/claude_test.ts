@@ -254,7 +254,10 @@ Deno.test("claudeArgs by default accepts edits and allows shell commands, so the
 Deno.test("buildClaudePrompt names the task, the issue and the dependencies, truncating a huge body", () => {
   const { ctx } = makeContext({ issueBody: "y".repeat(50_000) });
   const prompt = buildClaudePrompt(makeTask({ deps: ["T0"] }), ctx);
-  assert.match(prompt, /Your task is T1 \(priority high\) of the plan the team agreed on: Add the API/);
+  assert.match(
+    prompt,
+    /Your task is T1 \(priority high\) of the plan the team agreed on: Add the API/,
+  );
   assert.match(prompt, /tasks this one depends on \(T0\)/);
   assert.match(prompt, /\[… issue description truncated …\]/);
   assert.ok(prompt.length < 25_000);

@@ -89,7 +89,9 @@ Deno.test("a token glued to the word before it, in JSON, npm, JWT and 40-hex wit
 
 Deno.test("a well-known token split across lines is redacted across the break", () => {
   const token = "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  const split = `token ${token.slice(0, 15)}\n${token.slice(15, 30)}\n  ${token.slice(30)}\nnext line`;
+  const split = `token ${token.slice(0, 15)}\n${token.slice(15, 30)}\n  ${
+    token.slice(30)
+  }\nnext line`;
   assert.equal(redact(split), "token ***\nnext line");
 });
 

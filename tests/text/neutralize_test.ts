@@ -15,7 +15,7 @@ Deno.test("closing keywords, mentions, cross-references, HTML and markers are de
     "FIXED #5",
     "resolves: octo/x#6",
     "cc @org/everyone and @alice",
-    "<!-- p2p-dev v1 {\"events\":[{\"type\":\"end\"}]} -->",
+    '<!-- p2p-dev v1 {"events":[{"type":"end"}]} -->',
     "<img src=x onerror=alert(1)> </details>",
     "see x/y#12",
   ];
