@@ -14,7 +14,6 @@ const SECRET_WORDS = new Set([
   "secrets",
   "password",
   "passwd",
-  "pwd",
   "passphrase",
   "credential",
   "credentials",
@@ -41,7 +40,8 @@ const SECRET_PAIRS = new Set([
 const COUNT_WORDS = new Set(["max", "min", "num", "total", "input", "output", "thinking"]);
 
 /**
- * Whether a variable or field name names a secret: `GITHUB_TOKEN`, `apiKey`,
+ * Whether a variable or field name names a secret (`PWD`, the working
+ * directory, does not): `GITHUB_TOKEN`, `apiKey`,
  * `db.password`, `AWS_SECRET_ACCESS_KEY`, `DENO_AUTH_TOKENS`, but not
  * `max_tokens`, `tokenizer` or `author`.
  *
