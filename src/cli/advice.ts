@@ -6,6 +6,7 @@
  */
 import type { SwarmState, TaskState } from "../protocol/state.ts";
 import { budgetReached, costCap, spentUsd } from "../protocol/cost.ts";
+import { terminalLine } from "../text/terminal.ts";
 import {
   activeNodes,
   canCampaign,
@@ -85,7 +86,8 @@ export function failureReport(state: SwarmState, now: number, issue: number): st
   const skipped = state.order.filter((id) => taskPhase(state, state.tasks[id]!, now) === "skipped");
   return [
     `${plural(failed.length, "task")} failed for good:`,
-    ...failed.map((t) => `  ${t.id} (${plural(t.attempts, "attempt")}): ${t.reason}`),
+    // The reason is what the task printed: no escape sequence of it reaches the terminal.
+    ...failed.map((t) => `  ${t.id} (${plural(t.attempts, "attempt")}): ${terminalLine(t.reason)}`),
     ...(skipped.length ? [`Blocked by the failure: ${skipped.join(", ")}`] : []),
     `Retry them: p2p-dev run --issue ${issue} --retry-failed`,
   ];

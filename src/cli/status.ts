@@ -21,6 +21,8 @@ import { defineCommand } from "./define.ts";
 import { GITHUB_OPTIONS, ISSUE_OPTION, JSON_OPTION } from "./option_groups.ts";
 import type { OptionSpec } from "./options.ts";
 import { bar, table } from "./render_state.ts";
+import { capText } from "../text/neutralize.ts";
+import { terminalLine } from "../text/terminal.ts";
 
 /** Options of `status`. */
 export const STATUS_OPTIONS: readonly OptionSpec[] = [
@@ -150,7 +152,9 @@ function duration(ms: number): string {
 }
 
 /**
- * The status as lines for people.
+ * The status as lines for people. Titles, node ids and failure summaries
+ * come from comments: printed without escape sequences or control
+ * characters (`src/text/terminal.ts`).
  *
  * @example
  * ```ts
@@ -158,6 +162,10 @@ function duration(ms: number): string {
  * ```
  */
 export function renderStatus(s: Status): string[] {
+  return statusLines(s).map(terminalLine);
+}
+
+function statusLines(s: Status): string[] {
   const now = Date.parse(s.asOf);
   const ago = (iso: string) => `${duration(now - Date.parse(iso))} ago`;
   const lines = [`p2p-dev status · ${s.repo}#${s.issue} · ${s.status} · as of ${s.asOf}`];
@@ -179,14 +187,14 @@ export function renderStatus(s: Status): string[] {
     const rows = [["TASK", "STATE", "TRY", "CLAIMANT", "LEASE LEFT", "%", "COST", "TITLE"]];
     for (const t of s.tasks) {
       rows.push([
-        t.id,
+        terminalLine(t.id),
         t.phase,
         String(t.attempts),
-        t.claimant ?? "-",
+        terminalLine(t.claimant ?? "-"),
         t.leaseLeftMs !== null ? duration(t.leaseLeftMs) : "-",
         String(t.percent),
         t.costUsd !== null ? `$${t.costUsd.toFixed(4)}` : "-",
-        t.title.length > 50 ? t.title.slice(0, 49) + "…" : t.title,
+        capText(terminalLine(t.title), 50),
       ]);
     }
     lines.push(...table(rows));
@@ -203,7 +211,13 @@ export function renderStatus(s: Status): string[] {
   if (s.nodes.length) {
     const rows = [["NODE", "ROLE", "EXEC", "LAST SEEN", "DONE"]];
     for (const n of s.nodes) {
-      rows.push([n.node, n.role, n.exec ?? "-", ago(n.lastSeen), String(n.tasksDone)]);
+      rows.push([
+        terminalLine(n.node),
+        terminalLine(n.role),
+        terminalLine(n.exec ?? "-"),
+        ago(n.lastSeen),
+        String(n.tasksDone),
+      ]);
     }
     lines.push(...table(rows).map((l) => `  ${l}`));
   }
