@@ -321,10 +321,10 @@ export class Swarm implements AsyncDisposable {
       GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
       GITHUB_API_URL: this.emulator.url,
       // Task commands of the e2e scripts record their process group here,
-      // so the harness can stop what a killed node left behind (tasks get
-      // only allowlisted variables: this one is passed by name).
+      // so the harness can stop what a killed node left behind. Tasks get
+      // only allowlisted variables: the scenarios' own E2E_* are passed on.
       E2E_PID_DIR: this.#pidDir,
-      P2P_PASS_ENV: "E2E_PID_DIR",
+      P2P_PASS_ENV: "E2E_*",
       // Each scenario records its task processes in a state folder of its own.
       P2P_STATE_DIR: join(this.tmp, "state"),
       ...extra,
