@@ -19,6 +19,7 @@ import { ceiling, PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../src/prot
 import { VERSION } from "../src/version.ts";
 import { benchEmulator } from "./emulator.ts";
 import { benchFold } from "./fold.ts";
+import { benchPlanner } from "./planner.ts";
 import { benchNodeMemory, benchStartup } from "./process.ts";
 import { GITHUB_LIKE, insideLimits, type SimFigures } from "./sim.ts";
 import type { SimJob, SimJobResult } from "./sim_worker.ts";
@@ -389,6 +390,8 @@ export async function runBench(
   const startup = await benchStartup(plan.startupRuns);
   progress("peak memory of a node");
   const memory = await benchNodeMemory();
+  progress("Markdown planner on hostile bodies");
+  const planner = await benchPlanner({ runs: plan.foldRuns >= 5 ? 3 : 1 });
   progress("emulator requests per second");
   const emulator = await benchEmulator({ requests: plan.foldRuns >= 5 ? 2_000 : 500 });
 
@@ -631,6 +634,14 @@ export async function runBench(
         "",
         `${memory.tasks} tasks alone`,
       ],
+      [
+        `Markdown planner: ${planner.bodies} hostile 65,000-char bodies (ms)`,
+        "",
+        num(planner.medianMs, 0),
+        "—",
+        "",
+        `slowest: ${planner.slowest.name}, ${num(planner.slowest.ms, 0)} ms`,
+      ],
       ...emulator.map((e): Row => [
         `emulator: ${e.workload} (requests/s)`,
         "",
@@ -682,6 +693,7 @@ export async function runBench(
     startup,
     memory,
     emulator,
+    planner,
     simSpeed: speed,
   };
   return { table, json };
