@@ -265,15 +265,23 @@ export class Containment {
     return new ContainedRun(this, record);
   }
 
-  /** Writes a record (atomically: a temporary file, then a rename). */
+  /**
+   * Writes a record (atomically: a temporary file, then a rename). Best
+   * effort: a state folder that cannot be written (a read-only home) costs
+   * the record, never the task.
+   */
   async write(record: ContainmentRecord): Promise<void> {
     const dir = this.recordDir;
     if (dir === undefined) return;
-    await Deno.mkdir(dir, { recursive: true });
     const path = join(dir, `${record.tag}.json`);
     const temp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(temp, JSON.stringify(record) + "\n");
-    await Deno.rename(temp, path);
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(temp, JSON.stringify(record) + "\n");
+      await Deno.rename(temp, path);
+    } catch {
+      await Deno.remove(temp).catch(() => {});
+    }
   }
 
   /** Removes a record. */
@@ -299,9 +307,9 @@ export class Containment {
       for await (const e of Deno.readDir(dir)) {
         if (e.isFile && e.name.endsWith(".json")) entries.push(e.name);
       }
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return report;
-      throw error;
+    } catch {
+      // No folder yet (nothing was ever recorded), or one we may not read.
+      return report;
     }
     for (const name of entries.sort()) {
       const path = join(dir, name);

@@ -133,3 +133,20 @@ Deno.test("the default state folder follows P2P_STATE_DIR, XDG_STATE_HOME, then 
   assert.equal(defaultStateDir({ HOME: "/h" }), "/h/.local/state/p2p-dev");
   assert.equal(defaultStateDir({}), undefined);
 });
+
+Deno.test("a state folder that cannot be written costs the record, never the task", async () => {
+  await using root = await tempDir();
+  const blocked = join(root.path, "not-a-folder");
+  await Deno.writeTextFile(blocked, "a file where the state folder should be\n");
+  const containment = new Containment({ stateDir: blocked, ownerPid: Deno.pid });
+  const exec = commandExecutor({
+    command: "echo ran",
+    workRoot: root.path,
+    env: PATH_ENV,
+    containment,
+  });
+  const outcome = await exec.run(makeTask(), makeContext().ctx);
+  assert.equal(outcome.ok, true, outcome.result.summary);
+  assert.equal(outcome.result.summary, "ran");
+  assert.deepEqual(await containment.reapOrphans(), { records: 0, processes: 0, labels: [] });
+});
