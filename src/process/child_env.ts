@@ -44,7 +44,14 @@
  */
 import { isSecretKey } from "../text/secret_key.ts";
 
-/** Environment variables as a record (as `Deno.env.toObject()` returns them). */
+/**
+ * Environment variables as a record (as `Deno.env.toObject()` returns them).
+ *
+ * @example
+ * ```ts
+ * const env: EnvRecord = { PATH: "/usr/bin", HOME: undefined };
+ * ```
+ */
 export type EnvRecord = Readonly<Record<string, string | undefined>>;
 
 /**
