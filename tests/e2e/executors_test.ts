@@ -62,6 +62,9 @@ Deno.test("the Claude Code executor (fake claude): every completion carries cost
         "0.5",
         "--max-cost-usd",
         "100",
+        // The fake reads its settings from these: Claude Code gets only allowlisted variables.
+        "--pass-env",
+        "FAKE_CLAUDE_*",
       ],
       env: {
         FAKE_CLAUDE_TURNS: String(TURNS),
