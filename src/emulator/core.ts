@@ -31,6 +31,7 @@ import { hash32 } from "./random.ts";
 import type { Identity, RouteContext, RouteDef, RouteResult } from "./router.ts";
 import { Router } from "./router.ts";
 import { ROUTES } from "./routes/mod.ts";
+import { latestRelease } from "./routes/releases.ts";
 import { base64ToBytes } from "./seed.ts";
 import { World } from "./state.ts";
 import type { EmulatorSnapshot } from "./types.ts";
@@ -278,11 +279,12 @@ export class EmulatorCore {
         return await controlHttp(this, req, url);
       }
       const download = /^\/([^/]+)\/([^/]+)\/releases\/download\/(.+)\/([^/]+)$/.exec(url.pathname);
-      if (
-        download && (method === "GET" || method === "HEAD") && !url.pathname.startsWith("/repos/")
-      ) {
+      const web = (method === "GET" || method === "HEAD") && !url.pathname.startsWith("/repos/");
+      if (download && web) {
         return this.#download(download.slice(1).map(decodeURIComponent), at);
       }
+      const latest = /^\/([^/]+)\/([^/]+)\/releases\/latest\/download\/([^/]+)$/.exec(url.pathname);
+      if (latest && web) return this.#latestDownload(url.origin, latest.slice(1), at);
       return await this.#api(req, url, method, { seq, requestId, at });
     } catch (error) {
       if (error instanceof DroppedConnection) throw error;
@@ -324,6 +326,23 @@ export class EmulatorCore {
         "content-disposition": `attachment; filename=${found.name}`,
         date: new Date(at).toUTCString(),
       },
+    });
+  }
+
+  /**
+   * `/{owner}/{repo}/releases/latest/download/{name}`: GitHub redirects to the
+   * asset of the latest release (non-draft, non-prerelease), as installers use it.
+   */
+  #latestDownload(origin: string, parts: string[], at: number): Response {
+    const [owner = "", name = "", file = ""] = parts;
+    const repo = this.world.repo(decodeURIComponent(owner), decodeURIComponent(name));
+    const release = repo && !repo.private ? latestRelease(repo) : undefined;
+    const date = new Date(at).toUTCString();
+    if (!release) return new Response("Not Found", { status: 404, headers: { date } });
+    const tag = encodeURIComponent(release.tag);
+    return new Response(null, {
+      status: 302,
+      headers: { location: `${origin}/${owner}/${name}/releases/download/${tag}/${file}`, date },
     });
   }
 

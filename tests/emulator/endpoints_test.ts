@@ -564,6 +564,40 @@ Deno.test("releases: latest, by tag, assets, download as octet-stream", async ()
   });
 });
 
+Deno.test("releases/latest/download/{name} redirects to the latest release's asset, as installers use it", async () => {
+  await withHarness(async (h) => {
+    h.control.seed({
+      repos: [{
+        owner: "octo",
+        name: "hello",
+        releases: [
+          {
+            tag: "v2.0.0-rc.1",
+            author: "octo",
+            prerelease: true,
+            assets: [{ name: "a", text: "rc" }],
+          },
+          { tag: "v1.1.0", author: "octo", assets: [{ name: "a", text: "one-one" }] },
+        ],
+      }],
+    });
+    const first = await fetch(`${h.url}/octo/hello/releases/latest/download/a`, {
+      redirect: "manual",
+    });
+    await first.body?.cancel();
+    assert.equal(first.status, 302);
+    assert.equal(first.headers.get("location"), `${h.url}/octo/hello/releases/download/v1.1.0/a`);
+    const followed = await fetch(`${h.url}/octo/hello/releases/latest/download/a`);
+    assert.equal(await followed.text(), "one-one", "the prerelease is never the latest");
+    const missing = await fetch(`${h.url}/octo/hello/releases/latest/download/nothing`);
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+    const noRepo = await fetch(`${h.url}/octo/absent/releases/latest/download/a`);
+    assert.equal(noRepo.status, 404);
+    await noRepo.body?.cancel();
+  });
+});
+
 Deno.test("every required operation was exercised and validated", async () => {
   const { sharedContract } = await import("./helpers.ts");
   const seen = new Set([...(await sharedContract()).seen].map((s) => s.split(" ")[0]));

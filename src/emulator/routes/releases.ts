@@ -19,6 +19,21 @@ function visibleReleases(ctx: RouteContext, repo: RepoRecord): ReleaseRecord[] {
 }
 
 /**
+ * The latest release: "the most recent non-prerelease, non-draft release"
+ * (https://docs.github.com/rest/releases/releases#get-the-latest-release).
+ *
+ * @example
+ * ```ts
+ * function tag(repo: RepoRecord) { return latestRelease(repo)?.tag; }
+ * ```
+ */
+export function latestRelease(repo: RepoRecord): ReleaseRecord | undefined {
+  return repo.releases
+    .filter((r) => !r.draft && !r.prerelease)
+    .sort((a, b) => (b.publishedAt ?? 0) - (a.publishedAt ?? 0) || b.id - a.id)[0];
+}
+
+/**
  * Release routes.
  *
  * @example
@@ -50,10 +65,7 @@ export const releaseRoutes: RouteDef[] = [
     docs: "https://docs.github.com/rest/releases/releases#get-the-latest-release",
     handle(ctx) {
       const repo = repoOf(ctx);
-      // "The latest release is the most recent non-prerelease, non-draft release."
-      const latest = repo.releases
-        .filter((r) => !r.draft && !r.prerelease)
-        .sort((a, b) => (b.publishedAt ?? 0) - (a.publishedAt ?? 0) || b.id - a.id)[0];
+      const latest = latestRelease(repo);
       if (!latest) throw notFound();
       return { status: 200, body: release(render(ctx), repo, latest) };
     },
