@@ -7,7 +7,7 @@
 import { createGitHub } from "../github/octokit.ts";
 import { LogView } from "../node/log_view.ts";
 import { systemClock } from "../node/ports.ts";
-import type { GitHub } from "../github/port.ts";
+import type { GitHub, WorkflowGitHub } from "../github/port.ts";
 import type { TokenKind } from "../protocol/budget.ts";
 import type { CliContext } from "./context.ts";
 import { type Env, resolveApiUrl, resolveRepo, resolveToken } from "./env.ts";
@@ -15,7 +15,7 @@ import type { OptionValues } from "./options.ts";
 
 /** A connected client and what was resolved along the way. */
 export interface Connection {
-  github: GitHub;
+  github: GitHub & WorkflowGitHub;
   owner: string;
   repo: string;
   fullName: string;

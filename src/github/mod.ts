@@ -16,8 +16,12 @@ export type {
   GitHub,
   Identity,
   IssueInfo,
+  LabelSpec,
   Permission,
+  ReactionContent,
+  ReactionSubject,
   RepoRef,
+  WorkflowGitHub,
 } from "./port.ts";
 export {
   ACTIONS_BOT,

@@ -33,7 +33,18 @@ import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling, type ThrottlingOptions } from "@octokit/plugin-throttling";
 import type { LogComment } from "../protocol/types.ts";
-import type { ApiStats, CommentPage, GitHub, Identity, IssueInfo, Permission } from "./port.ts";
+import type {
+  ApiStats,
+  CommentPage,
+  GitHub,
+  Identity,
+  IssueInfo,
+  LabelSpec,
+  Permission,
+  ReactionContent,
+  ReactionSubject,
+  WorkflowGitHub,
+} from "./port.ts";
 import {
   type FailedRequest,
   GitHubError,
@@ -287,7 +298,7 @@ class Pacer {
   }
 }
 
-class OctokitGitHub implements GitHub {
+class OctokitGitHub implements GitHub, WorkflowGitHub {
   readonly #octokit: Client;
   readonly #owner: string;
   readonly #repo: string;
@@ -588,6 +599,7 @@ class OctokitGitHub implements GitHub {
           .filter((name) => name !== ""),
         author: data.user?.login ?? "ghost",
         url: data.html_url,
+        ...(data.pull_request ? { pullRequest: true } : {}),
       };
     } catch (error) {
       throw this.#error(error, op);
@@ -999,6 +1011,48 @@ class OctokitGitHub implements GitHub {
     }
   }
 
+  // --- workflow commands (trigger, init) ------------------------------------
+
+  async react(subject: ReactionSubject, content: ReactionContent): Promise<void> {
+    const isIssue = "issue" in subject;
+    const path = isIssue
+      ? this.#repoPath(`/issues/${issueNumber(subject.issue)}/reactions`)
+      : this.#repoPath(`/issues/comments/${subject.comment}/reactions`);
+    const what = isIssue
+      ? `react to issue #${subject.issue}`
+      : `react to comment ${subject.comment}`;
+    const op = this.#op(what, "issues: write", "POST", path);
+    try {
+      // https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue
+      await this.#octokit.request({ method: "POST", url: `${this.#baseUrl}${path}`, content });
+    } catch (error) {
+      throw this.#error(error, op);
+    }
+  }
+
+  async createLabel(label: LabelSpec): Promise<boolean> {
+    const path = this.#repoPath("/labels");
+    const op = this.#op(`create the label "${label.name}"`, "issues: write", "POST", path);
+    try {
+      // https://docs.github.com/rest/issues/labels#create-a-label
+      await this.#octokit.rest.issues.createLabel({
+        owner: this.#owner,
+        repo: this.#repo,
+        name: label.name,
+        color: label.color,
+        description: label.description,
+      });
+      return true;
+    } catch (error) {
+      const failure = httpFailure(error);
+      const data = failure?.response?.data as { errors?: { code?: string }[] } | undefined;
+      if (failure?.status === 422 && data?.errors?.some((e) => e.code === "already_exists")) {
+        return false;
+      }
+      throw this.#error(error, op);
+    }
+  }
+
   stats(): ApiStats {
     return this.#traffic.snapshot();
   }
@@ -1019,6 +1073,6 @@ class OctokitGitHub implements GitHub {
  * console.log(page.comments.length, gh.stats().requests);
  * ```
  */
-export function createGitHub(options: GitHubOptions): GitHub {
+export function createGitHub(options: GitHubOptions): GitHub & WorkflowGitHub {
   return new OctokitGitHub(options);
 }

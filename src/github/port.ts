@@ -28,6 +28,8 @@ export interface IssueInfo {
   labels: string[];
   author: string;
   url: string;
+  /** True when the number is a pull request's (GitHub numbers both alike). */
+  pullRequest?: boolean;
 }
 
 /** Repository permission levels, as `GET /repos/{o}/{r}/collaborators/{u}/permission` names them. */
@@ -108,4 +110,50 @@ export interface GitHub {
   ): Promise<string>;
   /** Exact counts of this client's API use so far. */
   stats(): ApiStats;
+}
+
+/**
+ * Reaction contents GitHub accepts
+ * (https://docs.github.com/rest/reactions/reactions#about-reactions).
+ */
+export type ReactionContent =
+  | "+1"
+  | "-1"
+  | "laugh"
+  | "confused"
+  | "heart"
+  | "hooray"
+  | "rocket"
+  | "eyes";
+
+/** What a reaction is put on: an issue (or pull request), or an issue comment. */
+export type ReactionSubject = { issue: number } | { comment: number };
+
+/** A repository label to create. */
+export interface LabelSpec {
+  name: string;
+  /** Six hex digits, without `#`. */
+  color: string;
+  description: string;
+}
+
+/**
+ * The calls the workflow commands (`p2p-dev trigger`, `p2p-dev init`) make
+ * besides the node's: answering a request with a reaction and creating the
+ * swarm's label.
+ *
+ * @example
+ * ```ts
+ * async function ack(gh: WorkflowGitHub) { await gh.react({ comment: 42 }, "rocket"); }
+ * ```
+ */
+export interface WorkflowGitHub extends Pick<GitHub, "permission" | "getIssue" | "stats"> {
+  /**
+   * `POST .../issues/{n}/reactions` or `.../issues/comments/{id}/reactions`.
+   * GitHub answers 200 with the existing reaction when this identity already
+   * reacted alike, so a repeat is harmless.
+   */
+  react(subject: ReactionSubject, content: ReactionContent): Promise<void>;
+  /** `POST /repos/{o}/{r}/labels`: `true` when created, `false` when it already existed (422). */
+  createLabel(label: LabelSpec): Promise<boolean>;
 }
