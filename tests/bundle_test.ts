@@ -5,26 +5,9 @@
  */
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
+import { buildEnv } from "./_build.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-
-/**
- * What building needs from the environment besides PATH and HOME: the proxy
- * and certificate settings Deno's npm resolution reads (a TLS-intercepting
- * proxy needs its CA), and every `DENO_*` variable (cache, TLS store).
- */
-function buildEnv(): Record<string, string> {
-  const keep =
-    /^(DENO_.*|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|NPM_CONFIG_REGISTRY|npm_config_registry)$/;
-  const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: Deno.env.get("HOME") ?? "/tmp",
-  };
-  for (const [key, value] of Object.entries(Deno.env.toObject())) {
-    if (keep.test(key)) env[key] = value;
-  }
-  return env;
-}
 
 async function run(cmd: string, args: string[], env: Record<string, string>, cwd: string) {
   const out = await new Deno.Command(cmd, { args, env, clearEnv: true, cwd, stdin: "null" })

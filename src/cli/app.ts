@@ -13,10 +13,12 @@ import { dashboardCommand } from "./dashboard.ts";
 import { demoCommand } from "./demo.ts";
 import { electCommand } from "./elect.ts";
 import { emulatorCommand } from "./emulator.ts";
+import { initCommand } from "./init.ts";
 import { planCommand } from "./plan.ts";
 import { runCommand } from "./run.ts";
 import { stateCommand } from "./state.ts";
 import { statusCommand } from "./status.ts";
+import { triggerCommand } from "./trigger.ts";
 import { UsageError } from "./usage_error.ts";
 import { watchCommand } from "./watch.ts";
 import { workCommand } from "./work.ts";
@@ -46,6 +48,8 @@ const SUBCOMMANDS: ((ctx: CliContext) => Command)[] = [
   stateCommand,
   emulatorCommand,
   dashboardCommand,
+  triggerCommand,
+  initCommand,
 ];
 
 /**
