@@ -23,7 +23,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type FaultPatch, type LimitsPatch, startEmulator } from "../../src/emulator/mod.ts";
+import {
+  type EmulatorControl,
+  type FaultPatch,
+  type LimitsPatch,
+  startEmulator,
+} from "../../src/emulator/mod.ts";
 import type { RunningEmulator } from "../../src/emulator/mod.ts";
 import { EXAMPLE_ISSUE_BODY, EXAMPLE_ISSUE_TITLE } from "../../src/demo/example_issue.ts";
 import { decodeBody } from "../../src/protocol/codec.ts";
@@ -442,26 +447,12 @@ export class Swarm implements AsyncDisposable {
 
   /** The issue's comments as the API has them now (no lag), as the protocol sees them. */
   comments(issue = this.issue): LogComment[] {
-    return this.emulator.control.comments(OWNER, REPO, issue).map((c) => ({
-      id: c.id,
-      body: c.body,
-      author: c.author,
-      authorType: this.emulator.control.world.user(c.author)?.type ?? "User",
-      createdAt: c.createdAt,
-      updatedAt: c.updatedAt,
-    }));
+    return logComments(this.emulator.control, OWNER, REPO, issue);
   }
 
   /** The trust policy a node running as the bot would use (writers resolved from the world). */
   policy(issue = this.issue): TrustPolicy {
-    const world = this.emulator.control.world;
-    const repo = world.repo(OWNER, REPO)!;
-    const writers = new Set<string>();
-    for (const c of this.comments(issue)) {
-      const role = world.role(repo, c.author);
-      if (role === "write" || role === "maintain" || role === "admin") writers.add(c.author);
-    }
-    return { issue, self: BOT.login, allow: new Set(), writers };
+    return botPolicy(this.emulator.control, OWNER, REPO, issue, BOT.login);
   }
 
   /** The final log folded with the protocol's fold and trust policy. */
@@ -483,6 +474,40 @@ export class Swarm implements AsyncDisposable {
 }
 
 const EXPIRED = Symbol("expired");
+
+/** An issue's comments as the emulator has them now (no lag), as the protocol sees them. */
+export function logComments(
+  control: EmulatorControl,
+  owner: string,
+  repo: string,
+  issue: number,
+): LogComment[] {
+  return control.comments(owner, repo, issue).map((c) => ({
+    id: c.id,
+    body: c.body,
+    author: c.author,
+    authorType: control.world.user(c.author)?.type ?? "User",
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  }));
+}
+
+/** The trust policy of a node running as `self` (writers resolved from the emulated world). */
+export function botPolicy(
+  control: EmulatorControl,
+  owner: string,
+  repo: string,
+  issue: number,
+  self: string,
+): TrustPolicy {
+  const r = control.world.repo(owner, repo)!;
+  const writers = new Set<string>();
+  for (const c of logComments(control, owner, repo, issue)) {
+    const role = control.world.role(r, c.author);
+    if (role === "write" || role === "maintain" || role === "admin") writers.add(c.author);
+  }
+  return { issue, self, allow: new Set(), writers };
+}
 
 /** Stops the process groups task commands recorded (what a SIGKILLed node left running). */
 async function killRecordedGroups(dir: string): Promise<void> {
@@ -575,7 +600,7 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
 }
 
 /** A bare repository `origin.git` with one commit on `main`. */
-async function makeBareRepo(tmp: string): Promise<{ bare: string; rootSha: string }> {
+export async function makeBareRepo(tmp: string): Promise<{ bare: string; rootSha: string }> {
   const bare = join(tmp, "origin.git");
   const seed = join(tmp, "seed");
   await sh("git", ["init", "--quiet", "--bare", "-b", "main", bare]);
@@ -594,7 +619,12 @@ async function makeBareRepo(tmp: string): Promise<{ bare: string; rootSha: strin
  * into the emulator through its control surface: the bare repository plays
  * GitHub's git side, so `POST /pulls` finds the head branch.
  */
-async function installMirrorHook(bare: string, url: string): Promise<void> {
+export async function installMirrorHook(
+  bare: string,
+  url: string,
+  owner = OWNER,
+  repo = REPO,
+): Promise<void> {
   const hook = join(bare, "hooks", "post-receive");
   await Deno.writeTextFile(
     hook,
@@ -611,7 +641,7 @@ while read -r old new ref; do
     for (i = 2; i <= NF; i++) printf "%s\\"%s\\"", (i > 2 ? "," : ""), $i
     printf "]}"
   }')
-  body="{\\"repos\\":[{\\"owner\\":\\"${OWNER}\\",\\"name\\":\\"${REPO}\\",\\"commits\\":[$commits],\\"branches\\":{\\"$branch\\":\\"$new\\"}}]}"
+  body="{\\"repos\\":[{\\"owner\\":\\"${owner}\\",\\"name\\":\\"${repo}\\",\\"commits\\":[$commits],\\"branches\\":{\\"$branch\\":\\"$new\\"}}]}"
   if ! curl -sf -X POST -H 'content-type: application/json' --data "$body" "${url}/_emulator/seed" >/dev/null; then
     echo "e2e mirror: could not mirror $branch into the emulator" >&2
     exit 1

@@ -1,0 +1,190 @@
+/**
+ * The repository's `.github/workflows/p2p-autonomous-dev.yml`, run by the
+ * workflow harness against the emulator: real events, GitHub's expression
+ * engine for every `${{ }}` and `if:`, `run:` steps in bash, the release
+ * binary installed by scripts/install.sh from the emulator's release
+ * downloads, and real swarms of `p2p-dev run` (three tasks, fast timing
+ * through the `P2P_DEV_ARGS` variable, a shell command as the agent through
+ * `P2P_DEV_EXEC`, a draft pull request per task).
+ */
+import assert from "node:assert/strict";
+import {
+  assertEveryTaskDoneOnce,
+  assertOnePlanInForce,
+  eventsOf,
+  FAST_TIMING,
+} from "../e2e/_swarm.ts";
+import { releaseBinary } from "./_release.ts";
+import type { WorkflowRun } from "./_runner.ts";
+import { BOT, ISSUE_TASKS, MAINTAINER, OWNER, REPO, STRANGER, WorkflowWorld } from "./_world.ts";
+
+/**
+ * Asserts the three jobs ran a swarm of `nodes` on `issue` that ended with a
+ * summary (by default of every task done).
+ */
+function assertSwarmRun(
+  run: WorkflowRun,
+  issue: number,
+  nodes: number,
+  expect = { status: "finished", done: ISSUE_TASKS.length },
+): void {
+  const why = run.describe();
+  assert.equal(run.conclusion, "success", why);
+  const trigger = run.jobs["check-trigger"]!;
+  assert.equal(trigger.result, "success", why);
+  assert.deepEqual(trigger.outputs, {
+    run: "true",
+    issue: String(issue),
+    matrix: JSON.stringify({ node: Array.from({ length: nodes }, (_, i) => i + 1) }),
+  });
+  const execute = run.jobs["p2p-execute"]!;
+  assert.equal(execute.result, "success", why);
+  assert.deepEqual(
+    execute.legs.map((l) => l.name),
+    Array.from({ length: nodes }, (_, i) => `node ${i + 1}`),
+  );
+  for (const leg of execute.legs) {
+    assert.equal(
+      leg.steps.find((s) => s.name === "Install Claude Code")?.outcome,
+      "skipped",
+      "P2P_DEV_EXEC replaces Claude Code",
+    );
+    assert.ok(!leg.steps.some((s) => s.log.includes(leg.token)), "the token never shows in a log");
+  }
+  const aggregate = run.jobs["aggregate-results"]!;
+  assert.equal(aggregate.result, "success", why);
+  assert.deepEqual(aggregate.outputs, {
+    status: expect.status,
+    tasks: String(ISSUE_TASKS.length),
+    done: String(expect.done),
+    failed: "0",
+  });
+  assert.match(aggregate.legs[0]!.summary, new RegExp(`## p2p-dev summary for #${issue}`));
+}
+
+/** Asserts the issue's log holds one plan, every task done once, and one summary comment. */
+function assertIssueDone(world: WorkflowWorld, issue: number): void {
+  const state = world.state(issue);
+  assertOnePlanInForce(state, ISSUE_TASKS);
+  assertEveryTaskDoneOnce(state, world.comments(issue), world.policy(issue), { strictLog: true });
+  const plans = eventsOf(world.comments(issue)).filter((p) => p.event.type === "plan");
+  assert.equal(plans.length, 1, "one plan message");
+  const summaries = world.comments(issue).filter((c) => /p2p-dev summary/.test(c.body));
+  assert.equal(summaries.length, 1, "one summary comment");
+}
+
+function nodeIds(run: WorkflowRun, nodes: number): string[] {
+  return Array.from({ length: nodes }, (_, i) => `run-${run.id}-job-${i + 1}`);
+}
+
+Deno.test({
+  name: "a collaborator labels an issue: 5 nodes work it to a summary, with a rocket on the " +
+    "issue, a draft pull request per task and metrics.json kept as an artifact",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using world = await WorkflowWorld.start(await releaseBinary());
+    const run = world.runner.deliver(await world.labelled(MAINTAINER, 1));
+    assert.ok(run, "the labeled event starts the workflow");
+    assert.equal(run.group, "p2p-dev-issue-1");
+    await run.done;
+    assertSwarmRun(run, 1, 5);
+    assertIssueDone(world, 1);
+    assert.deepEqual(Object.keys(world.state(1).nodes).sort(), nodeIds(run, 5));
+    assert.deepEqual(world.issueReactions(1), [`${BOT.login}:rocket`]);
+    const pulls = world.emulator.control.world.repo(OWNER, REPO)!.issues.filter((i) => i.pull);
+    assert.equal(pulls.length, ISSUE_TASKS.length, "a draft pull request per task");
+    const metrics = JSON.parse(
+      await Deno.readTextFile(
+        `${world.tmp}/runs/run-${run.id}/artifacts/p2p-dev-issue-1-attempt-1/metrics.json`,
+      ),
+    );
+    assert.equal(metrics.totals.done, ISSUE_TASKS.length);
+  },
+});
+
+Deno.test({
+  name: "a collaborator comments /p2p-dev 3: 3 nodes, a rocket on the comment",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using world = await WorkflowWorld.start(await releaseBinary());
+    const event = await world.commented(MAINTAINER, 1, "/p2p-dev 3\nPlease have a go at this.");
+    const run = world.runner.deliver(event)!;
+    await run.done;
+    assertSwarmRun(run, 1, 3);
+    assertIssueDone(world, 1);
+    assert.deepEqual(Object.keys(world.state(1).nodes).sort(), nodeIds(run, 3));
+    const id = (event.payload.comment as { id: number }).id;
+    assert.deepEqual(world.commentReactions(id), [`${BOT.login}:rocket`]);
+    assert.deepEqual(world.issueReactions(1), []);
+  },
+});
+
+Deno.test({
+  name: "a collaborator dispatches the workflow with issue and instances: that many nodes",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using world = await WorkflowWorld.start(await releaseBinary());
+    const run = world.runner.deliver(
+      await world.dispatched(MAINTAINER, { issue: "1", instances: "2" }),
+    )!;
+    assert.equal(run.group, "p2p-dev-issue-1");
+    await run.done;
+    assertSwarmRun(run, 1, 2);
+    assertIssueDone(world, 1);
+    assert.deepEqual(world.issueReactions(1), [`${BOT.login}:rocket`]);
+  },
+});
+
+Deno.test({
+  name: "a second request while a swarm runs waits, never cancels it, then resumes it: the " +
+    "second run does what is left, no second plan, one summary updated in place; a stranger's " +
+    "command meanwhile displaces nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // Each node stops after one task, so the first swarm (2 nodes) leaves one of three tasks.
+    await using world = await WorkflowWorld.start(await releaseBinary(), {
+      vars: { P2P_DEV_ARGS: [...FAST_TIMING, "--max-tasks", "1"].join(" ") },
+    });
+    const first = world.runner.deliver(await world.commented(MAINTAINER, 1, "/p2p-dev 2"))!;
+    const started = Date.now();
+    while (!world.state(1).plan) {
+      assert.equal(first.state, "in_progress", first.describe());
+      assert.ok(Date.now() - started < 90_000, `no plan yet:\n${first.describe()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const second = world.runner.deliver(await world.commented(MAINTAINER, 1, "/p2p-dev 2"))!;
+    assert.equal(second.group, first.group);
+    assert.equal(second.state, "pending", "the second request waits for the running swarm");
+
+    const stranger = world.runner.deliver(await world.commented(STRANGER, 1, "/p2p-dev 9"))!;
+    assert.equal(
+      stranger.group,
+      `p2p-dev-run-${stranger.id}`,
+      "a stranger gets a group of its own",
+    );
+    await stranger.done;
+    assert.equal(stranger.jobs["check-trigger"]!.outputs.run, "false", stranger.describe());
+    assert.equal(second.state, "pending", "the stranger's comment did not displace it");
+
+    await first.done;
+    assertSwarmRun(first, 1, 2, { status: "running", done: 2 });
+    const summary = world.comments(1).find((c) => /p2p-dev summary/.test(c.body))!;
+    await second.done;
+    assertSwarmRun(second, 1, 2);
+    assertIssueDone(world, 1);
+    const after = world.comments(1).find((c) => /p2p-dev summary/.test(c.body))!;
+    assert.equal(after.id, summary.id, "the summary comment is updated in place");
+    const state = world.state(1);
+    const secondNodes = new Set(nodeIds(second, 2));
+    assert.equal(
+      Object.values(state.tasks).filter((t) => secondNodes.has(t.done!.node)).length,
+      1,
+      "the second run did the task the first left",
+    );
+    assert.ok(!state.terms.some((t) => secondNodes.has(t.node)), "nobody campaigned again");
+  },
+});
