@@ -24,7 +24,7 @@
  *   `$GITHUB_STEP_SUMMARY` and `::add-mask::`; GitHub does not put
  *   `GITHUB_TOKEN` in the environment, and neither does this runner;
  * - `uses:` steps run local stand-ins the host provides, by action name; an
- *   action without one fails the run (nothing is silently skipped).
+ *   action without one fails its step (nothing is silently skipped).
  *
  * Unsupported keys that would change what runs (job `concurrency`, matrix
  * `include`/`exclude`, `container`, `services`, reusable workflows, shells
@@ -637,10 +637,8 @@ export class WorkflowRunner {
       if (step.uses) {
         const action = String(step.uses).split("@")[0]!;
         const standIn = h.actions[action];
-        if (!standIn) {
-          throw new TypeError(`No local stand-in for "uses: ${step.uses}" (job ${jobId}).`);
-        }
         try {
+          if (!standIn) throw new TypeError(`No local stand-in for "uses: ${step.uses}".`);
           outputs = (await standIn({
             inputs: stringRecord(interpolate(step.with ?? {}, ctx)),
             workspace,

@@ -75,6 +75,8 @@ export interface WorldOptions {
   vars?: Record<string, string>;
   /** Deadline of one run. */
   deadlineMs?: number;
+  /** Workflow text to run instead of the repository's own (harness self-tests). */
+  workflow?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -129,9 +131,8 @@ export class WorkflowWorld implements AsyncDisposable {
         ],
       });
       await installMirrorHook(bare, emulator.url, OWNER, REPO);
-      const text = await Deno.readTextFile(
-        new URL(`../../${WORKFLOW_PATH}`, import.meta.url),
-      );
+      const text = options.workflow ??
+        await Deno.readTextFile(new URL(`../../${WORKFLOW_PATH}`, import.meta.url));
       const repo = emulator.control.world.repo(OWNER, REPO)!;
       const owner = emulator.control.world.user(OWNER)!;
       let world: WorkflowWorld | undefined = undefined;
