@@ -48,6 +48,7 @@ Deno.test({
     };
 
     await t.step("a stranger's /p2p-dev, three times: three 👎 reactions, no comment", async () => {
+      const before = world.emulator.control.countsFor(BOT.login);
       for (let i = 0; i < 3; i++) {
         const run = await deliver(world.commented(STRANGER, 1, "/p2p-dev"));
         assert.equal(run.group, `p2p-dev-run-${run.id}`, "a group of its own");
@@ -58,6 +59,12 @@ Deno.test({
         assert.deepEqual(world.commentReactions(commentId(run)), [`${BOT.login}:-1`]);
       }
       assert.equal(world.botCommentPosts(), 0, "not one comment by the bot");
+      const after = world.emulator.control.countsFor(BOT.login);
+      assert.deepEqual(
+        { requests: after.requests - before.requests, writes: after.writes - before.writes },
+        { requests: 6, writes: 3 },
+        "each refusal costs one permission read and one reaction",
+      );
       assert.deepEqual(world.issueReactions(1), []);
     });
 
