@@ -7,7 +7,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 import { defineCommand } from "./define.ts";
-import type { OptionSpec, OptionValues } from "./options.ts";
+import { type OptionSpec, type OptionValues, parseOptionValue } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
 import {
   CONTROL_ENDPOINTS,
@@ -30,7 +30,7 @@ export const EMULATOR_OPTIONS: readonly OptionSpec[] = [
     range: { min: 0, max: 65535, integer: true, text: "0 (any free port) to 65535" },
     group: "Server",
     description: "TCP port on 127.0.0.1; 0 picks a free one",
-    default: 0,
+    defaultText: "$PORT, else 0",
   },
   {
     name: "config",
@@ -162,7 +162,10 @@ export function emulatorCommand(ctx: CliContext): Command {
 
 async function runEmulator(ctx: CliContext, flags: OptionValues): Promise<void> {
   const n = (v: unknown) => (typeof v === "number" ? v : undefined);
-  const port = n(flags.port) ?? 0;
+  // PORT: the server port of the original design's deployments (Cloud Run, a VPS).
+  const envPort = (ctx.env.PORT ?? "").trim();
+  const port = n(flags.port) ??
+    (envPort === "" ? 0 : parseOptionValue(EMULATOR_OPTIONS[0]!, envPort, "PORT") as number);
   const seed = n(flags.seed);
   const latency = n(flags.latencyMs);
   const lag = n(flags.lagMs);

@@ -96,3 +96,31 @@ Deno.test("p2p-dev emulator refuses bad flags with a usage error", async () => {
     });
   }
 });
+
+Deno.test("p2p-dev emulator listens on $PORT when --port is not given; --port wins", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const free = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  for (
+    const [env, args, expected] of [
+      [{ PORT: String(free) }, [], free],
+      [{ PORT: "1" }, ["--port", String(free)], free],
+    ] as const
+  ) {
+    const { ctx, lines, stop } = context();
+    ctx.env = env;
+    const running = run(ctx, [...args, "--no-demo"]);
+    while (!lines.some((l) => l.startsWith("Emulator listening on "))) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(lines[0], `Emulator listening on http://127.0.0.1:${expected}`);
+    stop.abort();
+    await running;
+  }
+  const { ctx } = context();
+  ctx.env = { PORT: "http" };
+  await assert.rejects(
+    run(ctx, []),
+    /Invalid PORT "http": expected 0 \(any free port\) to 65535\./,
+  );
+});
