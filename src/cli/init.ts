@@ -12,7 +12,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { Command } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { VERSION } from "../version.ts";
 import {
   inspectWorkflow,
@@ -23,21 +23,59 @@ import {
 } from "../workflow/template.ts";
 import { COMMAND, DEFAULT_INSTANCES, DEFAULT_LABEL } from "../workflow/trigger.ts";
 import type { CliContext } from "./context.ts";
-import { connect, type GitHubFlags, withGitHubFlags } from "./connect.ts";
-import { positiveInt } from "./env.ts";
+import { connect } from "./connect.ts";
+import { defineCommand } from "./define.ts";
+import { GITHUB_OPTIONS } from "./option_groups.ts";
+import type { OptionSpec, OptionValues } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
-
-interface InitFlags extends GitHubFlags {
-  instances: string;
-  label: string;
-  dir: string;
-  dryRun?: boolean;
-  force?: boolean;
-}
 
 /** Colour and description of the label `init` creates. */
 const LABEL_COLOR = "5319e7";
 const LABEL_DESCRIPTION = "Start a p2p-dev swarm on this issue";
+
+/** Options of `init`. */
+export const INIT_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "instances",
+    flags: "--instances <n>",
+    kind: "count",
+    group: "Workflow",
+    description: "nodes a request starts when it names no count, written into the workflow",
+    defaultText:
+      `instances.default in .github/p2p-dev.yml when the swarm runs, else ${DEFAULT_INSTANCES}`,
+  },
+  {
+    name: "label",
+    flags: "--label <name>",
+    kind: "text",
+    group: "Workflow",
+    description: "the label that starts a swarm",
+    default: DEFAULT_LABEL,
+  },
+  {
+    name: "dir",
+    flags: "--dir <path>",
+    kind: "text",
+    group: "Workflow",
+    description: "the repository's root",
+    default: ".",
+  },
+  {
+    name: "dryRun",
+    flags: "--dry-run",
+    kind: "flag",
+    group: "Workflow",
+    description: "print the workflow and what init would do; change nothing",
+  },
+  {
+    name: "force",
+    flags: "--force",
+    kind: "flag",
+    group: "Workflow",
+    description: "replace a workflow file edited by hand",
+  },
+  ...GITHUB_OPTIONS.filter((o) => ["repo", "token", "apiUrl"].includes(o.name)),
+];
 
 /**
  * Builds the `init` subcommand.
@@ -48,20 +86,16 @@ const LABEL_DESCRIPTION = "Start a p2p-dev swarm on this issue";
  * ```
  */
 export function initCommand(ctx: CliContext): Command {
-  return withGitHubFlags(
-    new Command("init")
-      .description(
-        "Set up this repository: write the swarm workflow, create the label (with a token), " +
-          "and print what to commit and which secrets to set.",
-      )
-      .option("--instances <n>", "nodes a request starts by default", String(DEFAULT_INSTANCES))
-      .option("--label <name>", "the label that starts a swarm", DEFAULT_LABEL)
-      .option("--dir <path>", "the repository's root", ".")
-      .option("--dry-run", "print the workflow and what init would do; change nothing")
-      .option("--force", "replace a workflow file edited by hand") as unknown as Command,
-  ).action(async (raw) => {
-    await runInit(ctx, raw as InitFlags);
-  }) as unknown as Command;
+  return defineCommand(ctx, {
+    name: "init",
+    description: "Set up this repository: write the swarm workflow, create the label (with a " +
+      "token), and print what to commit and which secrets to set.",
+    options: INIT_OPTIONS,
+    helpAfter: `
+Exit code: 0 done, 1 the label could not be created (the workflow is written),
+2 a usage error (a bad value, or a workflow edited by hand without --force).`,
+    action: (values) => runInit(ctx, values),
+  });
 }
 
 async function readText(path: string): Promise<string | null> {
@@ -94,11 +128,11 @@ async function originRepo(dir: string): Promise<string | undefined> {
   }
 }
 
-async function runInit(ctx: CliContext, opts: InitFlags): Promise<void> {
+async function runInit(ctx: CliContext, values: OptionValues): Promise<void> {
   const options: WorkflowOptions = {
     version: VERSION,
-    label: opts.label,
-    instances: positiveInt("--instances", opts.instances),
+    label: values.label as string,
+    ...(values.instances === undefined ? {} : { instances: values.instances as number }),
   };
   try {
     validateWorkflowOptions(options);
@@ -108,16 +142,17 @@ async function runInit(ctx: CliContext, opts: InitFlags): Promise<void> {
     );
   }
   const text = renderWorkflow(options);
-  const path = join(opts.dir, WORKFLOW_PATH);
+  const dir = values.dir as string;
+  const path = join(dir, WORKFLOW_PATH);
   const existing = await readText(path);
-  const dry = opts.dryRun === true;
+  const dry = values.dryRun === true;
 
   let fileLine: string;
   if (existing === text) {
     fileLine = `${WORKFLOW_PATH} is up to date (p2p-dev ${VERSION}).`;
   } else {
     const found = existing === null ? null : inspectWorkflow(existing);
-    if (found?.edited && !opts.force) {
+    if (found?.edited && values.force !== true) {
       throw new UsageError(
         `"${path}" was edited by hand${
           found.version ? "" : " (or not written by p2p-dev init)"
@@ -137,28 +172,35 @@ async function runInit(ctx: CliContext, opts: InitFlags): Promise<void> {
       await Deno.mkdir(dirname(path), { recursive: true });
       await Deno.writeTextFile(path, text);
     }
+    const count = options.instances === undefined
+      ? "the repository's default node count"
+      : `${options.instances} node${options.instances === 1 ? "" : "s"} by default`;
     fileLine = `${dry ? "Would write" : what} ${WORKFLOW_PATH} (p2p-dev ${VERSION}, label ` +
-      `"${options.label}", ${options.instances} node${
-        options.instances === 1 ? "" : "s"
-      } by default).`;
+      `"${options.label}", ${count}).`;
   }
   ctx.out(fileLine);
-  ctx.out(await labelLine(ctx, opts, dry));
+  ctx.out(await labelLine(ctx, values, dir, dry));
   ctx.out("");
   for (const line of nextSteps(options, existing !== text && !dry)) ctx.out(line);
 }
 
 /** Creates the label when a token is at hand; says what happened or what to do. */
-async function labelLine(ctx: CliContext, opts: InitFlags, dry: boolean): Promise<string> {
-  const label = opts.label;
-  const token = opts.token ?? ctx.env.GITHUB_TOKEN ?? ctx.env.GH_TOKEN;
-  const repo = opts.repo ?? ctx.env.GITHUB_REPOSITORY ?? await originRepo(opts.dir);
+async function labelLine(
+  ctx: CliContext,
+  values: OptionValues,
+  dir: string,
+  dry: boolean,
+): Promise<string> {
+  const label = values.label as string;
+  const token = (values.token as string | undefined) || ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN;
+  const repo = (values.repo as string | undefined) ?? ctx.env.GITHUB_REPOSITORY ??
+    await originRepo(dir);
   if (!token || !repo) {
     return `Create the label "${label}" in the repository (Issues → Labels), or run init again ` +
       `with GITHUB_TOKEN set${repo ? "" : " and --repo owner/name"} to have it created.`;
   }
   if (dry) return `Would create the label "${label}" in ${repo}.`;
-  const { github, fullName } = connect({ ...opts, repo }, ctx);
+  const { github, fullName } = connect({ ...values, repo }, ctx);
   const created = await github.createLabel({
     name: label,
     color: LABEL_COLOR,
@@ -197,7 +239,10 @@ function nextSteps(options: WorkflowOptions, commit: boolean): string[] {
   ]);
   steps.push([
     `Start a swarm: label an issue "${options.label}", or comment "${COMMAND}" ` +
-    `(${options.instances} nodes) or "${COMMAND} N" on it.`,
+    `(${
+      options.instances ?? `instances.default in .github/p2p-dev.yml, else ${DEFAULT_INSTANCES}`
+    } ` +
+    `nodes) or "${COMMAND} N" on it.`,
   ]);
   return [
     "Next:",

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { GitHubError } from "../github/errors.ts";
 import type { ReactionSubject } from "../github/port.ts";
 import {
@@ -27,17 +27,64 @@ import {
   validateTriggerSettings,
 } from "../workflow/trigger.ts";
 import type { CliContext } from "./context.ts";
-import { connect, type GitHubFlags, withGitHubFlags } from "./connect.ts";
+import { connect } from "./connect.ts";
+import { type ActionInfo, defineCommand } from "./define.ts";
+import { GITHUB_OPTIONS } from "./option_groups.ts";
+import type { OptionSpec, OptionValues } from "./options.ts";
 import { UsageError } from "./usage_error.ts";
 
-interface TriggerFlags extends GitHubFlags {
-  label: string;
-  instances: string;
-  maxInstances?: string;
-  eventName?: string;
-  eventPath?: string;
-  react: boolean;
-}
+/** Options of `trigger`. */
+export const TRIGGER_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "label",
+    flags: "--label <name>",
+    kind: "text",
+    group: "Trigger",
+    description: "the label that starts a swarm",
+    default: DEFAULT_LABEL,
+  },
+  {
+    name: "instances",
+    flags: "--instances <n>",
+    kind: "count",
+    group: "Trigger",
+    description: "nodes when the request names no count",
+    defaultText: `instances.default in the configuration file, else ${DEFAULT_INSTANCES}`,
+  },
+  {
+    name: "maxInstances",
+    flags: "--max-instances <n>",
+    kind: "count",
+    group: "Trigger",
+    description: "largest count a request may ask for",
+    defaultText:
+      `$MAX_INSTANCES, else instances.max in the configuration file, else ${DEFAULT_MAX_INSTANCES}`,
+  },
+  {
+    name: "eventName",
+    flags: "--event-name <name>",
+    kind: "text",
+    group: "Trigger",
+    description: "the event",
+    defaultText: "$GITHUB_EVENT_NAME",
+  },
+  {
+    name: "eventPath",
+    flags: "--event-path <file>",
+    kind: "text",
+    group: "Trigger",
+    description: "the event payload",
+    defaultText: "$GITHUB_EVENT_PATH",
+  },
+  {
+    name: "react",
+    flags: "--no-react",
+    kind: "flag",
+    group: "Trigger",
+    description: "do not answer with a reaction",
+  },
+  ...GITHUB_OPTIONS,
+];
 
 /**
  * Builds the `trigger` subcommand.
@@ -48,66 +95,67 @@ interface TriggerFlags extends GitHubFlags {
  * ```
  */
 export function triggerCommand(ctx: CliContext): Command {
-  return withGitHubFlags(
-    new Command("trigger")
-      .description(
-        "Decide whether this Actions event starts a swarm (who asked, which issue, how many " +
-          "nodes); write the outputs run, issue, instances, matrix and reason.",
-      )
-      .option("--label <name>", "the label that starts a swarm", DEFAULT_LABEL)
-      .option(
-        "--instances <n>",
-        "nodes when the request names no count",
-        String(DEFAULT_INSTANCES),
-      )
-      .option(
-        "--max-instances <n>",
-        `largest count allowed (default: $MAX_INSTANCES, else ${DEFAULT_MAX_INSTANCES})`,
-      )
-      .option("--event-name <name>", "the event (default: $GITHUB_EVENT_NAME)")
-      .option("--event-path <file>", "the event payload (default: $GITHUB_EVENT_PATH)")
-      .option("--no-react", "do not answer with a reaction") as unknown as Command,
-  ).action(async (raw) => {
-    await runTrigger(ctx, raw as TriggerFlags);
-  }) as unknown as Command;
+  return defineCommand(ctx, {
+    name: "trigger",
+    description: "Decide whether this Actions event starts a swarm (who asked, which issue, how " +
+      "many nodes); write the outputs run, issue, instances, matrix and reason.",
+    options: TRIGGER_OPTIONS,
+    helpAfter: `
+The check-trigger job of the workflow that p2p-dev init writes. It answers an
+accepted request with a rocket reaction and a refused one with a thumbs-down and a
+line in the job summary, never a comment. Exit code: 0 decided (run or not), 1 an
+API error, 2 a usage error.`,
+    action: (values, info) => runTrigger(ctx, values, info),
+  });
 }
 
-function wholeNumber(name: string, value: string, hint: string): number {
-  if (!/^\d{1,6}$/.test(value.trim())) {
-    throw new UsageError(`Invalid ${name} "${value}": ${hint}`);
-  }
-  return Number(value.trim());
-}
-
-async function runTrigger(ctx: CliContext, opts: TriggerFlags): Promise<void> {
-  const eventName = opts.eventName ?? ctx.env.GITHUB_EVENT_NAME;
-  const eventPath = opts.eventPath ?? ctx.env.GITHUB_EVENT_PATH;
-  if (!eventName || !eventPath) {
+/** A whole number from 1 to the matrix limit, from the environment. */
+function envCount(name: string, value: string): number {
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > MATRIX_LIMIT) {
     throw new UsageError(
-      "Missing event: run trigger in GitHub Actions (it sets GITHUB_EVENT_NAME and " +
-        "GITHUB_EVENT_PATH) or pass --event-name and --event-path.",
+      `Invalid ${name} "${value}": set the repository variable ${name} to a whole number ` +
+        `from 1 to ${MATRIX_LIMIT}.`,
     );
   }
-  const maxRaw = opts.maxInstances ?? (ctx.env.MAX_INSTANCES?.trim() || undefined);
+  return Number(value);
+}
+
+/**
+ * The gate's settings: flags first; then `MAX_INSTANCES` (a repository
+ * variable) for the limit; then the configuration file's `instances.*`.
+ */
+function settingsOf(ctx: CliContext, values: OptionValues, file: Record<string, unknown>) {
+  const fileCount = (key: string) =>
+    typeof file[key] === "number" ? file[key] as number : undefined;
+  const maxEnv = ctx.env.MAX_INSTANCES?.trim();
   const settings: TriggerSettings = {
-    label: opts.label,
+    label: values.label as string,
     command: COMMAND,
-    defaultInstances: wholeNumber(
-      "--instances",
-      opts.instances,
-      `use a whole number from 1 to ${MATRIX_LIMIT}.`,
-    ),
-    maxInstances: maxRaw === undefined ? DEFAULT_MAX_INSTANCES : wholeNumber(
-      opts.maxInstances === undefined ? "MAX_INSTANCES" : "--max-instances",
-      maxRaw,
-      `set the repository variable MAX_INSTANCES to a whole number from 1 to ${MATRIX_LIMIT}.`,
-    ),
+    defaultInstances: (values.instances as number | undefined) ??
+      fileCount("instances.default") ?? DEFAULT_INSTANCES,
+    minInstances: fileCount("instances.min") ?? 1,
+    maxInstances: (values.maxInstances as number | undefined) ??
+      (maxEnv ? envCount("MAX_INSTANCES", maxEnv) : undefined) ??
+      fileCount("instances.max") ?? DEFAULT_MAX_INSTANCES,
   };
   try {
     validateTriggerSettings(settings);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  return settings;
+}
+
+async function runTrigger(ctx: CliContext, values: OptionValues, info: ActionInfo): Promise<void> {
+  const eventName = (values.eventName as string | undefined) ?? ctx.env.GITHUB_EVENT_NAME;
+  const eventPath = (values.eventPath as string | undefined) ?? ctx.env.GITHUB_EVENT_PATH;
+  if (!eventName || !eventPath) {
+    throw new UsageError(
+      "Missing event: run trigger in GitHub Actions (it sets GITHUB_EVENT_NAME and " +
+        "GITHUB_EVENT_PATH) or pass --event-name and --event-path.",
+    );
+  }
+  const settings = settingsOf(ctx, values, info.config.values);
   let payload: unknown;
   try {
     payload = JSON.parse(await Deno.readTextFile(eventPath));
@@ -132,7 +180,7 @@ async function runTrigger(ctx: CliContext, opts: TriggerFlags): Promise<void> {
     };
   } else {
     const ask = reading.ask;
-    const { github } = connect(opts, ctx);
+    const { github } = connect(values, ctx);
     const permission = await github.permission(ask.actor);
     let issue: IssueFacts | "missing" | undefined;
     const allowed = permission === "write" || permission === "maintain" ||
@@ -149,7 +197,7 @@ async function runTrigger(ctx: CliContext, opts: TriggerFlags): Promise<void> {
       }
     }
     decision = decideTrigger(ask, { permission, ...(issue ? { issue } : {}) }, settings);
-    if (decision.react && opts.react && issue !== "missing") {
+    if (decision.react && values.react !== false && issue !== "missing") {
       const subject: ReactionSubject = decision.react.kind === "issue"
         ? { issue: decision.react.issue }
         : { comment: decision.react.comment };

@@ -30,7 +30,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { COMMAND, DEFAULT_INSTANCES, DEFAULT_LABEL, MATRIX_LIMIT } from "./trigger.ts";
+import { STEERING_WORDS } from "../protocol/command.ts";
+import { COMMAND, DEFAULT_LABEL, MATRIX_LIMIT } from "./trigger.ts";
 
 /**
  * Where the workflow lives in a repository.
@@ -102,8 +103,12 @@ export interface WorkflowOptions {
   version: string;
   /** The label that starts a swarm. */
   label: string;
-  /** Nodes a request starts when it names no count. */
-  instances: number;
+  /**
+   * Nodes a request starts when it names no count. Unset: the repository's
+   * `instances.default` in `.github/p2p-dev.yml`, else 5, decided when the
+   * workflow runs.
+   */
+  instances?: number;
 }
 
 /**
@@ -130,8 +135,9 @@ export function validateWorkflowOptions(options: WorkflowOptions): void {
     );
   }
   if (
-    !Number.isInteger(options.instances) || options.instances < 1 ||
-    options.instances > MATRIX_LIMIT
+    options.instances !== undefined &&
+    (!Number.isInteger(options.instances) || options.instances < 1 ||
+      options.instances > MATRIX_LIMIT)
   ) {
     throw new RangeError(
       `Invalid instance count ${options.instances}: use a whole number from 1 to ${MATRIX_LIMIT}.`,
@@ -229,10 +235,15 @@ function installStep(version: string): string {
 function workflowBody(o: WorkflowOptions): string {
   const label = exprString(o.label);
   const command = exprString(COMMAND);
-  // A request that may be a member's command: it queues behind a running swarm on its issue.
+  // An event that may be a request for a swarm: a dispatch, the label, or a comment that starts
+  // with the command and is not a steering command for a running swarm (src/protocol/command.ts).
+  const steering = STEERING_WORDS.map((w) =>
+    `\n        && !startsWith(github.event.comment.body, ${exprString(`${COMMAND} ${w}`)})`
+  ).join("");
   const request = `github.event_name == 'workflow_dispatch'
       || (github.event_name == 'issues' && github.event.label.name == ${label})
-      || (github.event_name == 'issue_comment' && contains(github.event.comment.body, ${command}))`;
+      || (github.event_name == 'issue_comment' && startsWith(github.event.comment.body, ${command})${steering})`;
+  const instancesFlag = o.instances === undefined ? "" : ` --instances ${o.instances}`;
   return `# A swarm of coding agents on one issue, coordinated through its comments (p2p-dev).
 #
 # Start one: label an issue ${
@@ -245,7 +256,8 @@ function workflowBody(o: WorkflowOptions): string {
 #   makes every swarm message carry an HMAC signature.
 # Variables: MAX_INSTANCES (largest N, default 20), P2P_DEV_EXEC (a shell command that runs each
 #   task instead of Claude Code), P2P_DEV_ARGS (more flags for "p2p-dev run", e.g. --strict),
-#   P2P_DEV_RELEASES (a mirror of the p2p-dev release downloads).
+#   P2P_DEV_RELEASES (a mirror of the p2p-dev release downloads). Settings in .github/p2p-dev.yml
+#   apply too (instances.min/max/default for the trigger; timings, planner, ... for the nodes).
 name: p2p-dev
 
 on:
@@ -260,9 +272,8 @@ on:
         required: true
         type: string
       instances:
-        description: Nodes (1 to MAX_INSTANCES)
-        required: false
-        default: "${o.instances}"
+        description: Nodes (1 to MAX_INSTANCES; empty for the repository's default)
+        required: false${o.instances === undefined ? "" : `\n        default: "${o.instances}"`}
         type: string
 
 permissions: {}
@@ -290,12 +301,18 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 10
     permissions:
+      contents: read # .github/p2p-dev.yml
       issues: write # react to the request
     outputs:
       run: \${{ steps.trigger.outputs.run }}
       issue: \${{ steps.trigger.outputs.issue }}
       matrix: \${{ steps.trigger.outputs.matrix }}
     steps:
+      - uses: ${PINNED_ACTIONS.checkout}
+        with:
+          sparse-checkout: .github/p2p-dev.yml
+          sparse-checkout-cone-mode: false
+          persist-credentials: false
 ${installStep(o.version)}
       - name: Decide
         id: trigger
@@ -303,7 +320,7 @@ ${installStep(o.version)}
           GITHUB_TOKEN: \${{ github.token }}
           MAX_INSTANCES: \${{ vars.MAX_INSTANCES }}
           P2P_LABEL: ${yamlString(o.label)}
-        run: p2p-dev trigger --label "$P2P_LABEL" --instances ${o.instances}
+        run: p2p-dev trigger --label "$P2P_LABEL"${instancesFlag}
 
   p2p-execute:
     name: node \${{ matrix.node }}
@@ -353,6 +370,7 @@ ${installStep(o.version)}
       tasks: \${{ steps.aggregate.outputs.tasks }}
       done: \${{ steps.aggregate.outputs.done }}
       failed: \${{ steps.aggregate.outputs.failed }}
+      skipped: \${{ steps.aggregate.outputs.skipped }}
     steps:
 ${installStep(o.version)}
       - name: Summarise
@@ -381,5 +399,5 @@ ${installStep(o.version)}
  * ```
  */
 export function defaultWorkflowOptions(version: string): WorkflowOptions {
-  return { version, label: DEFAULT_LABEL, instances: DEFAULT_INSTANCES };
+  return { version, label: DEFAULT_LABEL };
 }

@@ -18,8 +18,11 @@
  *   `author_association` alone
  *   (https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user).
  * - The issue must be an open issue, not a pull request.
- * - The instance count is 1..`MAX_INSTANCES` (default 20); without one the
- *   default (5) applies, capped at `MAX_INSTANCES`.
+ * - The instance count is within `instances.min` (default 1) and
+ *   `MAX_INSTANCES` (default 20); without one the default (5) applies, kept
+ *   within those bounds.
+ * - `/p2p-dev stop`, `cancel`, `retry` and `status` steer a running swarm
+ *   (src/protocol/command.ts); they are ignored here, never refused.
  * - A refused request gets one reaction and a line in the job summary, never a
  *   comment: a stranger typing `/p2p-dev` a hundred times must not spend the
  *   swarm's 500 content writes an hour on answers.
@@ -27,6 +30,7 @@
  * @module
  */
 import type { Permission } from "../github/port.ts";
+import { STEERING_WORDS } from "../protocol/command.ts";
 
 /**
  * The comment command, as typed first on a comment's first line.
@@ -110,13 +114,17 @@ const WRITERS: readonly Permission[] = ["write", "maintain", "admin"];
  *
  * @example
  * ```ts
- * const s: TriggerSettings = { label: "p2p-dev", command: "/p2p-dev", defaultInstances: 5, maxInstances: 20 };
+ * const s: TriggerSettings = { label: "p2p-dev", command: "/p2p-dev", defaultInstances: 5, minInstances: 1, maxInstances: 20 };
  * ```
  */
 export interface TriggerSettings {
   label: string;
   command: string;
+  /** Nodes when the request names no count (kept within min and max). */
   defaultInstances: number;
+  /** Fewest nodes a request may start (`instances.min`). */
+  minInstances: number;
+  /** Most nodes a request may start (`MAX_INSTANCES`, else `instances.max`). */
   maxInstances: number;
 }
 
@@ -254,7 +262,7 @@ function safeWord(word: string): string {
  *   issue: { number: 7, state: "open" },
  *   comment: { id: 99, body: "/p2p-dev 3", user: { login: "octo", type: "User" } },
  *   sender: { login: "octo", type: "User" },
- * }, { label: "p2p-dev", command: "/p2p-dev", defaultInstances: 5, maxInstances: 20 });
+ * }, { label: "p2p-dev", command: "/p2p-dev", defaultInstances: 5, minInstances: 1, maxInstances: 20 });
  * // r.kind === "ask", r.ask.instances === "3"
  * ```
  */
@@ -309,6 +317,13 @@ export function readEvent(
       const words = firstLineWords(str(comment.body) ?? "");
       if (words[0]?.toLowerCase() !== settings.command.toLowerCase()) {
         return { kind: "ignore", reason: `the comment does not start with ${settings.command}` };
+      }
+      const verb = words[1]?.toLowerCase();
+      if ((STEERING_WORDS as readonly string[]).includes(verb ?? "")) {
+        return {
+          kind: "ignore",
+          reason: `"${settings.command} ${verb}" steers a running swarm; it starts none`,
+        };
       }
       const user = obj(comment.user);
       const actor = str(user.login) ?? str(sender.login);
@@ -431,7 +446,8 @@ export function decideTrigger(
     );
   }
   const max = settings.maxInstances;
-  let instances = Math.min(settings.defaultInstances, max);
+  const min = settings.minInstances;
+  let instances = Math.max(min, Math.min(settings.defaultInstances, max));
   if (ask.instances !== undefined) {
     if (!/^\d{1,6}$/.test(ask.instances)) {
       return refuse(
@@ -441,16 +457,22 @@ export function decideTrigger(
       );
     }
     instances = Number(ask.instances);
-    if (instances < 1) return refuse(`the instance count must be at least 1; ask for 1 to ${max}.`);
+    if (instances < min) {
+      return refuse(
+        min === 1
+          ? `the instance count must be at least 1; ask for 1 to ${max}.`
+          : `${instances} is below instances.min (${min}); ask for ${min} to ${max}.`,
+      );
+    }
     if (instances > max) {
       return refuse(
-        `${instances} instances is over MAX_INSTANCES (${max}); ask for 1 to ${max}, or raise ` +
+        `${instances} instances is over MAX_INSTANCES (${max}); ask for ${min} to ${max}, or raise ` +
           `the repository variable MAX_INSTANCES (at most ${MATRIX_LIMIT}).`,
       );
     }
   }
-  const capped = ask.instances === undefined && settings.defaultInstances > max
-    ? ` (the default ${settings.defaultInstances}, capped at MAX_INSTANCES)`
+  const capped = ask.instances === undefined && instances !== settings.defaultInstances
+    ? ` (the default ${settings.defaultInstances}, kept within ${min}..${max})`
     : "";
   return {
     run: true,
@@ -468,7 +490,7 @@ export function decideTrigger(
  *
  * @example
  * ```ts
- * validateTriggerSettings({ label: "p2p-dev", command: "/p2p-dev", defaultInstances: 5, maxInstances: 20 });
+ * validateTriggerSettings({ label: "p2p-dev", command: "/p2p-dev", defaultInstances: 5, minInstances: 1, maxInstances: 20 });
  * ```
  */
 export function validateTriggerSettings(settings: TriggerSettings): void {
@@ -482,6 +504,13 @@ export function validateTriggerSettings(settings: TriggerSettings): void {
   };
   range("MAX_INSTANCES", settings.maxInstances);
   range("instance default", settings.defaultInstances);
+  range("instances.min", settings.minInstances);
+  if (settings.minInstances > settings.maxInstances) {
+    throw new RangeError(
+      `Invalid instances.min ${settings.minInstances}: it is above the largest count ` +
+        `${settings.maxInstances} (MAX_INSTANCES or instances.max); lower it or raise the limit.`,
+    );
+  }
   if (settings.label.trim() === "" || settings.label.length > 50) {
     throw new RangeError(
       `Invalid label "${settings.label}": use 1 to 50 characters (GitHub's label name limit).`,

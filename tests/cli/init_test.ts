@@ -43,7 +43,7 @@ Deno.test("init writes the default workflow and says what to commit, which secre
       new RegExp(
         `^Wrote ${WORKFLOW_PATH} \\(p2p-dev ${
           VERSION.replaceAll(".", "\\.")
-        }, label "p2p-dev", 5 nodes by default\\)\\.$`,
+        }, label "p2p-dev", the repository's default node count\\)\\.$`,
         "m",
       ),
     );
@@ -57,7 +57,7 @@ Deno.test("init writes the default workflow and says what to commit, which secre
     assert.match(out, /gh variable set MAX_INSTANCES/);
     assert.match(
       out,
-      /Start a swarm: label an issue "p2p-dev", or comment "\/p2p-dev" \(5 nodes\) or "\/p2p-dev N" on it\./,
+      /Start a swarm: label an issue "p2p-dev", or comment "\/p2p-dev" \(instances\.default in \.github\/p2p-dev\.yml, else 5 nodes\) or "\/p2p-dev N" on it\./,
     );
 
     const again = await runCli(["init", "--dir", dir], {});
@@ -83,7 +83,8 @@ Deno.test("--instances and --label shape the workflow; bad values are usage erro
       const [args, message] of [
         [["--instances", "0"], /Invalid --instances "0": expected a positive whole number\./],
         [["--instances", "300"], /Invalid --instances 300: use a whole number from 1 to 256\./],
-        [["--label", ""], /Invalid label "": use 1 to 50 characters/],
+        [["--label", ""], /Invalid --label "": expected a non-empty value\./],
+        [["--label", " x"], /Invalid label " x": use 1 to 50 characters/],
       ] as const
     ) {
       const bad = await runCli(["init", "--dir", dir, ...args], {});

@@ -160,7 +160,10 @@ Deno.test({
       );
       const over = await runCli(["trigger"], { ...e, MAX_INSTANCES: "300" });
       assert.equal(over.code, 2);
-      assert.match(over.stderr, /MAX_INSTANCES 300: use a whole number from 1 to 256/);
+      assert.match(
+        over.stderr,
+        /Invalid MAX_INSTANCES "300": set the repository variable MAX_INSTANCES to a whole number from 1 to 256\./,
+      );
 
       const unset = await runCli(["trigger"], { ...e, MAX_INSTANCES: "" });
       assert.equal(
@@ -172,6 +175,34 @@ Deno.test({
       const token = await runCli(["trigger"], { ...e, GITHUB_TOKEN: "ghs_wrong" });
       assert.equal(token.code, 1);
       assert.match(token.stderr, /Cannot read the permission of "octo": GitHub answered 401/);
+    });
+  },
+});
+
+Deno.test({
+  name: "trigger reads instances.min, max and default from .github/p2p-dev.yml in the " +
+    "checkout; MAX_INSTANCES and flags win",
+  sanitizeResources: false,
+  async fn() {
+    await withWorld(async ({ dir, env }) => {
+      await Deno.mkdir(join(dir, ".github"));
+      await Deno.writeTextFile(
+        join(dir, ".github/p2p-dev.yml"),
+        "instances:\n  min: 2\n  max: 3\n  default: 2\n",
+      );
+      const cases: [string, Record<string, string>, string[], RegExp][] = [
+        ["/p2p-dev", {}, [], /^Starting 2 nodes on #1/m],
+        ["/p2p-dev 4", {}, [], /4 instances is over MAX_INSTANCES \(3\); ask for 2 to 3/],
+        ["/p2p-dev 1", {}, [], /1 is below instances\.min \(2\)/],
+        ["/p2p-dev 4", { MAX_INSTANCES: "4" }, [], /^Starting 4 nodes on #1/m],
+        ["/p2p-dev", {}, ["--instances", "3"], /^Starting 3 nodes on #1/m],
+      ];
+      for (const [body, extra, args, expected] of cases) {
+        const e = { ...(await env("issue_comment", comment(body))), ...extra };
+        const r = await runCli(["trigger", "--no-react", ...args], e, { cwd: dir });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, expected, body);
+      }
     });
   },
 });

@@ -88,12 +88,20 @@ export class WorkflowWorld implements AsyncDisposable {
   readonly emulator: RunningEmulator;
   readonly tmp: string;
   readonly runner: WorkflowRunner;
+  /** The bare repository playing the repository's git side. */
+  readonly bare: string;
   #tokens = 0;
 
-  private constructor(emulator: RunningEmulator, tmp: string, runner: WorkflowRunner) {
+  private constructor(
+    emulator: RunningEmulator,
+    tmp: string,
+    runner: WorkflowRunner,
+    bare: string,
+  ) {
     this.emulator = emulator;
     this.tmp = tmp;
     this.runner = runner;
+    this.bare = bare;
   }
 
   /** Starts a world whose release carries `binary` (see tests/workflow/_release.ts). */
@@ -205,7 +213,7 @@ export class WorkflowWorld implements AsyncDisposable {
       const runner = new WorkflowRunner(host, text, WORKFLOW_PATH, {
         deadlineMs: options.deadlineMs ?? 150_000,
       });
-      world = new WorkflowWorld(emulator, tmp, runner);
+      world = new WorkflowWorld(emulator, tmp, runner, bare);
       return world;
     } catch (error) {
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -237,6 +245,17 @@ export class WorkflowWorld implements AsyncDisposable {
       }],
     });
     return token;
+  }
+
+  /** Commits a file on the default branch, as a maintainer pushing to the repository would. */
+  async commitFile(path: string, text: string): Promise<void> {
+    const clone = join(this.tmp, `push-${crypto.randomUUID().slice(0, 8)}`);
+    await sh("git", ["clone", "--quiet", this.bare, clone]);
+    await Deno.mkdir(join(clone, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(clone, path), text);
+    await sh("git", ["add", path], clone);
+    await sh("git", ["commit", "--quiet", "-m", `Add ${path}`], clone);
+    await sh("git", ["push", "--quiet", "origin", "main"], clone);
   }
 
   /** A REST call as a person. */

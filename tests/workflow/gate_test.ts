@@ -88,6 +88,16 @@ Deno.test({
       }
     });
 
+    await t.step(
+      ".github/p2p-dev.yml's instances.max applies when MAX_INSTANCES is unset",
+      async () => {
+        await world.commitFile(".github/p2p-dev.yml", "instances:\n  max: 2\n");
+        const run = await deliver(world.commented(MAINTAINER, 1, "/p2p-dev 3"));
+        assertRefused(run, /3 instances is over MAX_INSTANCES \(2\)/);
+        await world.commitFile(".github/p2p-dev.yml", "instances: {}\n");
+      },
+    );
+
     await t.step("/p2p-dev on a closed issue is refused", async () => {
       const run = await deliver(world.commented(MAINTAINER, 2, "/p2p-dev"));
       assertRefused(
@@ -106,6 +116,12 @@ Deno.test({
     await t.step("a plain comment starts no job and costs no request", async () => {
       const run = await deliver(world.commented(MAINTAINER, 1, "Thanks, looks good."));
       assert.equal(run.group, `p2p-dev-run-${run.id}`, "a group of its own");
+      assertNothingRan(run);
+    });
+
+    await t.step("a steering command starts no job: it is for the running swarm", async () => {
+      const run = await deliver(world.commented(MAINTAINER, 1, "/p2p-dev status"));
+      assert.equal(run.group, `p2p-dev-run-${run.id}`, "it never displaces a queued request");
       assertNothingRan(run);
     });
 

@@ -29,7 +29,9 @@ function assertSwarmRun(
   expect = { status: "finished", done: ISSUE_TASKS.length },
 ): void {
   const why = run.describe();
-  assert.equal(run.conclusion, "success", why);
+  // aggregate exits 3 while tasks are left, which makes its job (and the run) red.
+  const finished = expect.status === "finished";
+  assert.equal(run.conclusion, finished ? "success" : "failure", why);
   const trigger = run.jobs["check-trigger"]!;
   assert.equal(trigger.result, "success", why);
   assert.deepEqual(trigger.outputs, {
@@ -52,12 +54,13 @@ function assertSwarmRun(
     assert.ok(!leg.steps.some((s) => s.log.includes(leg.token)), "the token never shows in a log");
   }
   const aggregate = run.jobs["aggregate-results"]!;
-  assert.equal(aggregate.result, "success", why);
+  assert.equal(aggregate.result, finished ? "success" : "failure", why);
   assert.deepEqual(aggregate.outputs, {
     status: expect.status,
     tasks: String(ISSUE_TASKS.length),
     done: String(expect.done),
     failed: "0",
+    skipped: "0",
   });
   assert.match(aggregate.legs[0]!.summary, new RegExp(`## p2p-dev summary for #${issue}`));
 }

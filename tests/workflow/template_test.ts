@@ -142,7 +142,7 @@ Deno.test("least privilege: nothing by default, each job only what it uses", () 
   const expected: Record<string, Record<string, Json>> = {
     [WORKFLOW_PATH]: {
       "(workflow)": {},
-      "check-trigger": { issues: "write" },
+      "check-trigger": { contents: "read", issues: "write" },
       "p2p-execute": { contents: "write", issues: "write", "pull-requests": "write" },
       "aggregate-results": { issues: "write" },
     },
@@ -192,6 +192,11 @@ Deno.test(
     assert.equal(groupOf(workflow, "issue_comment", comment("/p2p-dev", "NONE")), "p2p-dev-run-77");
     assert.equal(groupOf(workflow, "issue_comment", comment("nice", "OWNER")), "p2p-dev-run-77");
     assert.equal(
+      groupOf(workflow, "issue_comment", comment("/p2p-dev status", "OWNER")),
+      "p2p-dev-run-77",
+      "a steering command never displaces a queued request",
+    );
+    assert.equal(
       groupOf(workflow, "issues", {
         action: "labeled",
         label: { name: "P2P-dev" },
@@ -229,6 +234,13 @@ Deno.test("init's label reaches the job filter and the trigger intact, quotes an
   assert.equal(decide.env.P2P_LABEL, label);
   assert.equal(decide.run, 'p2p-dev trigger --label "$P2P_LABEL" --instances 3');
   assert.equal(workflow.on.workflow_dispatch.inputs.instances.default, "3");
+  const plain = parse(renderWorkflow({ version: VERSION, label }));
+  assert.equal(
+    plain.jobs["check-trigger"].steps.find((s: Json) => s.id === "trigger").run,
+    'p2p-dev trigger --label "$P2P_LABEL"',
+    "without --instances the repository's instances.default decides when the workflow runs",
+  );
+  assert.equal(plain.on.workflow_dispatch.inputs.instances.default, undefined);
 });
 
 Deno.test("install.sh knows every release target scripts/compile.ts builds", () => {

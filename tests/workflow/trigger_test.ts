@@ -17,6 +17,7 @@ const SETTINGS: TriggerSettings = {
   label: "p2p-dev",
   command: "/p2p-dev",
   defaultInstances: 5,
+  minInstances: 1,
   maxInstances: 20,
 };
 
@@ -122,13 +123,43 @@ Deno.test("counts outside 1..MAX_INSTANCES, words after the count and non-number
   assert.equal(d.run && d.instances, 20, "MAX_INSTANCES itself is allowed");
 });
 
+Deno.test("instances.min refuses smaller counts; the default is kept within min and max", () => {
+  const settings = { ...SETTINGS, minInstances: 2, maxInstances: 4 };
+  const refused = decideTrigger(
+    ask("issue_comment", comment("/p2p-dev 1"), settings),
+    { permission: "write" },
+    settings,
+  );
+  assert.equal(refused.run, false);
+  assert.match(refused.summary, /1 is below instances\.min \(2\); ask for 2 to 4\./);
+  const low = { ...settings, defaultInstances: 1 };
+  const d = decideTrigger(
+    ask("issue_comment", comment("/p2p-dev"), low),
+    { permission: "write" },
+    low,
+  );
+  assert.equal(d.run && d.instances, 2);
+  assert.throws(
+    () => validateTriggerSettings({ ...SETTINGS, minInstances: 5, maxInstances: 4 }),
+    /instances\.min 5: it is above the largest count 4/,
+  );
+});
+
+Deno.test("steering commands for a running swarm are ignored, never refused", () => {
+  for (
+    const body of ["/p2p-dev stop", "/p2p-dev cancel T3", "/P2P-DEV Retry T3", "/p2p-dev status"]
+  ) {
+    assert.match(ignored("issue_comment", comment(body)), /steers a running swarm; it starts none/);
+  }
+});
+
 Deno.test("the default count is capped at MAX_INSTANCES", () => {
   const settings = { ...SETTINGS, maxInstances: 3 };
   const d = decideTrigger(ask("issue_comment", comment("/p2p-dev"), settings), {
     permission: "write",
   }, settings);
   assert.equal(d.run && d.instances, 3);
-  assert.match(d.summary, /capped at MAX_INSTANCES/);
+  assert.match(d.summary, /the default 5, kept within 1\.\.3/);
 });
 
 Deno.test("a pull request, a closed issue or a missing issue is refused", () => {
