@@ -68,15 +68,16 @@ export const PINNED_ACTIONS = {
 } as const;
 
 /**
- * The Claude Code release the nodes install (npm `@anthropic-ai/claude-code`),
- * the version whose output the executor's fixtures were captured from.
+ * The Claude Code release the nodes install (npm `@anthropic-ai/claude-code`):
+ * the newest version the executor is tested against end to end
+ * (docs/CLAUDE_CODE.md).
  *
  * @example
  * ```ts
- * CLAUDE_CODE_VERSION; // "2.1.197"
+ * CLAUDE_CODE_VERSION; // "2.1.332"
  * ```
  */
-export const CLAUDE_CODE_VERSION = "2.1.197";
+export const CLAUDE_CODE_VERSION = "2.1.332";
 
 /**
  * SHA-256 of `scripts/install.sh` as released: every job checks the script it
@@ -371,6 +372,7 @@ ${installStep(o.version)}
       done: \${{ steps.aggregate.outputs.done }}
       failed: \${{ steps.aggregate.outputs.failed }}
       skipped: \${{ steps.aggregate.outputs.skipped }}
+      cost-usd: \${{ steps.aggregate.outputs.cost-usd }}
     steps:
 ${installStep(o.version)}
       - name: Summarise

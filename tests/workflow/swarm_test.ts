@@ -61,6 +61,7 @@ function assertSwarmRun(
     done: String(expect.done),
     failed: "0",
     skipped: "0",
+    "cost-usd": "0",
   });
   assert.match(aggregate.legs[0]!.summary, new RegExp(`## p2p-dev summary for #${issue}`));
 }
