@@ -16,6 +16,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { VERSION } from "../version.ts";
 import {
   inspectWorkflow,
+  PAGES_VARIABLE,
   renderWorkflow,
   validateWorkflowOptions,
   WORKFLOW_PATH,
@@ -236,6 +237,8 @@ function nextSteps(options: WorkflowOptions, commit: boolean): string[] {
     "Optional repository variables:",
     "     gh variable set MAX_INSTANCES --body 20          # the largest /p2p-dev N (default 20)",
     `     gh variable set P2P_DEV_EXEC --body './do-task.sh' # run tasks with a command, not Claude`,
+    `     gh variable set ${PAGES_VARIABLE} --body true         # publish the dashboard to GitHub Pages`,
+    "                                                      # (Settings → Pages → Source: GitHub Actions)",
   ]);
   steps.push([
     `Start a swarm: label an issue "${options.label}", or comment "${COMMAND}" ` +

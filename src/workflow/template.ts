@@ -11,10 +11,20 @@
  *   which issue, how many nodes; outputs `run`, `issue`, `matrix`.
  * - `p2p-execute` runs one `p2p-dev run` per matrix entry.
  * - `aggregate-results` runs `p2p-dev aggregate` (summary comment, job
- *   summary, outputs, `metrics.json` as an artifact), whatever the nodes did.
+ *   summary, outputs, `metrics.json` as an artifact), whatever the nodes did;
+ *   with the repository variable `P2P_DEV_PAGES` set to `true` it also
+ *   uploads its output folder (the dashboard `index.html`, `metrics.json`,
+ *   `comments.json`) as the Pages artifact.
+ * - `publish-pages` (only with `P2P_DEV_PAGES`) deploys that artifact to
+ *   GitHub Pages with the official actions. It is a job of its own so that
+ *   `pages: write`, an OIDC token (`id-token: write`) and the `github-pages`
+ *   environment belong to a job that runs two actions of GitHub's and
+ *   nothing else: the jobs that run p2p-dev on issue text never hold them
+ *   (the split GitHub's deploy-pages recommends:
+ *   https://github.com/actions/deploy-pages#usage).
  *
- * To extend a job (say, Pages publishing after `aggregate-results`), add its
- * steps or permissions here, in the job's section below, and regenerate.
+ * To extend a job, add its steps or permissions here, in the job's section
+ * below, and regenerate.
  *
  * Rules the text keeps (checked in tests/workflow/):
  * - `permissions: {}` at the top and the least each job needs;
@@ -65,7 +75,23 @@ export const RELEASE_REPO = "p2p-dev/p2p-dev";
 export const PINNED_ACTIONS = {
   checkout: "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
   uploadArtifact: "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0",
+  configurePages: "actions/configure-pages@983d7736d9b0ae728b81ab479565c72886d7745b # v5.0.0",
+  uploadPagesArtifact:
+    "actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9 # v5.0.0",
+  deployPages: "actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128 # v5.0.0",
 } as const;
+
+/**
+ * The repository variable that turns on publishing the dashboard to GitHub
+ * Pages (value `true`; the repository's Pages source must be "GitHub
+ * Actions").
+ *
+ * @example
+ * ```ts
+ * PAGES_VARIABLE; // "P2P_DEV_PAGES"
+ * ```
+ */
+export const PAGES_VARIABLE = "P2P_DEV_PAGES";
 
 /**
  * The Claude Code release the nodes install (npm `@anthropic-ai/claude-code`):
@@ -257,8 +283,10 @@ function workflowBody(o: WorkflowOptions): string {
 #   makes every swarm message carry an HMAC signature.
 # Variables: MAX_INSTANCES (largest N, default 20), P2P_DEV_EXEC (a shell command that runs each
 #   task instead of Claude Code), P2P_DEV_ARGS (more flags for "p2p-dev run", e.g. --strict),
-#   P2P_DEV_RELEASES (a mirror of the p2p-dev release downloads). Settings in .github/p2p-dev.yml
-#   apply too (instances.min/max/default for the trigger; timings, planner, ... for the nodes).
+#   P2P_DEV_RELEASES (a mirror of the p2p-dev release downloads), ${PAGES_VARIABLE} ("true" publishes
+#   the dashboard to GitHub Pages; set Settings -> Pages -> Source to "GitHub Actions"). Settings in
+#   .github/p2p-dev.yml apply too (instances.min/max/default for the trigger; timings, planner, ...
+#   for the nodes).
 name: p2p-dev
 
 on:
@@ -373,6 +401,7 @@ ${installStep(o.version)}
       failed: \${{ steps.aggregate.outputs.failed }}
       skipped: \${{ steps.aggregate.outputs.skipped }}
       cost-usd: \${{ steps.aggregate.outputs.cost-usd }}
+      pages-artifact: \${{ steps.pages.outputs.artifact_id }}
     steps:
 ${installStep(o.version)}
       - name: Summarise
@@ -389,6 +418,37 @@ ${installStep(o.version)}
           name: p2p-dev-issue-\${{ needs.check-trigger.outputs.issue }}-attempt-\${{ github.run_attempt }}
           path: p2p-dev-out/
           if-no-files-found: warn
+      # aggregate sets its outputs after writing the folder, also when it exits non-zero
+      # (tasks failed or left): the page of an unfinished swarm is published too.
+      - name: Keep the dashboard for GitHub Pages
+        id: pages
+        if: always() && vars.${PAGES_VARIABLE} == 'true' && steps.aggregate.outputs.status != ''
+        uses: ${PINNED_ACTIONS.uploadPagesArtifact}
+        with:
+          path: p2p-dev-out/
+
+  # Only this job may deploy to Pages, and it runs nothing but GitHub's Pages actions.
+  publish-pages:
+    needs: aggregate-results
+    if: always() && vars.${PAGES_VARIABLE} == 'true' && needs.aggregate-results.outputs.pages-artifact != ''
+    runs-on: ubuntu-latest
+    timeout-minutes: 15
+    permissions:
+      pages: write # create the Pages deployment
+      id-token: write # the OIDC token Pages checks the deployment's origin with
+    environment:
+      name: github-pages
+      url: \${{ steps.deploy.outputs.page_url }}
+    # One deployment at a time across issues; a newer page replaces a waiting one, and a running
+    # deployment is never cancelled.
+    concurrency:
+      group: p2p-dev-pages
+      cancel-in-progress: false
+    steps:
+      - uses: ${PINNED_ACTIONS.configurePages}
+      - name: Publish the dashboard
+        id: deploy
+        uses: ${PINNED_ACTIONS.deployPages}
 `;
 }
 

@@ -14,8 +14,16 @@
  *   `.result`; a job's `if:` with the implicit `success()`; `outputs:`;
  * - `strategy.matrix` (also from `fromJSON`), its legs in parallel
  *   (`max-parallel`), `fail-fast` (default true);
+ * - job-level `concurrency` (without a matrix): one running job per group, a
+ *   newer job waits and replaces (cancels) an older waiting one; a run with a
+ *   cancelled job is cancelled;
+ * - `environment:` (`name` and `url`, the url evaluated after the steps), kept
+ *   on the job's result;
  * - `permissions:` (workflow, then job) become the scopes of the job's own
- *   `GITHUB_TOKEN`, an installation token the emulator enforces;
+ *   `GITHUB_TOKEN`, an installation token the emulator enforces; with
+ *   `id-token: write` the steps get `ACTIONS_ID_TOKEN_REQUEST_URL` and
+ *   `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, as GitHub sets them only then
+ *   (https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#adding-permissions-settings);
  * - `env:` at workflow, job and step level; `run:` steps run with
  *   `bash --noprofile --norc -eo pipefail {0}` (GitHub's `bash` shell on
  *   Linux) and the variables GitHub sets
@@ -61,6 +69,10 @@ export interface StandInContext {
   /** The run's folder (artifacts go under it). */
   runDir: string;
   token: string;
+  /** The scopes of `token` (undefined: GitHub's default). */
+  scopes: TokenScopes | undefined;
+  /** The job's environment, when it names one. */
+  environment: string | undefined;
   env: Record<string, string>;
 }
 
@@ -113,6 +125,8 @@ export interface LegResult {
   summary: string;
   token: string;
   outputs: Record<string, string>;
+  /** The job's `environment:` for this leg. */
+  environment?: { name: string; url: string };
 }
 
 /** A job as it ended. */
@@ -123,6 +137,8 @@ export interface JobResult {
   legs: LegResult[];
   /** Why the job failed before any step ran (matrix errors and the like). */
   error?: string;
+  /** The job's `environment:`, its url evaluated after the steps. */
+  environment?: { name: string; url: string };
 }
 
 let runIds = 7_000_000_000;
@@ -191,7 +207,15 @@ export class WorkflowRun {
   }
 }
 
-const UNSUPPORTED_JOB_KEYS = ["container", "services", "uses", "concurrency", "environment"];
+/** What every job of a run shares. */
+interface JobShared {
+  base: Contexts;
+  workflowEnv: Record<string, string>;
+  eventPath: string;
+  runDir: string;
+}
+
+const UNSUPPORTED_JOB_KEYS = ["container", "services", "uses"];
 
 /**
  * Runs one workflow file's runs against a host.
@@ -211,6 +235,11 @@ export class WorkflowRunner {
   #groups = new Map<
     string,
     { running: WorkflowRun | undefined; pending: WorkflowRun | undefined }
+  >();
+  /** Job-level concurrency groups: the run whose job holds it, and the job waiting (to start or be replaced). */
+  #jobGroups = new Map<
+    string,
+    { running: number | undefined; pending: { run: number; go(start: boolean): void } | undefined }
   >();
   #deadlineMs: number;
 
@@ -388,7 +417,12 @@ export class WorkflowRunner {
     };
     await Promise.all(Object.keys(defs).map(runJob));
     if (run.abort.signal.aborted) return "cancelled";
-    return Object.values(run.jobs).some((j) => j.result === "failure") ? "failure" : "success";
+    const results = Object.values(run.jobs).map((j) => j.result);
+    return results.includes("failure")
+      ? "failure"
+      : results.includes("cancelled")
+      ? "cancelled"
+      : "success";
   }
 
   #secrets(token: string): Record<string, string> {
@@ -399,12 +433,7 @@ export class WorkflowRunner {
     run: WorkflowRun,
     id: string,
     def: Json,
-    shared: {
-      base: Contexts;
-      workflowEnv: Record<string, string>;
-      eventPath: string;
-      runDir: string;
-    },
+    shared: JobShared,
   ): Promise<JobResult> {
     const needs: Record<string, { result: string; outputs: Record<string, string> }> = {};
     for (const n of needsOf(def)) {
@@ -426,6 +455,66 @@ export class WorkflowRunner {
         legs: [],
       };
     }
+    const release = await this.#enterJobGroup(run, def, jobContexts, id);
+    if (release === null) return { id, result: "cancelled", outputs: {}, legs: [] };
+    try {
+      return await this.#jobIn(run, id, def, shared, needs, jobContexts);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Waits for the job's concurrency group: null when a newer job replaced
+   * this one while it waited, else a function that leaves the group.
+   */
+  async #enterJobGroup(
+    run: WorkflowRun,
+    def: Json,
+    contexts: Contexts,
+    id: string,
+  ): Promise<(() => void) | null> {
+    if (def.concurrency === undefined) return () => {};
+    if (def.strategy?.matrix !== undefined) {
+      throw new TypeError(`Job "${id}" has a matrix and a concurrency group: not supported here.`);
+    }
+    const c = interpolate(def.concurrency, contexts) as Json;
+    const group = typeof c === "string" ? c : String(c.group);
+    const cip = c?.["cancel-in-progress"];
+    if (cip === true || cip === "true") {
+      throw new TypeError(`Job "${id}": job-level cancel-in-progress is not supported here.`);
+    }
+    const slot = this.#jobGroups.get(group) ?? { running: undefined, pending: undefined };
+    this.#jobGroups.set(group, slot);
+    const leave = () => {
+      const next = slot.pending;
+      slot.pending = undefined;
+      slot.running = next?.run;
+      next?.go(true);
+    };
+    if (slot.running === undefined) {
+      slot.running = run.id;
+      return leave;
+    }
+    slot.pending?.go(false);
+    const started = await new Promise<boolean>((go) => slot.pending = { run: run.id, go });
+    return started ? leave : null;
+  }
+
+  /** The runs whose jobs hold and wait for a job-level concurrency group. */
+  jobGroup(group: string): { running: number | undefined; pending: number | undefined } {
+    const slot = this.#jobGroups.get(group);
+    return { running: slot?.running, pending: slot?.pending?.run };
+  }
+
+  async #jobIn(
+    run: WorkflowRun,
+    id: string,
+    def: Json,
+    shared: JobShared,
+    needs: Record<string, { result: string; outputs: Record<string, string> }>,
+    jobContexts: Contexts,
+  ): Promise<JobResult> {
     // A job's permissions replace the workflow's; without either, GitHub's default applies.
     const scopes = tokenScopes(def.permissions ?? this.workflow.permissions);
     let combos: Record<string, unknown>[];
@@ -467,7 +556,8 @@ export class WorkflowRunner {
       : legs.some((l) => l.result === "cancelled")
       ? "cancelled"
       : "success";
-    return { id, result, outputs, legs };
+    const environment = legs.find((l) => l.environment)?.environment;
+    return { id, result, outputs, legs, ...(environment ? { environment } : {}) };
   }
 
   async #leg(
@@ -528,6 +618,12 @@ export class WorkflowRunner {
       steps: {},
     };
     const name = String(interpolate(def.name ?? jobId, ctx));
+    const envDef: { name?: unknown; url?: unknown } | undefined = def.environment === undefined
+      ? undefined
+      : typeof def.environment === "string"
+      ? { name: def.environment }
+      : def.environment;
+    const environment = envDef === undefined ? undefined : String(interpolate(envDef.name, ctx));
     const jobEnv = { ...shared.workflowEnv, ...stringRecord(interpolate(def.env ?? {}, ctx)) };
     ctx.env = { ...jobEnv };
     const files = {
@@ -580,6 +676,12 @@ export class WorkflowRunner {
       RUNNER_TEMP: temp,
       RUNNER_TOOL_CACHE: runner.tool_cache,
       RUNNER_ENVIRONMENT: "github-hosted",
+      ...(shared.scopes?.["id-token"] === "write"
+        ? {
+          ACTIONS_ID_TOKEN_REQUEST_URL: `${h.apiUrl}/_harness/oidc?run=${run.id}&job=${jobId}`,
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: `oidc-${token}`,
+        }
+        : {}),
     };
     const exported: Record<string, string> = {};
     const paths: string[] = [];
@@ -644,6 +746,8 @@ export class WorkflowRunner {
             workspace,
             runDir: shared.runDir,
             token,
+            scopes: shared.scopes,
+            environment,
             env,
           })) ?? {};
         } catch (error) {
@@ -694,7 +798,18 @@ export class WorkflowRunner {
     const result = shared.signal.aborted && failed ? "cancelled" : failed ? "failure" : "success";
     ctx.job = { status: result };
     const outputs = stringRecord(interpolate(def.outputs ?? {}, ctx));
-    return { matrix, name, result, steps, summary, token, outputs };
+    return {
+      matrix,
+      name,
+      result,
+      steps,
+      summary,
+      token,
+      outputs,
+      ...(environment !== undefined
+        ? { environment: { name: environment, url: String(interpolate(envDef?.url ?? "", ctx)) } }
+        : {}),
+    };
   }
 }
 
@@ -744,7 +859,7 @@ function matrixLegs(matrix: unknown): Record<string, unknown>[] {
   return legs;
 }
 
-const SCOPES = ["actions", "contents", "issues", "pull-requests", "metadata"];
+const SCOPES = ["actions", "contents", "issues", "pull-requests", "metadata", "pages", "id-token"];
 
 /**
  * The token scopes a `permissions:` value grants: listed scopes as given,

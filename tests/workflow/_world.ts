@@ -33,6 +33,8 @@ import {
 import { RELEASE_NAME, RELEASE_OWNER, releaseSeed } from "./_release.ts";
 import {
   type RunnerHost,
+  type StandIn,
+  type StandInContext,
   type TokenScopes,
   type WorkflowEvent,
   WorkflowRunner,
@@ -77,7 +79,25 @@ export interface WorldOptions {
   deadlineMs?: number;
   /** Workflow text to run instead of the repository's own (harness self-tests). */
   workflow?: string;
+  /**
+   * Whether the repository has a Pages site built by GitHub Actions (Settings
+   * → Pages → Source: GitHub Actions); default true.
+   */
+  pages?: boolean;
 }
+
+/** A Pages deployment the `actions/deploy-pages` stand-in made. */
+export interface PagesDeployment {
+  /** The run's folder name (`run-<id>`). */
+  run: string;
+  /** The job's environment. */
+  environment: string | undefined;
+  /** The files of the site, relative to its root. */
+  files: string[];
+}
+
+/** The URL of the world's Pages site. */
+export const PAGES_URL = `https://${OWNER}.github.io/${REPO}/`;
 
 type Json = Record<string, unknown>;
 
@@ -90,6 +110,10 @@ export class WorkflowWorld implements AsyncDisposable {
   readonly runner: WorkflowRunner;
   /** The bare repository playing the repository's git side. */
   readonly bare: string;
+  /** The Pages site as last deployed (the files of the latest deployment). */
+  readonly pagesDir: string;
+  /** Pages deployments, oldest first. */
+  readonly deployments: PagesDeployment[] = [];
   #tokens = 0;
 
   private constructor(
@@ -102,6 +126,7 @@ export class WorkflowWorld implements AsyncDisposable {
     this.tmp = tmp;
     this.runner = runner;
     this.bare = bare;
+    this.pagesDir = join(tmp, "pages-site");
   }
 
   /** Starts a world whose release carries `binary` (see tests/workflow/_release.ts). */
@@ -199,6 +224,7 @@ export class WorkflowWorld implements AsyncDisposable {
             }
             return { "artifact-id": String(copied) };
           },
+          ...pagesStandIns(() => world!, options.pages ?? true),
         },
         dir: join(tmp, "runs"),
         baseEnv: {
@@ -401,4 +427,114 @@ export class WorkflowWorld implements AsyncDisposable {
     await this.emulator.close();
     await Deno.remove(this.tmp, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Stand-ins for GitHub's Pages actions, checking what the real ones need:
+ *
+ * - `actions/configure-pages` reads the Pages site (`GET /repos/{o}/{r}/pages`,
+ *   `pages: read`) and fails when the repository has no Pages site;
+ * - `actions/upload-pages-artifact` archives the folder `path` with tar
+ *   (without `.git`, `.github` and hidden files) into `artifact.tar`, uploaded
+ *   as the artifact `name` (default `github-pages`), unique in a run;
+ * - `actions/deploy-pages` needs an OIDC token (`id-token: write` sets
+ *   `ACTIONS_ID_TOKEN_REQUEST_URL`), `pages: write` and exactly one artifact
+ *   of its `artifact_name` in the run; the site becomes that archive's files.
+ *
+ * Messages are the actions' own (actions/configure-pages, actions/deploy-pages
+ * and @actions/core at the pinned releases).
+ */
+function pagesStandIns(
+  world: () => WorkflowWorld,
+  enabled: boolean,
+): Record<string, StandIn> {
+  const scopeAtLeast = (ctx: StandInContext, level: "read" | "write") => {
+    const granted = ctx.scopes?.pages;
+    if (ctx.scopes === undefined) return true;
+    return granted === "write" || (level === "read" && granted === "read");
+  };
+  return {
+    "actions/configure-pages": (ctx) => {
+      if (!scopeAtLeast(ctx, "read") || !enabled) {
+        throw new Error(
+          "Get Pages site failed. Please verify that the repository has Pages enabled and " +
+            "configured to build using GitHub Actions, or consider exploring the `enablement` " +
+            `parameter for this action. Error: ${
+              enabled ? "Resource not accessible by integration" : "Not Found"
+            }`,
+        );
+      }
+      const url = new URL(PAGES_URL);
+      return Promise.resolve({
+        base_url: PAGES_URL.replace(/\/$/, ""),
+        origin: url.origin,
+        host: url.host,
+        base_path: url.pathname.replace(/\/$/, ""),
+      });
+    },
+    "actions/upload-pages-artifact": async (ctx) => {
+      const name = ctx.inputs.name || "github-pages";
+      const from = join(ctx.workspace, ctx.inputs.path || "_site/");
+      const dest = join(ctx.runDir, "artifacts", name);
+      try {
+        await Deno.lstat(dest);
+        throw new Error(`An artifact named "${name}" already exists in this run.`);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      const tar = join(ctx.env.RUNNER_TEMP!, "artifact.tar");
+      await sh("tar", [
+        "--dereference",
+        "--hard-dereference",
+        "--directory",
+        from,
+        "-cf",
+        tar,
+        "--exclude=.git",
+        "--exclude=.github",
+        "--exclude=.[^/]*",
+        ".",
+      ]);
+      await Deno.mkdir(dest, { recursive: true });
+      await Deno.copyFile(tar, join(dest, "artifact.tar"));
+      return { artifact_id: String(world().deployments.length + 1000) };
+    },
+    "actions/deploy-pages": async (ctx) => {
+      if (!ctx.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+        throw new Error("Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable");
+      }
+      if (!scopeAtLeast(ctx, "write")) {
+        throw new Error(
+          'Failed to create deployment (status: 403). Ensure GITHUB_TOKEN has permission "pages: write".',
+        );
+      }
+      if (!enabled) {
+        throw new Error(
+          "Failed to create deployment (status: 404). Ensure GitHub Pages has been enabled.",
+        );
+      }
+      const name = ctx.inputs.artifact_name || "github-pages";
+      const archive = join(ctx.runDir, "artifacts", name, "artifact.tar");
+      try {
+        await Deno.lstat(archive);
+      } catch {
+        throw new Error(
+          `No artifacts named "${name}" were found for this workflow run. ` +
+            "Ensure artifacts are uploaded with actions/upload-artifact@v4 or later.",
+        );
+      }
+      const w = world();
+      await Deno.remove(w.pagesDir, { recursive: true }).catch(() => {});
+      await Deno.mkdir(w.pagesDir, { recursive: true });
+      await sh("tar", ["-xf", archive, "--directory", w.pagesDir]);
+      const files = (await sh("tar", ["-tf", archive])).split("\n")
+        .map((f) => f.replace(/^\.\//, "")).filter((f) => f !== "" && !f.endsWith("/")).sort();
+      w.deployments.push({
+        run: ctx.runDir.split("/").pop()!,
+        environment: ctx.environment,
+        files,
+      });
+      return { page_url: PAGES_URL };
+    },
+  };
 }

@@ -305,3 +305,140 @@ jobs:
     assert.match(run.describe(), /No local stand-in for "uses: someone\/something@/);
   },
 });
+
+Deno.test({
+  name: "harness: a job's concurrency group holds one job across runs, a newer waiting job " +
+    "replaces the older (whose run is cancelled); environment urls come from the steps; only " +
+    "id-token: write gets the OIDC variables",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const workflow = `
+on: workflow_dispatch
+permissions: {}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    permissions:
+      id-token: write
+    environment:
+      name: site
+      url: \${{ steps.s.outputs.url }}
+    concurrency:
+      group: one-deploy
+      cancel-in-progress: false
+    outputs:
+      oidc: \${{ steps.s.outputs.oidc }}
+    steps:
+      - id: s
+        env:
+          GATE: \${{ inputs.gate }}
+        run: |
+          echo "oidc=\${ACTIONS_ID_TOKEN_REQUEST_URL:+set}" >> "$GITHUB_OUTPUT"
+          echo "url=https://example.test/\${GITHUB_RUN_ID}" >> "$GITHUB_OUTPUT"
+          while [ ! -e "$GATE" ]; do sleep 0.05; done
+  plain:
+    runs-on: ubuntu-latest
+    outputs:
+      oidc: \${{ steps.s.outputs.oidc }}
+    steps:
+      - id: s
+        run: echo "oidc=\${ACTIONS_ID_TOKEN_REQUEST_URL:+set}" >> "$GITHUB_OUTPUT"
+`;
+    const tmp = await Deno.makeTempDir({ prefix: "p2p-wf-jobgroup-" });
+    try {
+      await using world = await WorkflowWorld.start(NO_RELEASE, { workflow });
+      const gate = `${tmp}/open`;
+      const until = async (what: string, done: () => boolean) => {
+        const started = Date.now();
+        while (!done()) {
+          assert.ok(Date.now() - started < 60_000, `waited too long for ${what}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const group = () => world.runner.jobGroup("one-deploy");
+      const r1 = world.runner.deliver(dispatch({ gate }))!;
+      await until("r1 to hold the group", () => group().running === r1.id);
+      const r2 = world.runner.deliver(dispatch({ gate }))!;
+      await until("r2 to wait", () => group().pending === r2.id);
+      assert.equal(r2.state, "in_progress", "no workflow-level group: the run itself started");
+      const r3 = world.runner.deliver(dispatch({ gate }))!;
+      await r2.done;
+      assert.equal(r2.conclusion, "cancelled", "r3's job replaced r2's waiting one");
+      assert.equal(r2.jobs.deploy!.result, "cancelled");
+      assert.equal(r2.jobs.plain!.result, "success");
+      assert.deepEqual(group(), { running: r1.id, pending: r3.id });
+      await Deno.writeTextFile(gate, "");
+      await Promise.all([r1.done, r3.done]);
+      assert.deepEqual(group(), { running: undefined, pending: undefined });
+      for (const run of [r1, r3]) {
+        assert.equal(run.conclusion, "success", run.describe());
+        assert.deepEqual(run.jobs.deploy!.environment, {
+          name: "site",
+          url: `https://example.test/${run.id}`,
+        });
+        assert.equal(run.jobs.deploy!.outputs.oidc, "set");
+        assert.equal(run.jobs.plain!.outputs.oidc, "", "no id-token: write, no OIDC variables");
+        assert.equal(run.jobs.plain!.environment, undefined);
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "harness: the Pages stand-ins refuse what GitHub refuses: no OIDC token, no pages: " +
+    "write, no artifact, no Pages site",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const job = (permissions: string, upload: boolean) => `
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: mkdir site && echo hi > site/index.html && echo no > site/.hidden
+${
+      upload
+        ? "      - uses: actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9\n" +
+          "        with:\n          path: site/"
+        : "      - run: true"
+    }
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    permissions: ${permissions}
+    environment: github-pages
+    steps:
+      - uses: actions/configure-pages@983d7736d9b0ae728b81ab479565c72886d7745b
+      - uses: actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128
+`;
+    const attempt = async (permissions: string, upload = true, pages = true) => {
+      await using world = await WorkflowWorld.start(NO_RELEASE, {
+        workflow: `on: workflow_dispatch\njobs:${job(permissions, upload)}`,
+        pages,
+      });
+      const run = world.runner.deliver(dispatch())!;
+      await run.done;
+      return { run, deployments: [...world.deployments] };
+    };
+    const ok = await attempt("{ pages: write, id-token: write }");
+    assert.equal(ok.run.conclusion, "success", ok.run.describe());
+    assert.deepEqual(ok.deployments.map((d) => [d.environment, d.files]), [
+      ["github-pages", ["index.html"]],
+    ], "hidden files stay out of the site");
+    for (
+      const [permissions, upload, pages, message] of [
+        ["{ pages: write }", true, true, /ACTIONS_ID_TOKEN_REQUEST_URL/],
+        ["{ pages: read, id-token: write }", true, true, /pages: write/],
+        ["{ pages: write, id-token: write }", false, true, /No artifacts named "github-pages"/],
+        ["{ pages: write, id-token: write }", true, false, /Get Pages site failed/],
+      ] as const
+    ) {
+      const { run, deployments } = await attempt(permissions, upload, pages);
+      assert.equal(run.conclusion, "failure", `${permissions} ${upload} ${pages}`);
+      assert.match(run.describe(), message);
+      assert.deepEqual(deployments, []);
+    }
+  },
+});

@@ -16,7 +16,16 @@ import {
 } from "../e2e/_swarm.ts";
 import { releaseBinary } from "./_release.ts";
 import type { WorkflowRun } from "./_runner.ts";
-import { BOT, ISSUE_TASKS, MAINTAINER, OWNER, REPO, STRANGER, WorkflowWorld } from "./_world.ts";
+import {
+  BOT,
+  ISSUE_TASKS,
+  MAINTAINER,
+  OWNER,
+  PAGES_URL,
+  REPO,
+  STRANGER,
+  WorkflowWorld,
+} from "./_world.ts";
 
 /**
  * Asserts the three jobs ran a swarm of `nodes` on `issue` that ended with a
@@ -26,7 +35,10 @@ function assertSwarmRun(
   run: WorkflowRun,
   issue: number,
   nodes: number,
-  expect = { status: "finished", done: ISSUE_TASKS.length },
+  expect: { status: string; done: number; pages?: boolean } = {
+    status: "finished",
+    done: ISSUE_TASKS.length,
+  },
 ): void {
   const why = run.describe();
   // aggregate exits 3 while tasks are left, which makes its job (and the run) red.
@@ -62,8 +74,20 @@ function assertSwarmRun(
     failed: "0",
     skipped: "0",
     "cost-usd": "0",
+    "pages-artifact": expect.pages ? aggregate.outputs["pages-artifact"]! : "",
   });
   assert.match(aggregate.legs[0]!.summary, new RegExp(`## p2p-dev summary for #${issue}`));
+  const pagesStep = aggregate.legs[0]!.steps.find((s) => s.id === "pages")!;
+  const publish = run.jobs["publish-pages"]!;
+  if (expect.pages) {
+    assert.equal(pagesStep.outcome, "success", why);
+    assert.match(aggregate.outputs["pages-artifact"]!, /^\d+$/);
+    assert.equal(publish.result, "success", why);
+    assert.deepEqual(publish.environment, { name: "github-pages", url: PAGES_URL });
+  } else {
+    assert.equal(pagesStep.outcome, "skipped", "without P2P_DEV_PAGES nothing goes to Pages");
+    assert.equal(publish.result, "skipped", "without P2P_DEV_PAGES nothing is deployed");
+  }
 }
 
 /** Asserts the issue's log holds one plan, every task done once, and one summary comment. */
@@ -104,6 +128,7 @@ Deno.test({
       ),
     );
     assert.equal(metrics.totals.done, ISSUE_TASKS.length);
+    assert.deepEqual(world.deployments, [], "no Pages deployment without P2P_DEV_PAGES");
   },
 });
 
@@ -126,19 +151,39 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a collaborator dispatches the workflow with issue and instances: that many nodes",
+  name: "a collaborator dispatches the workflow with issue and instances: that many nodes; with " +
+    "P2P_DEV_PAGES the dashboard, metrics.json and comments.json go to GitHub Pages from " +
+    "publish-pages, in the github-pages environment",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using world = await WorkflowWorld.start(await releaseBinary());
+    await using world = await WorkflowWorld.start(await releaseBinary(), {
+      vars: { P2P_DEV_PAGES: "true" },
+    });
     const run = world.runner.deliver(
       await world.dispatched(MAINTAINER, { issue: "1", instances: "2" }),
     )!;
     assert.equal(run.group, "p2p-dev-issue-1");
     await run.done;
-    assertSwarmRun(run, 1, 2);
+    assertSwarmRun(run, 1, 2, { status: "finished", done: ISSUE_TASKS.length, pages: true });
     assertIssueDone(world, 1);
     assert.deepEqual(world.issueReactions(1), [`${BOT.login}:rocket`]);
+
+    assert.deepEqual(world.deployments, [{
+      run: `run-${run.id}`,
+      environment: "github-pages",
+      files: ["comments.json", "index.html", "metrics.json", "summary.md"],
+    }]);
+    const page = await Deno.readTextFile(`${world.pagesDir}/index.html`);
+    assert.match(page, /<title>[^<]*p2p-dev/);
+    const metrics = JSON.parse(await Deno.readTextFile(`${world.pagesDir}/metrics.json`));
+    assert.equal(metrics.totals.done, ISSUE_TASKS.length);
+    const comments = JSON.parse(await Deno.readTextFile(`${world.pagesDir}/comments.json`));
+    assert.deepEqual(
+      comments.map((c: { id: number }) => c.id),
+      world.comments(1).filter((c) => !/p2p-dev summary/.test(c.body)).map((c) => c.id),
+      "the log the page folds: every comment before the summary",
+    );
   },
 });
 

@@ -58,7 +58,15 @@ Deno.test("every job checks install.sh against the SHA-256 pinned in the templat
       "and regenerate the workflow.",
   );
   const workflow = parse(read(WORKFLOW_PATH));
-  for (const [id, job] of Object.entries(workflow.jobs as Record<string, Json>)) {
+  const runsP2pDev = Object.entries(workflow.jobs as Record<string, Json>).filter(([, job]) =>
+    job.steps.some((s: Json) => /\bp2p-dev (trigger|run|aggregate|"\$)/.test(s.run ?? ""))
+  );
+  assert.deepEqual(runsP2pDev.map(([id]) => id), [
+    "check-trigger",
+    "p2p-execute",
+    "aggregate-results",
+  ]);
+  for (const [id, job] of runsP2pDev) {
     const install = job.steps.find((s: Json) => /^Install p2p-dev /.test(s.name ?? ""));
     assert.ok(install, `${id} installs p2p-dev`);
     assert.match(
@@ -145,6 +153,7 @@ Deno.test("least privilege: nothing by default, each job only what it uses", () 
       "check-trigger": { contents: "read", issues: "write" },
       "p2p-execute": { contents: "write", issues: "write", "pull-requests": "write" },
       "aggregate-results": { issues: "write" },
+      "publish-pages": { pages: "write", "id-token": "write" },
     },
     ".github/workflows/ci.yml": { "(workflow)": { contents: "read" }, ok: undefined },
     ".github/workflows/release.yml": { "(workflow)": {}, release: { contents: "write" } },
@@ -158,6 +167,47 @@ Deno.test("least privilege: nothing by default, each job only what it uses", () 
     assert.deepEqual(actual, expected[path], path);
   }
 });
+
+Deno.test(
+  "Pages: only publish-pages may deploy, it runs GitHub's Pages actions and no script, in the " +
+    "github-pages environment, one deployment at a time, and only with P2P_DEV_PAGES",
+  () => {
+    const workflow = parse(read(WORKFLOW_PATH));
+    const publish = workflow.jobs["publish-pages"];
+    assert.deepEqual(publish.needs, "aggregate-results");
+    assert.deepEqual(
+      publish.steps.map((s: Json) => String(s.uses).split("@")[0]),
+      ["actions/configure-pages", "actions/deploy-pages"],
+    );
+    assert.ok(publish.steps.every((s: Json) => s.run === undefined), "no script");
+    assert.deepEqual(publish.environment, {
+      name: "github-pages",
+      url: "${{ steps.deploy.outputs.page_url }}",
+    });
+    assert.deepEqual(publish.concurrency, { group: "p2p-dev-pages", "cancel-in-progress": false });
+    for (const [id, job] of Object.entries(workflow.jobs as Record<string, Json>)) {
+      if (id === "publish-pages") continue;
+      assert.equal(job.environment, undefined, `${id} deploys nowhere`);
+      assert.equal(job.permissions?.pages, undefined, `${id} cannot write Pages`);
+      assert.equal(job.permissions?.["id-token"], undefined, `${id} gets no OIDC token`);
+    }
+    const ok = { success: true, failure: false, cancelled: false };
+    const failed = { success: false, failure: true, cancelled: false };
+    const ctx = (vars: Record<string, string>, artifact: string) => ({
+      vars,
+      needs: {
+        "aggregate-results": { result: "failure", outputs: { "pages-artifact": artifact } },
+      },
+    });
+    assert.equal(condition(publish.if, ctx({ P2P_DEV_PAGES: "true" }, "17"), failed), true);
+    assert.equal(condition(publish.if, ctx({ P2P_DEV_PAGES: "true" }, ""), ok), false);
+    assert.equal(condition(publish.if, ctx({}, "17"), ok), false);
+    assert.equal(condition(publish.if, ctx({ P2P_DEV_PAGES: "false" }, "17"), ok), false);
+    const upload = workflow.jobs["aggregate-results"].steps.find((s: Json) => s.id === "pages");
+    assert.match(upload.uses, /^actions\/upload-pages-artifact@/);
+    assert.equal(upload.with.path, "p2p-dev-out/", "the folder aggregate --out writes");
+  },
+);
 
 /** The contexts of the workflow-level concurrency group for an event. */
 function groupOf(workflow: Json, event: string, payload: Json, inputs: Json = {}): string {
