@@ -32,6 +32,15 @@ import type { Identity, RouteContext, RouteDef, RouteResult } from "./router.ts"
 import { Router } from "./router.ts";
 import { ROUTES } from "./routes/mod.ts";
 import { latestRelease } from "./routes/releases.ts";
+import { checkScope, effectiveRole, tokenCovers } from "./routes/common.ts";
+import {
+  gitCredential,
+  gitRefusal,
+  type GitRequest,
+  matchGitRequest,
+  runHttpBackend,
+} from "./git_http.ts";
+import { roleAtLeast } from "./state.ts";
 import { base64ToBytes } from "./seed.ts";
 import { World } from "./state.ts";
 import type { EmulatorSnapshot } from "./types.ts";
@@ -278,6 +287,8 @@ export class EmulatorCore {
       if (url.pathname === "/_emulator" || url.pathname.startsWith("/_emulator/")) {
         return await controlHttp(this, req, url);
       }
+      const git = matchGitRequest(method, url);
+      if (git) return await this.#git(req, url, git, { seq, requestId, at });
       const download = /^\/([^/]+)\/([^/]+)\/releases\/download\/(.+)\/([^/]+)$/.exec(url.pathname);
       const web = (method === "GET" || method === "HEAD") && !url.pathname.startsWith("/repos/");
       if (download && web) {
@@ -301,6 +312,100 @@ export class EmulatorCore {
     } finally {
       if (this.world.version !== version) this.onChange?.();
     }
+  }
+
+  /**
+   * Git over smart HTTP (src/emulator/git_http.ts): GitHub's authentication
+   * and permission rules, then `git http-backend` on the repository's
+   * `gitDir`. Logged as `git/upload-pack` or `git/receive-pack`; git traffic
+   * does not count against the REST API's rate limits.
+   */
+  async #git(
+    req: Request,
+    url: URL,
+    git: GitRequest,
+    base: { seq: number; requestId: string; at: number },
+  ): Promise<Response> {
+    const pending: Pending = {
+      ...base,
+      method: req.method.toUpperCase(),
+      path: url.pathname + url.search,
+      operation: git.service === null ? "git/dumb-http" : `git/${git.service.slice(4)}`,
+      identity: null,
+      write: false,
+      counted: false,
+      fault: null,
+      rate: null,
+    };
+    const answer = (status: number, message: string, headers: Record<string, string> = {}) =>
+      this.#finish(pending, gitRefusal(status, message, headers));
+    const credential = gitCredential(req.headers.get("authorization"));
+    if ("duplicate" in credential) return answer(400, 'Duplicate header: "Authorization"');
+    if ("malformed" in credential) {
+      return answer(
+        401,
+        "Invalid username or token. Password authentication is not supported " +
+          "for Git operations.",
+        { "www-authenticate": 'Basic realm="GitHub"' },
+      );
+    }
+    if ("token" in credential) {
+      const record = this.world.token(credential.token);
+      const user = record ? this.world.user(record.login) : undefined;
+      if (!record || !user) {
+        this.countsFor("anonymous").unauthorized++;
+        return answer(
+          401,
+          "Invalid username or token. Password authentication is not supported " +
+            "for Git operations.",
+          { "www-authenticate": 'Basic realm="GitHub"' },
+        );
+      }
+      pending.identity = { user, token: record };
+    }
+    const identity = pending.identity;
+    const repo = this.world.repo(git.owner, git.repo);
+    const ctx = { world: this.world, identity };
+    const canRead = repo !== undefined &&
+      (!repo.private ||
+        (identity !== null && tokenCovers(identity, repo) && effectiveRole(ctx, repo) !== null));
+    if (!repo || !repo.gitDir || (!canRead && identity !== null)) {
+      return answer(404, "Repository not found.");
+    }
+    const push = git.service === "git-receive-pack";
+    if (!identity && (push || !canRead)) {
+      return answer(401, "Authentication required.", {
+        "www-authenticate": 'Basic realm="GitHub"',
+      });
+    }
+    if (git.service === null) {
+      return answer(
+        403,
+        "Please upgrade your git client. GitHub no longer supports git over " +
+          "dumb-http: https://github.com/blog/809-git-dumb-http-transport-to-be-turned-off-in-90-days",
+      );
+    }
+    if (push) {
+      let allowed = tokenCovers(identity!, repo) &&
+        roleAtLeast(effectiveRole(ctx, repo), "write");
+      try {
+        checkScope(ctx, "contents", "write");
+      } catch {
+        allowed = false;
+      }
+      if (!allowed) {
+        return answer(
+          403,
+          `Permission to ${repo.owner}/${repo.name}.git denied to ${identity!.user.login}.`,
+        );
+      }
+    }
+    const response = await runHttpBackend(repo.gitDir, req, url, identity?.user.login ?? null);
+    if (push && !git.advertise && response.ok) {
+      repo.pushedAt = this.time.now();
+      this.world.touch();
+    }
+    return this.#finish(pending, response);
   }
 
   /** `browser_download_url`: the asset's bytes, no authentication (public repositories). */

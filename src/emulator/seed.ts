@@ -105,6 +105,16 @@ function seedRepo(world: World, seed: RepoSeed, now: number, result: SeedResult)
     if (seed.description !== undefined) repo.description = seed.description;
     if (seed.defaultBranch !== undefined) repo.defaultBranch = seed.defaultBranch;
   }
+  if (seed.gitDir !== undefined) {
+    if (typeof seed.gitDir !== "string" || !seed.gitDir.startsWith("/")) {
+      throw new TypeError(
+        `Invalid gitDir ${
+          JSON.stringify(seed.gitDir)
+        }: expected the absolute path of a bare repository.`,
+      );
+    }
+    repo.gitDir = seed.gitDir;
+  }
   result.repos.push({ owner: repo.owner, repo: repo.name, id: repo.id });
   for (const [login, role] of Object.entries(seed.permissions ?? {})) {
     if (!["read", "triage", "write", "maintain", "admin"].includes(role)) {

@@ -239,6 +239,11 @@ export interface RepoSeed {
   workflows?: WorkflowSeed[];
   runs?: RunSeed[];
   releases?: ReleaseSeed[];
+  /**
+   * A bare git repository on this machine that the emulator serves over git's
+   * smart HTTP at `{url}/{owner}/{name}.git` (clone, fetch, push with a token).
+   */
+  gitDir?: string;
 }
 
 /**
@@ -501,6 +506,8 @@ export interface RepoRecord {
   runs: RunRecord[];
   releases: ReleaseRecord[];
   dispatches: DispatchRecord[];
+  /** The bare repository served over git's smart HTTP, when seeded with one. */
+  gitDir?: string;
 }
 
 /**

@@ -79,7 +79,16 @@ export function forbidden(): HttpError {
   return new HttpError(403, "Resource not accessible by integration");
 }
 
-function tokenCovers(identity: Identity, repo: RepoRecord): boolean {
+/**
+ * Whether a token may act on `repo` at all (an installation token names its
+ * repositories; other tokens are not restricted).
+ *
+ * @example
+ * ```ts
+ * function covered(identity: Identity, repo: RepoRecord) { return tokenCovers(identity, repo); }
+ * ```
+ */
+export function tokenCovers(identity: Identity, repo: RepoRecord): boolean {
   const repos = identity.token.repos;
   if (!repos) return true;
   const key = `${repo.owner}/${repo.name}`.toLowerCase();
@@ -96,7 +105,10 @@ function tokenCovers(identity: Identity, repo: RepoRecord): boolean {
  * function role(ctx: RouteContext, repo: RepoRecord) { return effectiveRole(ctx, repo); }
  * ```
  */
-export function effectiveRole(ctx: RouteContext, repo: RepoRecord): RepoRole | null {
+export function effectiveRole(
+  ctx: Pick<RouteContext, "world" | "identity">,
+  repo: RepoRecord,
+): RepoRole | null {
   const identity = ctx.identity;
   const userRole = ctx.world.role(repo, identity?.user.login ?? null);
   if (
@@ -115,7 +127,11 @@ export function effectiveRole(ctx: RouteContext, repo: RepoRecord): RepoRole | n
  * function canWriteIssues(ctx: RouteContext) { checkScope(ctx, "issues", "write"); }
  * ```
  */
-export function checkScope(ctx: RouteContext, scope: TokenScope, level: ScopeLevel): void {
+export function checkScope(
+  ctx: Pick<RouteContext, "identity">,
+  scope: TokenScope,
+  level: ScopeLevel,
+): void {
   const granted = ctx.identity?.token.permissions?.[scope];
   if (granted === undefined) return;
   const rank = { none: 0, read: 1, write: 2 };
