@@ -7,7 +7,12 @@
  */
 import { claudeExecutor } from "../executor/claude.ts";
 import { commandExecutor, type CommandInput, taskEnv } from "../executor/command.ts";
-import { deliveringExecutor, type DeliveryMode } from "../executor/delivery.ts";
+import {
+  clearRepoCredentials,
+  deliveringExecutor,
+  type DeliveryMode,
+} from "../executor/delivery.ts";
+import { type GitAuth, gitServerUrl } from "../executor/git_credentials.ts";
 import { demoExecutor } from "../executor/demo.ts";
 import { outboundExecutor } from "../executor/outbound.ts";
 import type { Executor } from "../executor/port.ts";
@@ -20,6 +25,7 @@ import { childEnv, parsePassEnv, secretValues } from "../process/child_env.ts";
 import { Containment, defaultStateDir } from "../process/containment.ts";
 import type { CliContext } from "./context.ts";
 import { connect, type Connection, defaultNodeId, randomSuffix } from "./connect.ts";
+import { resolveApiUrl } from "./env.ts";
 import { type NodeOutput, nodeOutput } from "./node_output.ts";
 import {
   CHILD_OPTIONS,
@@ -255,7 +261,8 @@ export async function setupNode(
     if (plan === "claude") assertClaudeCanRun(claude, Deno.uid(), ctx.env);
     const workRoot = str(values.workDir) ??
       (tempDir = await Deno.makeTempDir({ prefix: `p2p-dev-${issue}-` }));
-    executor = buildExecutor(plan, values, conn, workRoot, secrets, claude, children);
+    const auth = await deliveryAuth(values, ctx, conn, secrets);
+    executor = buildExecutor(plan, values, conn, workRoot, secrets, claude, children, auth);
   }
   const planner = lazyPlanner(values, ctx, claude, children);
   const output = nodeOutput(ctx, {
@@ -351,6 +358,41 @@ async function planExecutor(
   return "claude";
 }
 
+/**
+ * For `--deliver branch|pr`: clears the credentials a checkout stored in the
+ * repository (printing what it removed) or refuses a remote URL with one in
+ * it, and returns how delivery pushes: with the node's token, for the GitHub
+ * server only.
+ */
+async function deliveryAuth(
+  values: OptionValues,
+  ctx: CliContext,
+  conn: Connection,
+  secrets: string[],
+): Promise<GitAuth | undefined> {
+  if ((str(values.deliver) ?? "none") === "none") return undefined;
+  const repoDir = str(values.repoDir) ?? Deno.cwd();
+  let removed: { file: string; key: string }[];
+  try {
+    removed = await clearRepoCredentials({ repoDir, secrets });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  for (const r of removed) {
+    ctx.err(
+      `Removed the token stored in "${r.file}" (${r.key}, as actions/checkout stores it unless ` +
+        "persist-credentials: false): tasks could read it there. p2p-dev pushes with its own token.",
+    );
+  }
+  const apiUrl = resolveApiUrl(str(values.apiUrl), ctx.env);
+  const configCount = Number.parseInt(ctx.env.GIT_CONFIG_COUNT ?? "", 10);
+  return {
+    serverUrl: gitServerUrl(apiUrl, ctx.env.GITHUB_SERVER_URL || undefined),
+    token: () => conn.token,
+    ...(configCount > 0 ? { configCount } : {}),
+  };
+}
+
 function buildExecutor(
   kind: "command" | "demo" | "claude",
   values: OptionValues,
@@ -359,6 +401,7 @@ function buildExecutor(
   secrets: string[],
   claude: ClaudeSettings,
   children: ChildSetup,
+  auth: GitAuth | undefined,
 ): Executor {
   const timeout = num(values.taskTimeout);
   let inner: Executor;
@@ -404,6 +447,7 @@ function buildExecutor(
     repoDir: str(values.repoDir) ?? Deno.cwd(),
     github: conn.github,
     secrets,
+    ...(auth ? { auth } : {}),
   }));
 }
 

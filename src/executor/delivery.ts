@@ -45,6 +45,13 @@
  *   turned off (`core.hooksPath=/dev/null`, `core.fsmonitor=false`): the
  *   task could have planted a hook in the repository's git directory, and
  *   these commands run with the node's environment.
+ * - With `auth`, the commands that talk to the remote (`ls-remote`, `fetch`,
+ *   `push`) authenticate with the node's token, given to those processes
+ *   only, through their environment (src/executor/git_credentials.ts), so
+ *   the checkout needs no stored credential (`persist-credentials: false`).
+ *   Before each attempt, `Authorization` headers stored in the repository's
+ *   configuration (a checkout's persisted token) are removed, so no task can
+ *   read one; a remote URL with a credential in it fails the attempt.
  *
  * @module
  */
@@ -52,6 +59,12 @@ import { dirname, join, resolve } from "node:path";
 import type { GitHub } from "../github/port.ts";
 import type { PlanTask } from "../protocol/types.ts";
 import { DEFAULT_AUTHOR, git, type GitAuthor, GitError, gitIdentityEnv, gitRaw } from "./git.ts";
+import {
+  type GitAuth,
+  gitAuthEnv,
+  remoteUrlCredentials,
+  removePersistedCredentials,
+} from "./git_credentials.ts";
 import type { ExecContext, ExecOutcome, Executor } from "./port.ts";
 import { describeReason, endSentence } from "./process.ts";
 import { capText, neutralizeLine, neutralizeMarkdown } from "../text/neutralize.ts";
@@ -103,6 +116,12 @@ export interface GitDeliveryOptions {
   secrets?: readonly string[];
   /** Extra environment for every `git` run. */
   gitEnv?: Readonly<Record<string, string>>;
+  /**
+   * The node's credential for the git server: given only to the commands that
+   * talk to the remote. Without it, git uses what the machine has (an SSH key,
+   * a credential helper).
+   */
+  auth?: GitAuth;
   /** Keep worktrees after a run (for inspection); default false. */
   keepWorktrees?: boolean;
 }
@@ -234,6 +253,16 @@ const HARDENED = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"
 function gitContext(opts: GitDeliveryOptions) {
   const env = { ...opts.gitEnv, ...gitIdentityEnv(opts.author ?? DEFAULT_AUTHOR) };
   const secrets = opts.secrets ?? [];
+  const auth = opts.auth;
+  /** The environment of a command that talks to the remote: the node's token for the server. */
+  const netEnv = async () => {
+    if (!auth) return { env, secrets };
+    const token = await auth.token();
+    return {
+      env: { ...env, ...gitAuthEnv(auth.serverUrl, token, auth.configCount) },
+      secrets: [...secrets, token],
+    };
+  };
   return {
     remote: opts.remote ?? "origin",
     secrets,
@@ -242,7 +271,37 @@ function gitContext(opts: GitDeliveryOptions) {
       git([...HARDENED, ...args], cwd, { env, secrets }),
     raw: (args: readonly string[], cwd: string = opts.repoDir) =>
       gitRaw([...HARDENED, ...args], cwd, { env }),
+    /** Runs a command that talks to the remote (ls-remote, fetch, push). */
+    net: async (args: readonly string[], cwd: string = opts.repoDir) =>
+      git([...HARDENED, ...args], cwd, await netEnv()),
   };
+}
+
+/**
+ * Makes the repository safe to hand to a task: removes `Authorization`
+ * headers its configuration stored (a checkout's persisted token) and refuses
+ * a remote URL that carries a credential. Returns what was removed.
+ *
+ * @example
+ * ```ts
+ * const removed = await clearRepoCredentials({ repoDir: "/work/repo" });
+ * ```
+ */
+export async function clearRepoCredentials(
+  opts: Pick<GitDeliveryOptions, "repoDir" | "gitEnv" | "secrets">,
+): Promise<{ file: string; key: string }[]> {
+  const gitOpts = { ...(opts.gitEnv ? { env: opts.gitEnv } : {}), secrets: opts.secrets ?? [] };
+  const remotes = await remoteUrlCredentials(opts.repoDir, gitOpts);
+  if (remotes.length > 0) {
+    throw new Error(
+      `The URL of remote ${
+        remotes.map((r) => `"${r}"`).join(", ")
+      } in "${opts.repoDir}" holds a credential, which every task could read from .git/config. ` +
+        "Set it without one (git remote set-url origin https://github.com/OWNER/REPO.git): " +
+        "p2p-dev pushes with its own token.",
+    );
+  }
+  return await removePersistedCredentials(opts.repoDir, gitOpts);
 }
 
 /** Parses `git worktree list --porcelain` into (path, branch) pairs; the main worktree first. */
@@ -290,7 +349,8 @@ export function prepareWorkspace(
   return withRepoLock(opts.repoDir, async () => {
     // One round trip: the remote's default branch and the task branch, if a
     // previous attempt pushed it.
-    const listing = await g.run([
+    await clearRepoCredentials(opts);
+    const listing = await g.net([
       "ls-remote",
       "--symref",
       g.remote,
@@ -314,7 +374,7 @@ export function prepareWorkspace(
 
     const wanted = [...new Set([baseBranch, ...deps])];
     try {
-      await g.run([
+      await g.net([
         "fetch",
         "--no-tags",
         "--quiet",
@@ -359,7 +419,7 @@ export function prepareWorkspace(
     if (others.length > 0) {
       // A shallow clone (actions/checkout's default) may lack the merge base.
       if ((await g.run(["rev-parse", "--is-shallow-repository"])) === "true") {
-        await g.run(["fetch", "--quiet", "--unshallow", g.remote]);
+        await g.net(["fetch", "--quiet", "--unshallow", g.remote]);
       }
       for (const dep of others) {
         const merged = await g.raw(
@@ -497,7 +557,7 @@ export function deliverWorkspace(
     const changed = head !== ws.startSha;
 
     try {
-      await g.run([
+      await g.net([
         "push",
         "--quiet",
         `--force-with-lease=refs/heads/${ws.branch}:${ws.remoteSha ?? ""}`,

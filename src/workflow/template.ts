@@ -364,7 +364,11 @@ ${installStep(o.version)}
       fail-fast: false
       matrix: \${{ fromJSON(needs.check-trigger.outputs.matrix) }}
     steps:
+      # No token stored in .git/config, where a task could read it: delivery pushes with the
+      # node's token, given only to the git commands that push (docs/SECURITY.md).
       - uses: ${PINNED_ACTIONS.checkout}
+        with:
+          persist-credentials: false
 ${installStep(o.version)}
       - name: Install Claude Code
         if: vars.P2P_DEV_EXEC == ''

@@ -88,3 +88,30 @@ Deno.test("help and version exit 0", async () => {
     assert.equal(r.code, 0, args.join(" "));
   }
 });
+
+Deno.test("--deliver from a clone whose remote URL holds a token exits 2, naming the remote, never the token", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "p2p-cli-remote-" });
+  try {
+    const git = (...args: string[]) =>
+      new Deno.Command("git", {
+        args,
+        cwd: dir,
+        env: { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
+        stdout: "null",
+        stderr: "null",
+      }).output();
+    await git("init", "--quiet");
+    await git("remote", "add", "origin", "https://x-access-token:ghs_inurl_secret@github.com/o/r");
+    const r = await runInProcess(
+      ["run", "--issue", "1", "--exec", "true", "--deliver", "branch", "--repo-dir", dir],
+      ENV,
+    );
+    const said = r.err.join("\n");
+    assert.equal(r.code, 2, said);
+    assert.match(said, /The URL of remote "origin" .* holds a credential/);
+    assert.match(said, /git remote set-url origin/);
+    assert.doesNotMatch(said, /ghs_inurl_secret/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -579,6 +579,8 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
         name: REPO,
         permissions: { [WRITER.login]: "write" },
         ...(rootSha ? { commits: [{ sha: rootSha, message: "Initial commit", parents: [] }] } : {}),
+        // Served over git's smart HTTP too (cloneOverHttp), as GitHub serves it.
+        ...(bare ? { gitDir: bare } : {}),
         labels: [{ name: "p2p-dev" }],
         issues,
       }],
@@ -650,6 +652,37 @@ done
 `,
   );
   await Deno.chmod(hook, 0o755);
+}
+
+/**
+ * A clone over the emulator's git HTTP (`{url}/{owner}/{repo}.git`), as
+ * actions/checkout makes one: with `persistToken`, the token is stored the way
+ * checkout v6 and later store it unless `persist-credentials: false` (an
+ * `http.<server>/.extraheader` in a file under the runner's temporary folder,
+ * included from `.git/config` for the repository and its worktrees); without
+ * it, nothing is stored. Returns the clone and the credentials file.
+ */
+export async function cloneOverHttp(
+  swarm: Swarm,
+  id: string,
+  options: { persistToken?: string } = {},
+): Promise<{ clone: string; credentials: string | undefined }> {
+  assert.ok(swarm.bare, "startSwarm({ git: true }) serves the repository over HTTP");
+  const dir = join(swarm.tmp, "clones", id);
+  await Deno.mkdir(join(swarm.tmp, "clones"), { recursive: true });
+  await sh("git", ["clone", "--quiet", `${swarm.emulator.url}/${OWNER}/${REPO}.git`, dir]);
+  if (options.persistToken === undefined) return { clone: dir, credentials: undefined };
+  const temp = join(swarm.tmp, "runner-temp");
+  await Deno.mkdir(temp, { recursive: true });
+  const credentials = join(temp, `git-credentials-${crypto.randomUUID()}.config`);
+  const basic = btoa(`x-access-token:${options.persistToken}`);
+  await Deno.writeTextFile(
+    credentials,
+    `[http "${swarm.emulator.url}/"]\n\textraheader = AUTHORIZATION: basic ${basic}\n`,
+  );
+  await sh("git", ["config", `includeIf.gitdir:${dir}/.git.path`, credentials], dir);
+  await sh("git", ["config", `includeIf.gitdir:${dir}/.git/worktrees/*.path`, credentials], dir);
+  return { clone: dir, credentials };
 }
 
 /** A clone of the bare repository for one node (`--repo-dir`). */

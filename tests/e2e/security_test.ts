@@ -17,6 +17,7 @@ import {
   assertExitCodes,
   BOT,
   cloneFor,
+  cloneOverHttp,
   getJson,
   OWNER,
   REPO,
@@ -80,6 +81,86 @@ Deno.test("a task that dumps its environment (printenv > env.txt, plain and base
     const found = find(c.body).map(([s, e]) => c.body.slice(s, e));
     assert.deepEqual(found, [], `comment ${c.id} holds a credential`);
   }
+});
+
+/**
+ * A task that looks everywhere a checkout keeps a credential: the
+ * repository's `.git/config`, git's whole configuration as seen from the
+ * task's worktree (includes followed), the credential files of the runner's
+ * temporary folder, its environment, and then writes a file to deliver.
+ */
+const LOOK_FOR_TOKENS = [
+  '{ echo "== .git/config"; cat "$(git rev-parse --git-common-dir)/config";',
+  'echo "== git config"; git config --list --show-origin --includes;',
+  'echo "== credential files"; cat "$E2E_RUNNER_TEMP"/* 2>/dev/null;',
+  'echo "== environment"; env; } > "$E2E_DUMP/$P2P_TASK_ID.txt";',
+  'echo "$P2P_TASK_TITLE" > "note-$P2P_TASK_ID.md"',
+].join(" ");
+
+/** Runs one node with branch delivery from `clone` and the task above; returns the node and its dump. */
+async function deliverFromHttpCheckout(
+  swarm: Awaited<ReturnType<typeof startSwarm>>,
+  clone: string,
+) {
+  const dumps = join(swarm.tmp, "dumps");
+  await Deno.mkdir(dumps, { recursive: true });
+  const node = swarm.spawn({
+    id: "n1",
+    args: ["--exec", LOOK_FOR_TOKENS, "--deliver", "branch", "--repo-dir", clone],
+    env: { E2E_DUMP: dumps, E2E_RUNNER_TEMP: join(swarm.tmp, "runner-temp") },
+  });
+  assertExitCodes(swarm, await swarm.waitAll(), { n1: 0 });
+  const dump = await Deno.readTextFile(join(dumps, "T1.txt"));
+  assert.match(dump, /== \.git\/config\n\[core\]/, "the task did read .git/config");
+  assert.match(dump, /\tremote\.origin\.url=http:\/\/127\.0\.0\.1:\d+\/e2e-org\/app\.git$/m);
+  assert.match(dump, /^P2P_TASK_ID=T1$/m, "and its environment");
+  const find = secretFinder([BOT.token], { context: false });
+  assert.deepEqual(
+    find(dump).map(([s, e]) => dump.slice(s, e)),
+    [],
+    "no token in .git/config, git's configuration, the credential files or the environment",
+  );
+  assert.doesNotMatch(dump, /extraheader|GIT_CONFIG_/i, "no header, no injected git settings");
+  const branch = taskBranch(swarm.issue, "T1");
+  assert.equal(
+    await sh("git", ["--git-dir", swarm.bare!, "show", `${branch}:note-T1.md`]),
+    "Look for tokens",
+    "the work was pushed",
+  );
+  const pushes = swarm.emulator.control.requestLog().filter((e) =>
+    e.operation === "git/receive-pack" && e.method === "POST"
+  );
+  assert.deepEqual(
+    pushes.map((e) => [e.login, e.status]),
+    [[BOT.login, 200]],
+    "one push, authenticated with the node's own token (an anonymous push is refused)",
+  );
+  assert.ok(
+    !swarm.emulator.control.requestLog().some((e) =>
+      e.operation?.startsWith("git/") && e.status === 400
+    ),
+    "never two Authorization headers",
+  );
+  return { node, dump };
+}
+
+Deno.test("a checkout with persist-credentials: false over git HTTP: --deliver branch pushes with the node's own token, and the task finds no token in .git/config, git's configuration or its environment", async () => {
+  await using swarm = await startSwarm({ git: true, issueBody: "- [ ] T1: Look for tokens\n" });
+  const { clone } = await cloneOverHttp(swarm, "n1");
+  const { node } = await deliverFromHttpCheckout(swarm, clone);
+  assert.doesNotMatch(node.stderr, /Removed the token/, "nothing to remove");
+});
+
+Deno.test("a checkout that stored the job's token (actions/checkout's default): the node removes it before any task and says so, the task finds none, and the push with the node's token goes through", async () => {
+  await using swarm = await startSwarm({ git: true, issueBody: "- [ ] T1: Look for tokens\n" });
+  const { clone, credentials } = await cloneOverHttp(swarm, "n1", { persistToken: BOT.token });
+  assert.match(await sh("git", ["config", "--get-regexp", "extraheader"], clone), /AUTHORIZATION/);
+  const { node } = await deliverFromHttpCheckout(swarm, clone);
+  assert.match(
+    node.stderr,
+    new RegExp(`Removed the token stored in "${credentials}" \\(http\\.http://127`),
+  );
+  assert.doesNotMatch(await Deno.readTextFile(credentials!), /AUTHORIZATION/i);
 });
 
 Deno.test("Claude Code (a stand-in that records its environment) gets its own key and settings, and none of the node's credentials", async () => {

@@ -159,6 +159,8 @@ export class WorkflowWorld implements AsyncDisposable {
             labels: [{ name: "p2p-dev", color: "5319e7" }, { name: "bug" }],
             issues,
             workflows: [{ name: "p2p-dev", path: WORKFLOW_PATH }],
+            // Served over git's smart HTTP: checkouts clone it and nodes push to it as on GitHub.
+            gitDir: bare,
           },
           { owner: RELEASE_OWNER, name: RELEASE_NAME, releases: [releaseSeed(binary)] },
         ],
@@ -185,17 +187,35 @@ export class WorkflowWorld implements AsyncDisposable {
         secrets: {},
         issueToken: (scopes) => world!.#issueToken(scopes),
         actions: {
-          "actions/checkout": async ({ inputs, workspace }) => {
-            // actions/checkout: a shallow clone (fetch-depth 1 by default) of the repository.
+          "actions/checkout": async ({ inputs, workspace, token, env }) => {
+            // actions/checkout (v6 and later): a shallow clone (fetch-depth 1 by default) over
+            // HTTPS with the job's token as an extra header; unless persist-credentials is
+            // false, the header stays in a file under RUNNER_TEMP that .git/config includes
+            // for the repository and its worktrees (src/git-auth-helper.ts of the action).
             const depth = Number(inputs["fetch-depth"] ?? "1");
             const target = inputs.path ? join(workspace, inputs.path) : workspace;
+            const header = `AUTHORIZATION: basic ${
+              btoa(`x-access-token:${inputs.token || token}`)
+            }`;
+            const key = `http.${emulator.url}/.extraheader`;
             await sh("git", [
+              "-c",
+              `${key}=${header}`,
               "clone",
               "--quiet",
               ...(depth > 0 ? ["--depth", String(depth)] : []),
-              `file://${bare}`,
+              `${emulator.url}/${OWNER}/${REPO}`,
               target,
             ]);
+            if (inputs["persist-credentials"] === "false") return;
+            const file = join(env.RUNNER_TEMP!, `git-credentials-${crypto.randomUUID()}.config`);
+            await Deno.writeTextFile(
+              file,
+              `[http "${emulator.url}/"]\n\textraheader = ${header}\n`,
+            );
+            for (const dir of [`${target}/.git`, `${target}/.git/worktrees/*`]) {
+              await sh("git", ["config", `includeIf.gitdir:${dir}.path`, file], target);
+            }
           },
           "actions/upload-artifact": async ({ inputs, workspace, runDir }) => {
             // actions/upload-artifact: names are unique within a run (v4 and later).

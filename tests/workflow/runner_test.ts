@@ -442,3 +442,41 @@ ${
     }
   },
 });
+
+Deno.test({
+  name: "harness: actions/checkout clones over the emulator's git HTTP with the job's token and " +
+    "keeps it (an included credentials file) unless persist-credentials is false, as v6+ does",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const check = `
+        id: s
+        run: |
+          headers=$( (git config --includes --get-regexp extraheader || true) | wc -l)
+          echo "headers=$headers" >> "$GITHUB_OUTPUT"
+          test -f README.md`;
+    const run = await runOnce(`
+on: workflow_dispatch
+jobs:
+  kept:
+    runs-on: ubuntu-latest
+    outputs:
+      headers: \${{ steps.s.outputs.headers }}
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1
+      - ${check.trim()}
+  dropped:
+    runs-on: ubuntu-latest
+    outputs:
+      headers: \${{ steps.s.outputs.headers }}
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1
+        with:
+          persist-credentials: false
+      - ${check.trim()}
+`);
+    assert.equal(run.conclusion, "success", run.describe());
+    assert.equal(run.jobs.kept!.outputs.headers, "1");
+    assert.equal(run.jobs.dropped!.outputs.headers, "0");
+  },
+});

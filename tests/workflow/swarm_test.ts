@@ -129,6 +129,20 @@ Deno.test({
     );
     assert.equal(metrics.totals.done, ISSUE_TASKS.length);
     assert.deepEqual(world.deployments, [], "no Pages deployment without P2P_DEV_PAGES");
+
+    // persist-credentials: false: no checkout keeps the job's token where a task could read it;
+    // the nodes push over git's HTTP with their own token (the emulator refuses anonymous pushes).
+    for (let leg = 1; leg <= 5; leg++) {
+      const config = await Deno.readTextFile(
+        `${world.tmp}/runs/run-${run.id}/p2p-execute-${leg}/workspace/.git/config`,
+      );
+      assert.doesNotMatch(config, /extraheader|includeif/i, `node ${leg}'s checkout`);
+    }
+    const pushes = world.emulator.control.requestLog().filter((e) =>
+      e.operation === "git/receive-pack" && e.method === "POST"
+    );
+    assert.ok(pushes.length >= ISSUE_TASKS.length, "a push per task at least");
+    assert.ok(pushes.every((e) => e.login === BOT.login && e.status === 200), "all as the job");
   },
 });
 

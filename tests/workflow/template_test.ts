@@ -209,6 +209,19 @@ Deno.test(
   },
 );
 
+Deno.test("no checkout keeps the job's token in .git/config, where a task could read it", () => {
+  const workflow = parse(read(WORKFLOW_PATH));
+  let checkouts = 0;
+  for (const [id, job] of Object.entries(workflow.jobs as Record<string, Json>)) {
+    for (const step of job.steps ?? []) {
+      if (!String(step.uses ?? "").startsWith("actions/checkout@")) continue;
+      checkouts++;
+      assert.equal(step.with?.["persist-credentials"], false, `${id}: persist-credentials: false`);
+    }
+  }
+  assert.equal(checkouts, 2, "check-trigger and p2p-execute check out");
+});
+
 /** The contexts of the workflow-level concurrency group for an event. */
 function groupOf(workflow: Json, event: string, payload: Json, inputs: Json = {}): string {
   return String(
