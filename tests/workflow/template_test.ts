@@ -222,6 +222,50 @@ Deno.test("no checkout keeps the job's token in .git/config, where a task could 
   assert.equal(checkouts, 2, "check-trigger and p2p-execute check out");
 });
 
+Deno.test({
+  name: "CI on ubuntu-latest finds a browser for the dashboard tests before deno task ok and " +
+    "exports it as P2P_CHROMIUM, or fails saying so",
+  sanitizeResources: false,
+  async fn() {
+    const steps = parse(read(".github/workflows/ci.yml")).jobs.ok.steps as Json[];
+    const browser = steps.findIndex((s) => s.name === "A browser for the dashboard tests");
+    const ok = steps.findIndex((s) => s.run === "deno task ok");
+    assert.ok(browser >= 0 && browser < ok, "the browser is found before the tests run");
+    assert.equal(parse(read(".github/workflows/ci.yml")).jobs.ok["runs-on"], "ubuntu-latest");
+    const tmp = await Deno.makeTempDir({ prefix: "p2p-ci-browser-" });
+    try {
+      const run = async (env: Record<string, string>) => {
+        const out = await new Deno.Command("bash", {
+          args: ["--noprofile", "--norc", "-eo", "pipefail", "-c", steps[browser].run],
+          env: { PATH: "/usr/bin:/bin", GITHUB_ENV: `${tmp}/env`, ...env },
+          clearEnv: true,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        return { code: out.code, out: new TextDecoder().decode(out.stdout) };
+      };
+      const fake = `${tmp}/my-chrome`;
+      await Deno.writeTextFile(fake, "#!/bin/sh\necho 'Chromium 1.2.3'\n");
+      await Deno.chmod(fake, 0o755);
+      const chosen = await run({ P2P_CHROMIUM: fake });
+      assert.equal(chosen.code, 0);
+      assert.equal(await Deno.readTextFile(`${tmp}/env`), `P2P_CHROMIUM=${fake}\n`);
+      assert.match(chosen.out, /Chromium 1\.2\.3/, "it prints the version it found");
+      const missing = await run({ P2P_CHROMIUM: `${tmp}/none`, CHROME_BIN: `${tmp}/none` });
+      if (missing.code !== 0) {
+        assert.match(missing.out, /::error::No Chromium or Chrome/);
+      } else {
+        assert.match(
+          await Deno.readTextFile(`${tmp}/env`),
+          /P2P_CHROMIUM=\/usr\/bin\/(chromium|google-chrome)\n$/,
+        );
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
 /** The contexts of the workflow-level concurrency group for an event. */
 function groupOf(workflow: Json, event: string, payload: Json, inputs: Json = {}): string {
   return String(
