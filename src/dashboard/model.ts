@@ -12,6 +12,7 @@
  */
 import { type Ceiling, ceiling, type TokenKind } from "../protocol/budget.ts";
 import { decodeBody } from "../protocol/codec.ts";
+import { costCap, roundUsd, spentUsd, taskCostUsd } from "../protocol/cost.ts";
 import { parseCommand } from "../protocol/command.ts";
 import { applyComment } from "../protocol/fold.ts";
 import { emptyState, type SwarmState } from "../protocol/state.ts";
@@ -77,6 +78,7 @@ export interface TaskRow {
   attempts: number;
   by: string | null;
   percent: number;
+  /** Dollars over all its attempts, failed ones included (the protocol's cost view). */
   costUsd: number | null;
   durationMs: number | null;
   branch: string | null;
@@ -98,12 +100,18 @@ export interface AttemptBar {
 export interface DashboardModel {
   state: SwarmState;
   now: number;
-  status: "no_plan" | "running" | "finished" | "ended";
+  /** As `metrics.json` says it (`budget_reached`: the cap stopped new work, nothing runs). */
+  status: "no_plan" | "running" | "finished" | "budget_reached" | "ended";
   leader: { node: string; term: number; author: string } | null;
   phases: PhaseCounts;
   successRate: number | null;
+  /** Dollars the swarm reported, every attempt (`spentUsd`, as `state` and `metrics.json`). */
   costUsd: number;
   costReported: boolean;
+  /** The swarm-wide cost cap in force (`costCap`), or null. */
+  costCapUsd: number | null;
+  /** The reported costs reached the cap: no node claims new work. */
+  budgetReached: boolean;
   nodes: NodeRow[];
   tasks: TaskRow[];
   attempts: AttemptBar[];
@@ -310,7 +318,10 @@ export function buildModel(
       attempts: t.attempts.length,
       by: t.done?.node ?? (phase === "running" ? t.attempts.at(-1)?.node ?? null : null),
       percent: phase === "done" ? 100 : t.percent,
-      costUsd: result?.costUsd ?? null,
+      costUsd: (() => {
+        const cost = taskCostUsd(t);
+        return cost === undefined ? null : roundUsd(cost);
+      })(),
       durationMs: t.done && first !== undefined ? t.done.at - first : null,
       branch: result?.branch ?? null,
       pr: result?.pr ?? null,
@@ -346,7 +357,9 @@ export function buildModel(
       active: now - n.lastSeen <= state.settings.leaseMs,
     }));
   const finished = phases.done + phases.failed + phases.skipped;
-  const costed = tasks.filter((t) => t.costUsd !== null);
+  const costUsd = spentUsd(state);
+  const cap = costCap(state, snapshot.maxCostUsd ?? undefined);
+  const budgetReached = cap !== undefined && costUsd >= cap;
   const swarmAuthors = new Set(Object.values(state.nodes).map((n) => n.author));
   const writes: Record<string, number> = {};
   let writesLastHour = 0;
@@ -366,12 +379,16 @@ export function buildModel(
       ? "no_plan"
       : isFinished(state, now)
       ? "finished"
+      : budgetReached && phases.running === 0
+      ? "budget_reached"
       : "running",
     leader: leader ? { node: leader.node, term: leader.term, author: leader.author } : null,
     phases,
     successRate: finished === 0 ? null : phases.done / finished,
-    costUsd: costed.reduce((n, t) => n + t.costUsd!, 0),
-    costReported: costed.length > 0,
+    costUsd,
+    costReported: tasks.some((t) => t.costUsd !== null),
+    costCapUsd: cap ?? null,
+    budgetReached,
     nodes,
     tasks,
     attempts,

@@ -103,6 +103,11 @@ export interface Snapshot {
   tokenKind: TokenKind | null;
   /** API use per identity, when the source measured it. */
   apiByIdentity: Record<string, ApiUse> | null;
+  /**
+   * A cost cap the source applies over the plan's (the aggregator's
+   * `--max-cost-usd`, from `metrics.json`); absent or null: the plan's.
+   */
+  maxCostUsd?: number | null;
 }
 
 /** The workflow file of the swarm (the one `p2p-dev init` writes). */

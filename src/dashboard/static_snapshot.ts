@@ -14,6 +14,7 @@ export interface StaticMetrics {
   ceiling?: { tokenKind?: string };
   api?: { byIdentity?: Record<string, ApiUse> };
   trust?: { self?: string | null; allow?: string[]; writers?: string[] } | null;
+  cost?: { maxCostUsd?: number | null };
 }
 
 /**
@@ -69,5 +70,6 @@ export function staticSnapshot(
     serverNow: null,
     tokenKind: kind === "actions" || kind === "pat" || kind === "app" ? kind as TokenKind : null,
     apiByIdentity: metrics?.api?.byIdentity ?? null,
+    maxCostUsd: typeof metrics?.cost?.maxCostUsd === "number" ? metrics.cost.maxCostUsd : null,
   };
 }

@@ -12,6 +12,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { renderDashboard } from "../../src/dashboard/render_page.ts";
+import { restComments, writeDashboard } from "../../src/dashboard/write_page.ts";
+import { buildMetrics, metricsJson } from "../../src/node/metrics.ts";
+import { fold } from "../../src/protocol/fold.ts";
+import { ISSUE, trustPolicy } from "../protocol/_log.ts";
+import { costlyLog } from "./_costs.ts";
 import { currentLeader } from "../../src/protocol/view.ts";
 import {
   BOT,
@@ -473,6 +478,45 @@ Deno.test({
       });
 
       // --------------------------------------------------------------- serve
+      await t.step(
+        "static files: costs as metrics.json has them (failed attempts too) and the cap in force",
+        async () => {
+          const log = costlyLog(1.2);
+          const metrics = buildMetrics(fold(log.comments, trustPolicy()), log.comments, {
+            repo: `${OWNER}/${REPO}`,
+            issue: ISSUE,
+            tokenKind: "actions",
+          });
+          const dir = join(swarm.tmp, "costs");
+          await writeDashboard(dir, {
+            metrics: JSON.parse(metricsJson(metrics)),
+            comments: restComments(log.comments, {
+              repo: `${OWNER}/${REPO}`,
+              issue: ISSUE,
+              htmlUrl: "https://github.com",
+            }),
+          });
+          const page = await browser.newPage();
+          const watch = await watchPage(page);
+          await page.goto(`file://${dir}/index.html`);
+          await page.waitForSelector("[data-testid=tasks]");
+          assert.equal(metrics.cost.spentUsd, 1.45);
+          assert.equal(
+            (await text(page, "[data-testid=cost] .value")).trim(),
+            `$${metrics.cost.spentUsd.toFixed(2)}`,
+          );
+          assert.match(await text(page, "[data-testid=cost]"), /cap \$1\.20 reached: no new work/);
+          const tasks = await rows(page, "[data-testid=tasks] tbody tr");
+          assert.deepEqual(
+            tasks.map((r) => [r.task, /\$(\d+\.\d+)$/.exec(r.text!.trim())?.[1] ?? null]),
+            metrics.tasks.map((m) => [m.id, m.costUsd === null ? null : m.costUsd.toFixed(4)]),
+          );
+          assert.match(await text(page, "[data-testid=tasks-done]"), new RegExp(metrics.status));
+          assert.deepEqual(watch.errors, []);
+          await page.close();
+        },
+      );
+
       await t.step(
         "serve: one poll for every viewer, changes pushed without reload, no token in the browser",
         async () => {

@@ -5,7 +5,10 @@ import { staticSnapshot } from "../../src/dashboard/static_snapshot.ts";
 import { canonicalJson } from "../../src/protocol/canonical.ts";
 import { fold } from "../../src/protocol/fold.ts";
 import type { LogComment } from "../../src/protocol/types.ts";
+import { buildMetrics, metricsJson } from "../../src/node/metrics.ts";
+import { spentUsd } from "../../src/protocol/cost.ts";
 import { BOT, ev, ISSUE, type Log, planned, task, trustPolicy } from "../protocol/_log.ts";
+import { costlyLog } from "./_costs.ts";
 
 function rest(c: LogComment, association = "NONE"): SnapshotComment {
   return {
@@ -132,4 +135,47 @@ Deno.test("a damaged comments entry is skipped, like `state --comments` does", (
   const model = buildModel({ ...snapshotOf(log), comments }, 0);
   assert.equal(canonicalJson(model.state), canonicalJson(fold(log.comments, trustPolicy())));
   assert.throws(() => staticSnapshot({}, { not: "an array" }), /JSON array/);
+});
+
+Deno.test("the page's costs are the protocol's cost view, failed attempts included, as metrics.json shows them, with the cap in force", () => {
+  for (const cap of [undefined, 5, 1.2]) {
+    const log = costlyLog(cap);
+    const state = fold(log.comments, trustPolicy());
+    const metrics = buildMetrics(state, log.comments, {
+      repo: "o/r",
+      issue: ISSUE,
+      tokenKind: "actions",
+    });
+    const model = buildModel(snapshotOf(log), 0);
+    assert.equal(model.costUsd, metrics.cost.spentUsd, `cap ${cap}`);
+    assert.equal(model.costUsd, 1.45, "0.50 + 0.25 + 0.30 + 0.40: every attempt's money");
+    assert.equal(model.costUsd, spentUsd(state));
+    assert.deepEqual(
+      model.tasks.map((t) => [t.id, t.costUsd]),
+      metrics.tasks.map((t) => [t.id, t.costUsd]),
+    );
+    assert.deepEqual(model.tasks.map((t) => t.costUsd), [0.75, 0.7, null]);
+    assert.equal(model.costCapUsd, metrics.cost.maxCostUsd);
+    assert.equal(model.costCapUsd, cap ?? null);
+    assert.equal(model.budgetReached, metrics.cost.reached);
+    assert.equal(model.budgetReached, cap === 1.2);
+    assert.equal(model.status, cap === 1.2 ? "budget_reached" : "running", `cap ${cap}`);
+    assert.equal(metrics.status, model.status);
+  }
+});
+
+Deno.test("an aggregator's own cap in metrics.json is the page's cap, as the summary's", () => {
+  const log = costlyLog(5);
+  const state = fold(log.comments, trustPolicy());
+  const metrics = buildMetrics(state, log.comments, {
+    repo: "o/r",
+    issue: ISSUE,
+    tokenKind: "actions",
+    maxCostUsd: 1,
+  });
+  const snap = staticSnapshot(JSON.parse(metricsJson(metrics)), log.comments.map((c) => rest(c)));
+  const model = buildModel({ ...snap, trust: snapshotOf(log).trust }, 0);
+  assert.equal(model.costCapUsd, 1);
+  assert.equal(model.budgetReached, true);
+  assert.equal(model.status, metrics.status);
 });

@@ -64,9 +64,13 @@ export function overview(
       ),
       card(
         "Cost",
-        model.costReported ? `$${model.costUsd.toFixed(2)}` : "not reported",
+        model.costReported || model.costCapUsd !== null ? usd(model.costUsd) : "not reported",
         "cost",
-        model.costReported ? "as the executors reported it" : undefined,
+        model.costCapUsd === null
+          ? (model.costReported ? "all attempts, as the executors reported it" : undefined)
+          : model.budgetReached
+          ? `cap ${usd(model.costCapUsd)} reached: no new work`
+          : `of the ${usd(model.costCapUsd)} cap, all attempts`,
       ),
       card(
         "Ignored messages",
@@ -355,4 +359,9 @@ export function messages(
       { "data-testid": "messages" },
     ),
   );
+}
+
+/** Dollars as the summary shows them: cents, or four places below a dollar. */
+function usd(value: number): string {
+  return `$${value.toFixed(value !== 0 && value < 1 ? 4 : 2)}`;
 }
