@@ -218,6 +218,9 @@ export function claudeOutcome(
   if (cost !== undefined) result.costUsd = cost;
   if (denied.length) result.denied = denied;
   if (verdict.failure !== undefined) result.failure = verdict.failure;
+  // The same allowed and denied tools on every node deny the same calls again:
+  // a retry would repeat the cost (docs/CLAUDE_CODE.md).
+  if (verdict.failure === "permission_denied") result.retryable = false;
   // Claude Code could not run here at all (it refused its settings, or has
   // no key): the node's fault, not the task's; another node may run it.
   const local = verdict.failure === "startup" || verdict.failure === "not_logged_in";
@@ -298,10 +301,11 @@ function judge(
       header:
         `Claude Code was denied ${blocking.length} tool call${
           blocking.length === 1 ? "" : "s"
-        } the task needed: ${named}. The attempt counts as failed, since its checks or changes ` +
-        `did not all happen. Allow them with --allowed-tools (e.g. "Bash(npm test:*)"; deny ` +
-        `rules of --disallowed-tools and of the repository's .claude/settings.json win), or ` +
-        `pass --accept-denials to count such attempts as completed.`,
+        } the task needed: ${named}. The task failed, since its checks or changes did not all ` +
+        `happen, and is not retried: every node would be denied the same. Allow them with ` +
+        `--allowed-tools (e.g. "Bash(npm test:*)"; deny rules of --disallowed-tools and of the ` +
+        `repository's .claude/settings.json win) and run again with --retry-failed, or pass ` +
+        `--accept-denials to count such attempts as completed.`,
     };
   }
   return { header: "" };

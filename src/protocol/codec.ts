@@ -364,6 +364,7 @@ function parseResult(r: Record<string, unknown>): TaskResult {
   }
   const failure = str(r.failure);
   if (failure !== undefined) out.failure = failure.slice(0, 100);
+  if (r.retryable === false) out.retryable = false;
   return out;
 }
 

@@ -229,7 +229,8 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       if (event.status === "failed") {
         attempt.end = { kind: "failed", at: t };
         task.failures++;
-        if (task.failures >= state.settings.maxAttempts) {
+        // A failure its node reports as not retryable ends the task for good (docs/PROTOCOL.md).
+        if (task.failures >= state.settings.maxAttempts || event.result?.retryable === false) {
           task.status = "failed";
           task.failedAt = t;
         } else {

@@ -80,6 +80,13 @@ export interface TaskResult {
    * `not_logged_in`, `startup`, `no_result`, `timeout`, `stopped`, `error`).
    */
   failure?: string;
+  /**
+   * `false`: a retry would fail the same way (a permission denial comes from
+   * the configuration every node shares), so this failure ends the task for
+   * good at once instead of after `maxAttempts`; `--retry-failed` (a `retry`)
+   * reopens it. Absent: retried as usual.
+   */
+  retryable?: false;
 }
 
 /** Status carried by a progress event. */

@@ -75,12 +75,13 @@ for (const v of ["2.1.197", "2.1.332"]) {
     assert.deepEqual(outcome.result.denied, ["Bash(npm test)"]);
     assert.equal(
       firstLine(outcome),
-      "Claude Code was denied 1 tool call the task needed: Bash(npm test). The attempt counts " +
-        "as failed, since its checks or changes did not all happen. Allow them with " +
-        '--allowed-tools (e.g. "Bash(npm test:*)"; deny rules of --disallowed-tools and of the ' +
-        "repository's .claude/settings.json win), or pass --accept-denials to count such " +
-        "attempts as completed.",
+      "Claude Code was denied 1 tool call the task needed: Bash(npm test). The task failed, " +
+        "since its checks or changes did not all happen, and is not retried: every node would " +
+        'be denied the same. Allow them with --allowed-tools (e.g. "Bash(npm test:*)"; deny ' +
+        "rules of --disallowed-tools and of the repository's .claude/settings.json win) and run " +
+        "again with --retry-failed, or pass --accept-denials to count such attempts as completed.",
     );
+    assert.equal(outcome.result.retryable, false, "a denial would repeat on every node");
     assert.equal(outcome.result.turns, 2);
     assert.ok(outcome.result.costUsd! > 0, "the denied attempt's cost is still reported");
   });
@@ -92,6 +93,7 @@ for (const v of ["2.1.197", "2.1.332"]) {
     });
     assert.equal(outcome.ok, true);
     assert.equal(outcome.result.failure, undefined);
+    assert.equal(outcome.result.retryable, undefined);
     assert.deepEqual(outcome.result.denied, ["Bash(npm test)"]);
     assert.match(outcome.result.summary!, /\n\(Denied, accepted: Bash\(npm test\)\.\)$/);
   });
@@ -102,6 +104,7 @@ for (const v of ["2.1.197", "2.1.332"]) {
     assert.deepEqual(stream.results[0]!.errors, ["Reached maximum number of turns (4)"]);
     assert.equal(outcome.ok, false);
     assert.equal(outcome.result.failure, "max_turns");
+    assert.equal(outcome.result.retryable, undefined, "other failures are retried as usual");
     assert.equal(outcome.result.turns, 5);
     assert.equal(outcome.result.exitCode, 1);
     assert.equal(
