@@ -6,7 +6,7 @@
  * change here, run `deno run -A src/main.ts init --force` at the repository
  * root to regenerate the file).
  *
- * Three jobs, as in the original design:
+ * The original design's three jobs, and one that publishes to Pages:
  * - `check-trigger` runs `p2p-dev trigger` (src/cli/trigger.ts): who asked,
  *   which issue, how many nodes; outputs `run`, `issue`, `matrix`.
  * - `p2p-execute` runs one `p2p-dev run` per matrix entry.
