@@ -161,7 +161,7 @@ export async function benchSwarm(
     const records = emu.control.comments("o", "r", 1);
     const state = fold(
       records.map((c) => ({ ...c, authorType: "Bot" })),
-      { issue: 1, self: "github-actions[bot]", allow: new Set(), writers: new Set() },
+      { repo: "o/r", issue: 1, self: "github-actions[bot]", allow: new Set(), writers: new Set() },
     );
     const readyAt = (id: string) => {
       const t = state.tasks[id]!;

@@ -149,6 +149,7 @@ export function policyOf(snapshot: Snapshot, secret?: string): TrustPolicy {
     }
   }
   return {
+    repo: snapshot.repo,
     issue: snapshot.issue,
     self: snapshot.trust.self ?? undefined,
     allow: new Set(snapshot.trust.allow),

@@ -378,7 +378,13 @@ function foldEmulator(
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   }));
-  return fold(comments, { issue: 1, self: BOT, allow: new Set(), writers: new Set() });
+  return fold(comments, {
+    repo: `${OWNER}/${REPO}`,
+    issue: 1,
+    self: BOT,
+    allow: new Set(),
+    writers: new Set(),
+  });
 }
 
 /** The live view's lines: nodes and roles, tasks, a progress bar, elapsed time. */

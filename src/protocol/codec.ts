@@ -8,12 +8,17 @@
  * <!-- p2p-dev v1 {"events":[...],"node":"node-2","nonce":"...","v":1} -->
  * ```
  *
- * The decoder also reads the original design's plain lines
- * (`🎯 LEADER_ELECTION|{node_id}|{timestamp}`, `📦 TASKS_DATA|{json}`, ...)
- * so a swarm started by the original Python coordinator is understood.
+ * **A protocol message is a whole comment the encoder wrote.** A comment
+ * counts only if its body is exactly what {@linkcode renderMessage} produces
+ * for the payload it carries (decode, re-encode, compare), so no text around
+ * or inside a marker can smuggle a message in: a task title quoting a marker
+ * inside a summary, a workflow that quotes issue text in a comment. The same
+ * holds for the original design's plain lines (`🎯 LEADER_ELECTION|{node_id}|
+ * {timestamp}`, `📦 TASKS_DATA|{json}`, ...), which are still read: a legacy
+ * message is a comment that is exactly one such line.
  *
  * Decoding never throws: anything else is `foreign` (an ordinary comment) or
- * `malformed` (looks like ours but is broken).
+ * `malformed` (looks like ours but is broken, or is not a whole comment).
  *
  * @module
  */
@@ -21,6 +26,7 @@ import { neutralizeLine } from "../text/neutralize.ts";
 import { canonicalJson } from "./canonical.ts";
 import { signMessage } from "./signature.ts";
 import {
+  type LogRef,
   type Message,
   type PlanSettings,
   type PlanTask,
@@ -29,6 +35,8 @@ import {
   type ProgressStatus,
   type ProtocolEvent,
   type TaskResult,
+  type Vouch,
+  type VouchReason,
 } from "./types.ts";
 
 /** The payload version this code writes. */
@@ -43,28 +51,34 @@ export type Decoded =
   | { kind: "foreign" }
   | { kind: "malformed"; error: string };
 
+/** Where a payload starts; its presence anywhere makes a comment ours or malformed. */
 const PAYLOAD_MARK = "<!-- p2p-dev v";
-const PAYLOAD_RE = /^<!-- p2p-dev v(\d+) ([\s\S]*?) -->/;
+/** The payload line: the last line of a protocol comment, ending the body. */
+const PAYLOAD_RE = /^<!-- p2p-dev v(\d+) ([\s\S]*) -->$/;
+
+/** Error of a comment that carries a marker but is not what the encoder writes. */
+export const NOT_WHOLE = "not a whole protocol comment (text around or inside its payload)";
 
 /**
- * Renders a message as a comment body; signs it when a secret is given.
+ * Renders a message as a comment body; signs it (for `owner/repo#issue`)
+ * when a secret is given.
  *
  * @example
  * ```ts
  * const body = encodeMessage(
  *   { node: "n1", nonce: "a1", events: [{ type: "claim", task: "T1", attempt: 1 }] },
- *   { issue: 7 },
+ *   { repo: "octo/app", issue: 7 },
  * );
  * ```
  */
 export function encodeMessage(
   message: { node: string; nonce: string; events: ProtocolEvent[] },
-  options: { issue: number; secret?: string | undefined },
+  options: LogRef & { secret?: string | undefined },
 ): string {
   // Normalise through the decoder's own parser, so that what is signed is
   // exactly what every reader decodes (clamped percents, trimmed notes).
   const events = message.events.map((e) => {
-    const parsed = parseEvent(JSON.parse(JSON.stringify(e)));
+    const parsed = parseEvent(JSON.parse(JSON.stringify(e)), false);
     if (typeof parsed === "string") {
       throw new TypeError(`Cannot encode a ${e.type} event: ${parsed}.`);
     }
@@ -77,12 +91,26 @@ export function encodeMessage(
     events,
   };
   const full: Message = options.secret
-    ? { ...unsigned, sig: signMessage(unsigned, options.issue, options.secret) }
+    ? { ...unsigned, sig: signMessage(unsigned, options, options.secret) }
     : unsigned;
-  const human = events.map((e) => humanLine(message.node, e)).join("\n");
+  return renderMessage(full);
+}
+
+/**
+ * The comment body of a (version 1) message: one readable line per event,
+ * then the payload. The only text a protocol comment may be.
+ *
+ * @example
+ * ```ts
+ * const body = renderMessage({ v: 1, node: "n1", nonce: "a1", events: [{ type: "end" }] });
+ * decodeBody(body).kind; // "message"
+ * ```
+ */
+export function renderMessage(message: Message): string {
+  const human = message.events.map((e) => humanLine(message.node, e)).join("\n");
   // JSON never contains < or > outside strings; escaping them inside strings
   // keeps "-->" out of the HTML comment.
-  const json = canonicalJson(full).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
+  const json = canonicalJson(message).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
   return `${human}\n<!-- p2p-dev v${PROTOCOL_VERSION} ${json} -->`;
 }
 
@@ -135,6 +163,12 @@ function humanLine(node: string, e: ProtocolEvent): string {
       }`;
     case "end":
       return `🏁 END|${node}${e.reason ? `|${oneLine(e.reason)}` : ""}`;
+    case "vouch":
+      return `🤝 VOUCH|${node}|${e.logins.map((l) => `${l.login} (${l.reason})`).join(", ")}`;
+    case "restore":
+      return `♻️ RESTORE|${node}|comment ${e.comment} by ${e.author}${
+        e.message ? "" : "|not a message"
+      }`;
   }
 }
 
@@ -148,7 +182,9 @@ function oneLine(s: string, max = 1_000): string {
 }
 
 /**
- * Decodes a comment body. Never throws.
+ * Decodes a comment body. Never throws. A body with a payload marker is a
+ * message only if it is exactly what the encoder writes for that payload;
+ * otherwise it is `malformed`, never read as the original design's lines.
  *
  * @example
  * ```ts
@@ -157,52 +193,74 @@ function oneLine(s: string, max = 1_000): string {
  */
 export function decodeBody(body: string): Decoded {
   try {
-    // The payload is the last marker: the readable lines before it may quote
-    // any text (a task title, a note), the escaped JSON never holds a "<".
-    const at = body.lastIndexOf(PAYLOAD_MARK);
-    const m = at < 0 ? null : PAYLOAD_RE.exec(body.slice(at));
-    if (m) return decodePayload(Number(m[1]), m[2]!);
-    return decodeLegacy(body);
+    if (!body.includes(PAYLOAD_MARK)) return decodeLegacy(body);
+    // The payload is the last line and ends the body; the escaped JSON never
+    // holds a newline, "<" or ">".
+    const at = body.lastIndexOf("\n");
+    const m = PAYLOAD_RE.exec(body.slice(at + 1));
+    if (!m) return { kind: "malformed", error: NOT_WHOLE };
+    const version = Number(m[1]);
+    if (version !== PROTOCOL_VERSION) {
+      return { kind: "malformed", error: `unsupported payload version ${version}` };
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(m[2]!);
+    } catch {
+      return { kind: "malformed", error: "payload is not JSON" };
+    }
+    const message = parseMessage(raw, false);
+    if (typeof message === "string") return { kind: "malformed", error: message };
+    if (renderMessage(message) !== body) return { kind: "malformed", error: NOT_WHOLE };
+    return { kind: "message", message };
   } catch (error) {
     return { kind: "malformed", error: error instanceof Error ? error.message : String(error) };
   }
 }
 
-function decodePayload(version: number, json: string): Decoded {
-  if (version !== PROTOCOL_VERSION) {
-    return { kind: "malformed", error: `unsupported payload version ${version}` };
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    return { kind: "malformed", error: "payload is not JSON" };
-  }
-  if (!isObject(raw)) return { kind: "malformed", error: "payload is not an object" };
-  if (raw.v !== PROTOCOL_VERSION) return { kind: "malformed", error: "payload version mismatch" };
+/**
+ * Parses a payload object into a message (events normalised), or returns
+ * why it is not one. `nested`: the message a `restore` event carries, which
+ * may be a legacy (version 0) message and may not itself restore anything.
+ *
+ * @example
+ * ```ts
+ * parseMessage({ v: 1, node: "n1", nonce: "x", events: [{ type: "end" }] }, false);
+ * ```
+ */
+export function parseMessage(raw: unknown, nested: boolean): Message | string {
+  if (!isObject(raw)) return "payload is not an object";
+  const legacy = nested && raw.v === 0;
+  if (raw.v !== PROTOCOL_VERSION && !legacy) return "payload version mismatch";
   const node = str(raw.node), nonce = str(raw.nonce);
-  if (!node || node.length > 200) return { kind: "malformed", error: "missing node" };
-  if (!nonce || nonce.length > 200) return { kind: "malformed", error: "missing nonce" };
+  if (!node || node.length > 200) return "missing node";
+  if (nonce === undefined || nonce.length > 200 || (nonce === "" && !legacy)) {
+    return "missing nonce";
+  }
   if (!Array.isArray(raw.events) || raw.events.length === 0 || raw.events.length > 50) {
-    return { kind: "malformed", error: "events must be a non-empty list" };
+    return "events must be a non-empty list";
   }
   const events: ProtocolEvent[] = [];
   for (const e of raw.events) {
-    const ev = parseEvent(e);
-    if (typeof ev === "string") return { kind: "malformed", error: ev };
+    const ev = parseEvent(e, legacy);
+    if (typeof ev === "string") return ev;
+    if (nested && ev.type === "restore") return "a restored message cannot restore another";
     events.push(ev);
   }
-  const message: Message = { v: PROTOCOL_VERSION, node, nonce, events };
+  const message: Message = { v: legacy ? 0 : PROTOCOL_VERSION, node, nonce, events };
   if (raw.sig !== undefined) {
-    if (typeof raw.sig !== "string") return { kind: "malformed", error: "sig is not a string" };
+    if (typeof raw.sig !== "string") return "sig is not a string";
     message.sig = raw.sig;
   }
-  return { kind: "message", message };
+  return message;
 }
 
 /** Parses one event, returning an error string when it is not well-formed. */
-function parseEvent(e: unknown): ProtocolEvent | string {
+function parseEvent(e: unknown, legacy: boolean): ProtocolEvent | string {
   if (!isObject(e)) return "event is not an object";
+  // Legacy (version 0) messages, restored, keep attempt 0 ("the attempt open
+  // at this position") and plan token 0.
+  const attemptOf = (v: unknown) => legacy && v === 0 ? 0 : posInt(v);
   switch (e.type) {
     case "announce": {
       const out: ProtocolEvent = { type: "announce" };
@@ -219,9 +277,12 @@ function parseEvent(e: unknown): ProtocolEvent | string {
       return { type: "election", term, timeoutMs };
     }
     case "plan": {
-      const term = posInt(e.term), token = posInt(e.token), version = posInt(e.version);
+      const term = posInt(e.term), token = attemptOf(e.token), version = posInt(e.version);
       const part = posInt(e.part), parts = posInt(e.parts);
-      if (!term || !token || !version || !part || !parts || part > parts || parts > 1000) {
+      if (
+        !term || token === undefined || !version || !part || !parts || part > parts ||
+        parts > 1000
+      ) {
         return "plan needs term, token, version and part i/n";
       }
       if (!Array.isArray(e.tasks)) return "plan needs tasks";
@@ -242,14 +303,14 @@ function parseEvent(e: unknown): ProtocolEvent | string {
       return out;
     }
     case "claim": {
-      const task = str(e.task), attempt = posInt(e.attempt);
-      if (!task || !attempt) return "claim needs task and attempt";
+      const task = str(e.task), attempt = attemptOf(e.attempt);
+      if (!task || attempt === undefined) return "claim needs task and attempt";
       return { type: "claim", task, attempt };
     }
     case "progress": {
-      const task = str(e.task), attempt = posInt(e.attempt);
+      const task = str(e.task), attempt = attemptOf(e.attempt);
       const status = e.status;
-      if (!task || !attempt) return "progress needs task and attempt";
+      if (!task || attempt === undefined) return "progress needs task and attempt";
       if (status !== "in_progress" && status !== "completed" && status !== "failed") {
         return "progress status must be in_progress, completed or failed";
       }
@@ -269,8 +330,8 @@ function parseEvent(e: unknown): ProtocolEvent | string {
       const tasks: { task: string; attempt: number; percent?: number }[] = [];
       for (const t of e.tasks) {
         if (!isObject(t)) return "heartbeat task is not an object";
-        const task = str(t.task), attempt = posInt(t.attempt);
-        if (!task || !attempt) return "heartbeat task needs task and attempt";
+        const task = str(t.task), attempt = attemptOf(t.attempt);
+        if (!task || attempt === undefined) return "heartbeat task needs task and attempt";
         const entry: { task: string; attempt: number; percent?: number } = { task, attempt };
         const percent = num(t.percent);
         if (percent !== undefined) entry.percent = Math.max(0, Math.min(100, percent));
@@ -311,10 +372,43 @@ function parseEvent(e: unknown): ProtocolEvent | string {
       if (reason !== undefined) out.reason = reason.slice(0, 500);
       return out;
     }
+    case "vouch": {
+      if (!Array.isArray(e.logins) || e.logins.length === 0 || e.logins.length > 100) {
+        return "vouch needs 1 to 100 logins";
+      }
+      const logins: Vouch[] = [];
+      for (const l of e.logins) {
+        if (!isObject(l)) return "vouch entry is not an object";
+        const login = str(l.login), reason = str(l.reason);
+        if (!login || login.length > 100) return "vouch entry needs a login";
+        if (!VOUCH_REASONS.includes(reason as VouchReason)) return "vouch reason is unknown";
+        logins.push({ login, reason: reason as VouchReason });
+      }
+      return { type: "vouch", logins };
+    }
+    case "restore": {
+      const comment = posInt(e.comment), author = str(e.author);
+      const createdAt = typeof e.createdAt === "number" && Number.isSafeInteger(e.createdAt) &&
+          e.createdAt >= 0
+        ? e.createdAt
+        : undefined;
+      if (!comment || !author || author.length > 100 || createdAt === undefined) {
+        return "restore needs comment, author and createdAt";
+      }
+      const out: ProtocolEvent = { type: "restore", comment, author, createdAt };
+      if (e.message !== undefined) {
+        const message = parseMessage(e.message, true);
+        if (typeof message === "string") return `restored message: ${message}`;
+        out.message = message;
+      }
+      return out;
+    }
     default:
       return `unknown event type ${JSON.stringify(e.type)}`;
   }
 }
+
+const VOUCH_REASONS: readonly VouchReason[] = ["admin", "maintain", "write", "allow"];
 
 function parseTask(t: unknown): PlanTask | string {
   if (!isObject(t)) return "task is not an object";
@@ -379,31 +473,58 @@ export const LEGACY_NONCE = "";
 /** Default election timeout assumed for legacy elections (the original waited 2 s, then planned). */
 const LEGACY_ELECTION_TIMEOUT_MS = 10 * 60_000;
 
+/** The emoji each of the original design's kinds is written with. */
+const LEGACY_KINDS: Record<string, string> = {
+  LEADER_ELECTION: "🎯",
+  CLAIM: "🎯",
+  NODE_ANNOUNCE: "📡",
+  TASKS_DATA: "📦",
+  PROGRESS: "📊",
+  HEARTBEAT: "💓",
+};
+const LEGACY_HEAD =
+  /^(🎯|📡|📦|📊|💓)\s*(LEADER_ELECTION|NODE_ANNOUNCE|TASKS_DATA|CLAIM|PROGRESS|HEARTBEAT)\|/u;
+const LEGACY_LINE = /^(🎯|📡|📦|📊|💓) ([A-Z_]+)\|([^\n\r]*)$/u;
+/** A node or task id in the original design's lines: no separator, no space. */
+const LEGACY_ID = /^[^|\s]{1,100}$/u;
+/** `time.time()` as the original coordinator printed it. */
+const LEGACY_TIME = /^\d{1,12}(?:\.\d{1,9})?$/;
+
+/**
+ * The original design's messages: a comment that is exactly one line
+ * `EMOJI KIND|...` with the emoji that kind was written with. Anything that
+ * starts like one but is not exactly such a line is `malformed`.
+ */
 function decodeLegacy(body: string): Decoded {
-  const text = body.trim();
-  const m =
-    /^(?:🎯|📡|📦|📊|💓)\s*(LEADER_ELECTION|NODE_ANNOUNCE|TASKS_DATA|CLAIM|PROGRESS|HEARTBEAT)\|([\s\S]*)$/u
-      .exec(text);
-  if (!m) return { kind: "foreign" };
-  const kind = m[1]!, rest = m[2]!;
+  if (!LEGACY_HEAD.test(body)) return { kind: "foreign" };
+  const m = LEGACY_LINE.exec(body);
+  if (!m || LEGACY_KINDS[m[2]!] !== m[1]) return { kind: "malformed", error: NOT_WHOLE };
+  const kind = m[2]!, rest = m[3]!;
   const legacy = (node: string, event: ProtocolEvent): Decoded => {
-    if (!node) return { kind: "malformed", error: `legacy ${kind} without a node id` };
+    if (!LEGACY_ID.test(node)) {
+      return { kind: "malformed", error: `legacy ${kind} without a node id` };
+    }
     return { kind: "message", message: { v: 0, node, nonce: LEGACY_NONCE, events: [event] } };
   };
   switch (kind) {
     case "LEADER_ELECTION": {
-      const [node] = rest.split("|");
-      return legacy(node?.trim() ?? "", {
+      const fields = rest.split("|");
+      if (fields.length !== 2 || !LEGACY_TIME.test(fields[1]!)) {
+        return { kind: "malformed", error: "legacy LEADER_ELECTION is not node|timestamp" };
+      }
+      return legacy(fields[0]!, {
         type: "election",
         term: 1,
         timeoutMs: LEGACY_ELECTION_TIMEOUT_MS,
       });
     }
     case "CLAIM": {
-      const [task, node] = rest.split("|");
-      if (!task?.trim()) return { kind: "malformed", error: "legacy CLAIM without a task id" };
+      const fields = rest.split("|");
+      if (fields.length !== 3 || !LEGACY_ID.test(fields[0]!) || !LEGACY_TIME.test(fields[2]!)) {
+        return { kind: "malformed", error: "legacy CLAIM is not task|node|timestamp" };
+      }
       // Attempt 0 means "the attempt open at this comment's position".
-      return legacy(node?.trim() ?? "", { type: "claim", task: task.trim(), attempt: 0 });
+      return legacy(fields[1]!, { type: "claim", task: fields[0]!, attempt: 0 });
     }
     default: {
       let data: unknown;
@@ -504,13 +625,14 @@ function posInt(v: unknown): number | undefined {
 
 /**
  * Splits a plan into `plan` events whose encoded comments each fit in
- * GitHub's 65,536-character limit (with room to spare).
+ * GitHub's 65,536-character limit (with room to spare). Linear in the plan's
+ * size: each task is encoded once to learn what it adds to a comment.
  *
  * @example
  * ```ts
  * const parts = splitPlan(
  *   { term: 1, token: 2_200_000_001, version: 1, planner: "markdown", tasks: [] },
- *   { node: "n1", issue: 7 },
+ *   { node: "n1", repo: "octo/app", issue: 7 },
  * );
  * ```
  */
@@ -523,9 +645,10 @@ export function splitPlan(
     settings?: PlanSettings;
     tasks: PlanTask[];
   },
-  options: { node: string; issue: number; secret?: string; maxChars?: number },
+  options: LogRef & { node: string; secret?: string; maxChars?: number },
 ): Extract<ProtocolEvent, { type: "plan" }>[] {
   const limit = options.maxChars ?? MAX_COMMENT_CHARS - 4_000;
+  // Part numbers of three digits and a signature: the widest a part can be.
   const size = (tasks: PlanTask[]) =>
     encodeMessage({
       node: options.node,
@@ -541,20 +664,30 @@ export function splitPlan(
         ...(plan.settings ? { settings: plan.settings } : {}),
         tasks,
       }],
-    }, { issue: options.issue, secret: options.secret ?? "x" }).length;
+    }, { repo: options.repo, issue: options.issue, secret: options.secret ?? "x" }).length;
+  // A comment of k tasks is the empty comment, plus what each task adds on
+  // its own (its readable line and its JSON), plus k − 1 commas between the
+  // tasks' JSON, plus the digits the count "k tasks" gains over "0 tasks".
+  const base = size([]);
   const chunks: PlanTask[][] = [];
   let current: PlanTask[] = [];
+  let used = base;
+  const total = (k: number, added: number) => added + Math.max(0, k - 1) + String(k).length - 1;
   for (const task of plan.tasks) {
-    if (size([task]) > limit) {
+    const own = size([task]);
+    if (own > limit) {
       throw new Error(
         `Task "${task.id}" alone does not fit in one comment: shorten its body below ${limit} characters.`,
       );
     }
-    if (current.length > 0 && size([...current, task]) > limit) {
+    const add = own - base;
+    if (current.length > 0 && total(current.length + 1, used + add) > limit) {
       chunks.push(current);
       current = [];
+      used = base;
     }
     current.push(task);
+    used += add;
   }
   chunks.push(current);
   return chunks.map((tasks, i) => {

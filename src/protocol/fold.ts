@@ -20,43 +20,83 @@
  *
  * @module
  */
+import { judgeEntry, type LogEntry, toEntry } from "./entry.ts";
+import { bearsFacts, effectiveEntries, type LogFacts, logFacts, NO_FACTS } from "./facts.ts";
 import { validateGraph } from "./graph.ts";
-import { parseCommand, type SteeringCommand } from "./command.ts";
-import { isTrustedAuthor, judgeComment, type TrustPolicy } from "./trust.ts";
+import type { SteeringCommand } from "./command.ts";
+import { isTrustedAuthor, type TrustPolicy } from "./trust.ts";
 import { type Attempt, emptyState, type SwarmState, type TaskState } from "./state.ts";
 import type { LogComment, Message, ProtocolEvent } from "./types.ts";
 
 /**
- * Folds comments (any order; sorted by id here) into a state.
+ * Folds comments (any order; sorted by id here) into a state: the log's
+ * facts (vouches, restores) first, then every comment in id order.
  *
  * @example
  * ```ts
- * const state = fold([], { issue: 1, allow: new Set(), writers: new Set() });
+ * const state = fold([], { repo: "o/r", issue: 1, allow: new Set(), writers: new Set() });
  * state.plan; // null
  * ```
  */
 export function fold(comments: readonly LogComment[], policy: TrustPolicy): SwarmState {
+  return foldEntries(comments.map(toEntry), policy);
+}
+
+/**
+ * {@linkcode fold} over already decoded entries.
+ *
+ * @example
+ * ```ts
+ * const state = foldEntries(comments.map(toEntry), policy);
+ * ```
+ */
+export function foldEntries(entries: readonly LogEntry[], policy: TrustPolicy): SwarmState {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const facts = logFacts(entries.filter(bearsFacts), (id) => byId.get(id), policy);
   const state = emptyState();
-  const sorted = [...comments].sort((a, b) => a.id - b.id);
-  for (const c of sorted) applyComment(state, c, policy);
+  for (const e of effectiveEntries(entries, facts)) applyEntry(state, e, policy, facts);
   return state;
 }
 
 /**
  * Applies one comment to a state in place; the comment must have a higher id
  * than every comment already folded (an older one is counted as
- * `out_of_order` and ignored: refold instead).
+ * `out_of_order` and ignored: refold instead). `facts` are the log's vouches
+ * and restores (see `facts.ts`); folding comment by comment equals
+ * {@linkcode fold} when they are the whole log's.
  *
  * @example
  * ```ts
  * const state = emptyState();
  * applyComment(state, {
  *   id: 2_200_000_001, body: "hello", author: "a", authorType: "User", createdAt: 0, updatedAt: 0,
- * }, { issue: 1, allow: new Set(), writers: new Set() });
+ * }, { repo: "o/r", issue: 1, allow: new Set(), writers: new Set() });
  * state.foreign; // 1
  * ```
  */
-export function applyComment(state: SwarmState, comment: LogComment, policy: TrustPolicy): void {
+export function applyComment(
+  state: SwarmState,
+  comment: LogComment,
+  policy: TrustPolicy,
+  facts: LogFacts = NO_FACTS,
+): void {
+  applyEntry(state, toEntry(comment), policy, facts);
+}
+
+/**
+ * {@linkcode applyComment} for an already decoded entry.
+ *
+ * @example
+ * ```ts
+ * applyEntry(state, toEntry(comment), policy, NO_FACTS);
+ * ```
+ */
+export function applyEntry(
+  state: SwarmState,
+  comment: LogEntry,
+  policy: TrustPolicy,
+  facts: LogFacts,
+): void {
   if (comment.id <= state.lastId) {
     count(state, "out_of_order");
     return;
@@ -66,11 +106,12 @@ export function applyComment(state: SwarmState, comment: LogComment, policy: Tru
   if (t > state.lastTime) state.lastTime = t;
   lapseLeases(state, t);
 
-  const verdict = judgeComment(comment, policy);
+  const verdict = judgeEntry(comment, policy, facts.vouched);
   if (!verdict.ok) {
     if (verdict.reason !== "foreign") return count(state, verdict.reason);
-    const command = parseCommand(comment.body);
-    if (command) return applyCommand(state, comment, command, policy);
+    if (comment.body.kind === "command") {
+      return applyCommand(state, comment, comment.body.command, policy, facts);
+    }
     state.foreign++;
     return;
   }
@@ -111,7 +152,7 @@ export function applyComment(state: SwarmState, comment: LogComment, policy: Tru
 interface EventContext {
   state: SwarmState;
   message: Message;
-  comment: LogComment;
+  comment: LogEntry;
   nonce: string;
   t: number;
 }
@@ -171,7 +212,12 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       return;
     }
     case "election": {
-      if (state.plan || state.ended) return count(state, "stale_election");
+      // Messages about tasks without a plan in force mean the plan is there
+      // but this reader cannot see it (deleted or edited, not yet restored,
+      // or lagging): a new term would run everything again.
+      if (state.plan || state.ended || state.unplanned > 0) {
+        return count(state, "stale_election");
+      }
       const current = state.terms.at(-1);
       if (event.term <= state.terms.length) return count(state, "lost_election");
       if (event.term !== state.terms.length + 1) return count(state, "stale_election");
@@ -196,7 +242,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       return applyClaim(ctx, event.task, event.attempt);
     case "progress": {
       const task = state.plan ? own(state.tasks, event.task) : undefined;
-      if (!task) return count(state, "unknown_task");
+      if (!task) return unknownTask(state);
       const attempt = ownedAttempt(task, message.node, event.attempt);
       if (!attempt) return count(state, "not_owner");
       // Every reported result stays with its attempt (what it cost, what was
@@ -241,6 +287,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       return;
     }
     case "heartbeat": {
+      if (!state.plan && event.tasks.length > 0) state.unplanned++;
       for (const entry of event.tasks) {
         const task = state.plan ? own(state.tasks, entry.task) : undefined;
         const attempt = task ? ownedAttempt(task, message.node, entry.attempt) : undefined;
@@ -255,7 +302,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
     }
     case "release": {
       const task = state.plan ? own(state.tasks, event.task) : undefined;
-      if (!task) return count(state, "unknown_task");
+      if (!task) return unknownTask(state);
       const attempt = ownedAttempt(task, message.node, event.attempt);
       if (!attempt || attempt.end) return count(state, "not_owner");
       attempt.end = { kind: "released", at: t };
@@ -264,7 +311,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       return;
     }
     case "retry": {
-      if (!state.plan) return count(state, "unknown_task");
+      if (!state.plan) return unknownTask(state);
       for (const id of event.tasks) {
         const task = own(state.tasks, id);
         if (!task) {
@@ -299,6 +346,20 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       }
       return;
     }
+    case "vouch": {
+      for (const v of event.logins) {
+        if (!own(state.vouched, v.login)) {
+          put(state.vouched, v.login, { by: message.node, comment: comment.id, reason: v.reason });
+        }
+      }
+      return;
+    }
+    case "restore": {
+      // Acts through the log's facts (see facts.ts); recorded here.
+      const key = String(event.comment);
+      if (own(state.restored, key) === undefined) put(state.restored, key, comment.id);
+      return;
+    }
   }
 }
 
@@ -309,11 +370,14 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
  */
 function applyCommand(
   state: SwarmState,
-  comment: LogComment,
+  comment: LogEntry,
   command: SteeringCommand,
   policy: TrustPolicy,
+  facts: LogFacts,
 ): void {
-  if (!isTrustedAuthor(comment.author, policy)) return count(state, "untrusted_command");
+  if (!isTrustedAuthor(comment.author, policy, facts.vouched)) {
+    return count(state, "untrusted_command");
+  }
   if (comment.updatedAt > comment.createdAt) return count(state, "edited");
   const t = comment.createdAt;
   const by = comment.author;
@@ -346,6 +410,12 @@ function applyCommand(
     delete task.cancelled;
   }
   state.accepted++;
+}
+
+/** A message about a task the plan in force does not have (or about any task, with no plan). */
+function unknownTask(state: SwarmState): void {
+  if (!state.plan) state.unplanned++;
+  count(state, "unknown_task");
 }
 
 /** The attempt of `task` owned by `node`; attempt 0 (legacy) means its latest one. */
@@ -421,7 +491,7 @@ function applyPlanPart(
 function applyClaim(ctx: EventContext, id: string, requested: number): void {
   const { state, message, comment, nonce, t } = ctx;
   const task = state.plan ? own(state.tasks, id) : undefined;
-  if (!task) return count(state, "unknown_task");
+  if (!task) return unknownTask(state);
   if (task.status === "done" || task.status === "failed") return count(state, "invalid_claim");
   if (task.status === "active") return count(state, "lost_claim");
   if (!task.def.deps.every((d) => own(state.tasks, d)?.status === "done")) {

@@ -1,6 +1,8 @@
 /**
  * HMAC-SHA256 signatures over a message's canonical payload, bound to the
- * issue so a signed message cannot be replayed on another issue.
+ * repository and the issue (`owner/repo#issue`), so a signed message cannot
+ * be replayed on another issue, nor on the same issue number of another
+ * repository that shares the secret.
  *
  * `node:crypto` is used because its HMAC is synchronous: the fold stays a
  * plain synchronous function.
@@ -10,38 +12,51 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { canonicalJson } from "./canonical.ts";
-import type { Message } from "./types.ts";
-
-/** The text a signature covers: issue number and the payload without `sig`. */
-function signedText(message: Omit<Message, "sig">, issue: number): string {
-  const { v, node, nonce, events } = message;
-  return `p2p-dev:${issue}\n${canonicalJson({ v, node, nonce, events })}`;
-}
+import type { LogRef, Message } from "./types.ts";
 
 /**
- * Signs a message for an issue with a shared secret; returns lowercase hex.
+ * The text a signature covers: `p2p-dev:owner/repo#issue`, a newline, and the
+ * canonical payload without `sig`. The repository is lower-cased: GitHub
+ * treats `Octo/Repo` and `octo/repo` as one.
  *
  * @example
  * ```ts
- * const sig = signMessage({ v: 1, node: "n1", nonce: "x", events: [] }, 7, "s3cret");
+ * signedText({ v: 1, node: "n1", nonce: "x", events: [] }, { repo: "o/r", issue: 7 });
+ * // 'p2p-dev:o/r#7\n{"events":[],"node":"n1","nonce":"x","v":1}'
  * ```
  */
-export function signMessage(message: Omit<Message, "sig">, issue: number, secret: string): string {
-  return createHmac("sha256", secret).update(signedText(message, issue)).digest("hex");
+export function signedText(message: Omit<Message, "sig">, where: LogRef): string {
+  const { v, node, nonce, events } = message;
+  return `p2p-dev:${where.repo.toLowerCase()}#${where.issue}\n${
+    canonicalJson({ v, node, nonce, events })
+  }`;
 }
 
 /**
- * Checks a message's signature in constant time.
+ * Signs a message for `owner/repo#issue` with a shared secret; returns lowercase hex.
+ *
+ * @example
+ * ```ts
+ * const sig = signMessage({ v: 1, node: "n1", nonce: "x", events: [] }, { repo: "o/r", issue: 7 }, "s3cret");
+ * ```
+ */
+export function signMessage(message: Omit<Message, "sig">, where: LogRef, secret: string): string {
+  return createHmac("sha256", secret).update(signedText(message, where)).digest("hex");
+}
+
+/**
+ * Checks a message's signature for `owner/repo#issue` in constant time.
  *
  * @example
  * ```ts
  * const m = { v: 1, node: "n1", nonce: "x", events: [] };
- * verifyMessage({ ...m, sig: signMessage(m, 7, "k") }, 7, "k"); // true
+ * const where = { repo: "o/r", issue: 7 };
+ * verifyMessage({ ...m, sig: signMessage(m, where, "k") }, where, "k"); // true
  * ```
  */
-export function verifyMessage(message: Message, issue: number, secret: string): boolean {
+export function verifyMessage(message: Message, where: LogRef, secret: string): boolean {
   if (!message.sig || !/^[0-9a-f]{64}$/.test(message.sig)) return false;
-  const expected = Buffer.from(signMessage(message, issue, secret), "hex");
+  const expected = Buffer.from(signMessage(message, where, secret), "hex");
   const given = Buffer.from(message.sig, "hex");
   return expected.length === given.length && timingSafeEqual(expected, given);
 }

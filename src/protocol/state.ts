@@ -130,6 +130,15 @@ export interface SwarmState {
   ended: { at: number; node: string; reason?: string } | null;
   /** The newest trusted `/p2p-dev status` request (the comment answering it is edited in place). */
   statusRequest: { id: number; at: number; by: string } | null;
+  /** Logins the log vouches for: the first vouch for each (see `facts.ts`). */
+  vouched: Record<string, { by: string; comment: number; reason: string }>;
+  /** Comment id -> id of the first trusted comment that restored it. */
+  restored: Record<string, number>;
+  /**
+   * Trusted messages about tasks folded while no plan was in force: the plan
+   * exists but this reader cannot see it, so nobody may campaign.
+   */
+  unplanned: number;
 }
 
 /**
@@ -173,5 +182,8 @@ export function emptyState(): SwarmState {
     nonces: {},
     ended: null,
     statusRequest: null,
+    vouched: {},
+    restored: {},
+    unplanned: 0,
   };
 }

@@ -132,7 +132,35 @@ export type ProtocolEvent =
     /** With `plan_failed`: a digest of the issue text that failed to plan (a later node compares it). */
     issue?: string;
   }
-  | { type: "end"; reason?: string };
+  | { type: "end"; reason?: string }
+  | {
+    type: "vouch";
+    /** Logins the sender trusts, and why (see `docs/PROTOCOL.md`, "Trust"). */
+    logins: Vouch[];
+  }
+  | {
+    type: "restore";
+    /** Id of a comment that was edited or deleted after the sender folded it. */
+    comment: number;
+    /** Its author and `created_at` (epoch ms), as the sender saw them. */
+    author: string;
+    createdAt: number;
+    /** The message it carried; absent when it carried none (it never counts). */
+    message?: Message;
+  };
+
+/**
+ * Why a node vouches for a login: its permission on the repository as the
+ * node looked it up (`GET /collaborators/{user}/permission`), or `allow` (the
+ * node's `--allow` list).
+ */
+export type VouchReason = "admin" | "maintain" | "write" | "allow";
+
+/** One login a node vouches for. */
+export interface Vouch {
+  login: string;
+  reason: VouchReason;
+}
 
 /** Why a leader resigned. */
 export type ResignCause = "plan_failed" | "interrupted";
@@ -174,4 +202,20 @@ export interface LogComment {
   createdAt: number;
   updatedAt: number;
   authorAssociation?: string;
+}
+
+/**
+ * Which log a message belongs to: the repository (`owner/name`) and the issue.
+ * Signatures cover both, so a signed message counts on no other issue of any
+ * repository, even where the same secret is shared (an organisation secret).
+ *
+ * @example
+ * ```ts
+ * const where: LogRef = { repo: "octo-org/notes-app", issue: 7 };
+ * ```
+ */
+export interface LogRef {
+  /** `owner/name`; compared without regard to case, as GitHub does. */
+  repo: string;
+  issue: number;
 }

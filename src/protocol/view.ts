@@ -125,8 +125,10 @@ export function currentLeader(state: SwarmState): TermInfo | undefined {
 }
 
 /**
- * Whether a node may campaign for the next term at `now`: no plan in force and
- * the current leader (if any) has been silent past its timeout.
+ * Whether a node may campaign for the next term at `now`: no plan in force, no
+ * trusted message about tasks (which would mean one is in force out of this
+ * reader's sight), and the current leader (if any) has been silent past its
+ * timeout.
  *
  * @example
  * ```ts
@@ -134,7 +136,9 @@ export function currentLeader(state: SwarmState): TermInfo | undefined {
  * ```
  */
 export function canCampaign(state: SwarmState, now: number): boolean {
-  if (state.plan || state.ended) return false;
+  // Messages about tasks without a plan in force: the plan exists but cannot
+  // be seen here (deleted, edited, lagging); wait for it instead.
+  if (state.plan || state.ended || state.unplanned > 0) return false;
   const leader = currentLeader(state);
   return !leader || leader.resigned !== undefined ||
     now > leader.lastActivity + leader.timeoutMs;

@@ -7,7 +7,7 @@ const T = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 function state() {
   const body = (nonce: string, events: Parameters<typeof encodeMessage>[0]["events"]) =>
-    encodeMessage({ node: "n1", nonce, events }, { issue: 1 });
+    encodeMessage({ node: "n1", nonce, events }, { repo: "o/r", issue: 1 });
   const c = (id: number, b: string) => ({
     id,
     body: b,
@@ -35,7 +35,7 @@ function state() {
         }],
       }]),
     ),
-  ], { issue: 1, self: "bot", allow: new Set(), writers: new Set() });
+  ], { repo: "o/r", issue: 1, self: "bot", allow: new Set(), writers: new Set() });
 }
 
 Deno.test("the live view redraws in place and never writes a line wider than the terminal", () => {

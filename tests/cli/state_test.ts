@@ -21,7 +21,7 @@ function rest(id: number, login: string, assoc: string, second: number, body: st
 }
 
 const msg = (node: string, nonce: string, events: ProtocolEvent[]) =>
-  encodeMessage({ node, nonce, events }, { issue: 7 });
+  encodeMessage({ node, nonce, events }, { repo: "o/r", issue: 7 });
 
 async function writeLog(): Promise<string> {
   const base = 2_147_483_700;
@@ -325,6 +325,7 @@ Deno.test("state and the live view print no escape sequence from a title, a note
   assert.doesNotMatch(r.stdout, CONTROL, JSON.stringify(r.stdout));
 
   const state = fold(comments.map((c) => toLogComment(c as never)), {
+    repo: "o/r",
     issue: 7,
     self: bot,
     allow: new Set(),

@@ -73,7 +73,7 @@ async function post(emu: RunningEmulator, token: string, body: string): Promise<
 }
 
 const message = (node: string, events: ProtocolEvent[], nonce: string) =>
-  encodeMessage({ node, nonce, events }, { issue: 1 });
+  encodeMessage({ node, nonce, events }, { repo: "octo/app", issue: 1 });
 
 Deno.test("live source: unchanged reads are 304s that cost no rate limit and change nothing", async () => {
   const emu = await world();

@@ -7,7 +7,7 @@ import { fold } from "../../src/protocol/fold.ts";
 import type { LogComment } from "../../src/protocol/types.ts";
 import { buildMetrics, metricsJson } from "../../src/node/metrics.ts";
 import { spentUsd } from "../../src/protocol/cost.ts";
-import { BOT, ev, ISSUE, type Log, planned, task, trustPolicy } from "../protocol/_log.ts";
+import { BOT, ev, ISSUE, type Log, planned, REPO, task, trustPolicy } from "../protocol/_log.ts";
 import { costlyLog } from "./_costs.ts";
 
 function rest(c: LogComment, association = "NONE"): SnapshotComment {
@@ -23,7 +23,7 @@ function rest(c: LogComment, association = "NONE"): SnapshotComment {
 
 function snapshotOf(log: Log, extra: Partial<Snapshot> = {}): Snapshot {
   return {
-    ...staticSnapshot({ repo: "o/r", issue: ISSUE }, log.comments.map((c) => rest(c))),
+    ...staticSnapshot({ repo: REPO, issue: ISSUE }, log.comments.map((c) => rest(c))),
     trust: { self: BOT, allow: ["alice"], writers: ["bob"], byAssociation: false },
     ...extra,
   };
@@ -119,10 +119,10 @@ Deno.test("static data without trust settings judges writers by author_associati
   const { log } = planned([task("T1")]);
   log.at(2).post("w-node", [ev.claim("T1", 1)], { author: "wendy" });
   const comments = log.comments.map((c) => rest(c, c.author === "wendy" ? "COLLABORATOR" : "NONE"));
-  const model = buildModel(staticSnapshot({ repo: "o/r", issue: ISSUE }, comments), 0);
+  const model = buildModel(staticSnapshot({ repo: REPO, issue: ISSUE }, comments), 0);
   assert.equal(model.state.tasks.T1!.attempts[0]?.node, "w-node");
   const stranger = comments.map((c) => ({ ...c, author_association: "NONE" }));
-  const refused = buildModel(staticSnapshot({ repo: "o/r", issue: ISSUE }, stranger), 0);
+  const refused = buildModel(staticSnapshot({ repo: REPO, issue: ISSUE }, stranger), 0);
   assert.equal(refused.state.ignored.untrusted_author, 1);
 });
 

@@ -20,6 +20,10 @@ import type {
 
 /** The issue every test log belongs to. */
 export const ISSUE = 7;
+/** The repository every test log belongs to. */
+export const REPO = "octo-org/app";
+/** Where test logs live: {@linkcode REPO} issue {@linkcode ISSUE}. */
+export const WHERE = { repo: REPO, issue: ISSUE } as const;
 /** The token's own login: the identity a swarm of Actions jobs shares. */
 export const BOT = "github-actions[bot]";
 /** Server time of second 0 in test logs (epoch ms). */
@@ -35,6 +39,7 @@ export function at(sec: number): number {
 /** The trust policy of test logs: the bot, `alice` (allowlist) and `bob` (writer). */
 export function trustPolicy(extra: Partial<TrustPolicy> = {}): TrustPolicy {
   return {
+    repo: REPO,
     issue: ISSUE,
     self: BOT,
     allow: new Set(["alice"]),
@@ -122,6 +127,8 @@ export interface PostOptions {
   secret?: string | null;
   /** Signs for another issue (a replay). */
   issue?: number;
+  /** Signs for another repository (a replay). */
+  repo?: string;
 }
 
 /**
@@ -158,7 +165,7 @@ export class Log {
     const secret = o.secret === null ? undefined : o.secret ?? this.secret;
     return encodeMessage(
       { node, nonce: o.nonce ?? `nonce-${++this.#nonce}`, events },
-      { issue: o.issue ?? ISSUE, secret },
+      { repo: o.repo ?? REPO, issue: o.issue ?? ISSUE, secret },
     );
   }
 

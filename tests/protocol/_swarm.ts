@@ -34,7 +34,7 @@ import type {
 } from "../../src/protocol/types.ts";
 import { canCampaign, currentLeader, isFinished, liveAttempt } from "../../src/protocol/view.ts";
 import { nextTask } from "../../src/protocol/schedule.ts";
-import { BOT, ISSUE, mulberry32, T0 } from "./_log.ts";
+import { BOT, ISSUE, mulberry32, REPO, T0 } from "./_log.ts";
 
 /** What to generate. */
 export interface SwarmLogOptions {
@@ -109,6 +109,7 @@ export function buildSwarmLog(options: SwarmLogOptions): SwarmLog {
   const authors = new Map(nodes.map((n) => [n, BOT]));
   if (nodes.length > 1 && chance(0.4)) authors.set(nodes.at(-1)!, "alice");
   const policy: TrustPolicy = {
+    repo: REPO,
     issue: ISSUE,
     self: BOT,
     allow: new Set(["alice"]),
@@ -139,7 +140,11 @@ export function buildSwarmLog(options: SwarmLogOptions): SwarmLog {
     id += 16 + int(48);
     noiseInGap = 0;
     lastCleanSec = sec;
-    const body = encodeMessage({ node, nonce: nonce(), events }, { issue: ISSUE, secret });
+    const body = encodeMessage({ node, nonce: nonce(), events }, {
+      repo: REPO,
+      issue: ISSUE,
+      secret,
+    });
     const c = comment(id, body, authors.get(node)!, now());
     clean.push(c);
     applyComment(state, c, policy);
@@ -199,9 +204,12 @@ export function buildSwarmLog(options: SwarmLogOptions): SwarmLog {
       case "foreign":
         return addNoise(pick(FOREIGN), pick(["octocat", "bob", BOT]));
       case "untrusted": {
-        const body = encodeMessage({ node, nonce: nonce(), events: tempting(node) }, {
+        // With a secret the signature is the membership: an outsider cannot
+        // sign, so all it can post is a copy of a message already posted.
+        const copied = secret && clean.length > 0 ? pick(clean).body : undefined;
+        const body = copied ?? encodeMessage({ node, nonce: nonce(), events: tempting(node) }, {
+          repo: REPO,
           issue: ISSUE,
-          secret,
         });
         return addNoise(body, pick(["mallory", "octocat"]));
       }
@@ -209,6 +217,7 @@ export function buildSwarmLog(options: SwarmLogOptions): SwarmLog {
         return addNoise(`🎯 LEADER_ELECTION|${node}|1730000000`, "mallory");
       case "edited": {
         const body = encodeMessage({ node, nonce: nonce(), events: tempting(node) }, {
+          repo: REPO,
           issue: ISSUE,
           secret,
         });
@@ -218,12 +227,14 @@ export function buildSwarmLog(options: SwarmLogOptions): SwarmLog {
         return addNoise(pick(MALFORMED), authors.get(node)!);
       case "unsigned": {
         const body = encodeMessage({ node, nonce: nonce(), events: tempting(node) }, {
+          repo: REPO,
           issue: ISSUE,
         });
         return addNoise(body, authors.get(node)!);
       }
       case "bad_signature": {
         const body = encodeMessage({ node, nonce: nonce(), events: tempting(node) }, {
+          repo: REPO,
           issue: ISSUE,
           secret: `${secret}-wrong`,
         });
@@ -231,6 +242,7 @@ export function buildSwarmLog(options: SwarmLogOptions): SwarmLog {
       }
       case "replayed": {
         const body = encodeMessage({ node, nonce: nonce(), events: tempting(node) }, {
+          repo: REPO,
           issue: ISSUE + 1,
           secret,
         });

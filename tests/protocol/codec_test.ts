@@ -6,6 +6,7 @@ import {
   LEGACY_NONCE,
   MAX_COMMENT_CHARS,
   PROTOCOL_VERSION,
+  renderMessage,
   splitPlan,
 } from "../../src/protocol/codec.ts";
 import { fold } from "../../src/protocol/fold.ts";
@@ -18,7 +19,7 @@ import type {
   ProtocolEvent,
   TaskResult,
 } from "../../src/protocol/types.ts";
-import { ev, ISSUE, Log, shuffled, task, trustPolicy } from "./_log.ts";
+import { ev, Log, REPO, shuffled, task, trustPolicy, WHERE } from "./_log.ts";
 
 // --- arbitraries --------------------------------------------------------------
 
@@ -160,7 +161,7 @@ const message = fc.record({
 Deno.test("codec property: encodeMessage → decodeBody gives back the node, nonce and events", () => {
   fc.assert(
     fc.property(message, (m) => {
-      const body = encodeMessage(m, { issue: ISSUE });
+      const body = encodeMessage(m, WHERE);
       const decoded = decodeBody(body);
       assert.equal(decoded.kind, "message");
       if (decoded.kind !== "message") return;
@@ -173,7 +174,7 @@ Deno.test("codec property: encodeMessage → decodeBody gives back the node, non
 Deno.test("codec property: a signed message round-trips and passes the trust check", () => {
   fc.assert(
     fc.property(message, nonEmpty(64), (m, secret) => {
-      const body = encodeMessage(m, { issue: ISSUE, secret });
+      const body = encodeMessage(m, { ...WHERE, secret });
       const decoded = decodeBody(body);
       assert.equal(decoded.kind, "message");
       if (decoded.kind !== "message") return;
@@ -198,7 +199,7 @@ Deno.test("codec property: a signed message round-trips and passes the trust che
 Deno.test("codec property: the payload is the body's last line and holds no < or > that could end it", () => {
   fc.assert(
     fc.property(message, (m) => {
-      const body = encodeMessage(m, { issue: ISSUE });
+      const body = encodeMessage(m, WHERE);
       const lastLine = body.slice(body.lastIndexOf("\n") + 1);
       assert.ok(lastLine.startsWith("<!-- p2p-dev v1 {"), lastLine.slice(0, 40));
       assert.ok(lastLine.endsWith("} -->"));
@@ -218,7 +219,7 @@ Deno.test("codec: text quoting a payload marker in a title, note or node id stil
       ev.progress("T1", 1, "in_progress", { note: `unclosed <!-- p2p-dev v1 ` }),
     ],
   };
-  const decoded = decodeBody(encodeMessage(m, { issue: ISSUE, secret: "k" }));
+  const decoded = decodeBody(encodeMessage(m, { ...WHERE, secret: "k" }));
   assert.equal(decoded.kind, "message");
   if (decoded.kind === "message") assert.deepEqual(decoded.message.events, m.events);
 });
@@ -254,14 +255,14 @@ Deno.test("codec: each event gets a readable line in the original design's style
     [ev.end(), "🏁 END|node-2"],
   ];
   for (const [e, line] of cases) {
-    const body = encodeMessage({ node: "node-2", nonce: "n", events: [e] }, { issue: ISSUE });
+    const body = encodeMessage({ node: "node-2", nonce: "n", events: [e] }, WHERE);
     assert.equal(body.split("\n")[0], line);
   }
   const plan = encodeMessage({
     node: "node-1",
     nonce: "n",
     events: [ev.plan(9, [task("T1", [], { priority: "high" }), task("T2", ["T1"])])],
-  }, { issue: ISSUE });
+  }, WHERE);
   assert.deepEqual(plan.split("\n").slice(0, 3), [
     "📦 TASKS_DATA|term 1|v1|part 1/1|2 tasks|planner test",
     "- [ ] T1: Task T1 (high)",
@@ -274,7 +275,7 @@ Deno.test("codec: several events share one comment, one readable line each", () 
     node: "node-2",
     nonce: "n",
     events: [ev.done("T1", 1), ev.claim("T2", 1)],
-  }, { issue: ISSUE });
+  }, WHERE);
   assert.deepEqual(body.split("\n").slice(0, 2), [
     "✅ PROGRESS|T1|node-2|completed|100%",
     "🎯 CLAIM|T2|node-2|attempt 1",
@@ -364,35 +365,33 @@ Deno.test("codec: broken payloads are malformed with a reason", () => {
   }
 });
 
-Deno.test("codec: out-of-range numbers and long texts are clamped, unknown keys dropped", () => {
-  const body = `<!-- p2p-dev v1 ${
-    JSON.stringify({
-      v: 1,
-      node: "n",
-      nonce: "x",
-      extra: true,
-      events: [
-        { type: "progress", task: "T1", attempt: 1, status: "in_progress", percent: 150, x: 1 },
-        { type: "heartbeat", tasks: [{ task: "T1", attempt: 1, percent: -5 }] },
-        { type: "announce", role: "r".repeat(300) },
-      ],
-    })
-  } -->`;
-  const d = decodeBody(body);
-  assert.equal(d.kind, "message");
-  if (d.kind !== "message") return;
-  assert.deepEqual(d.message.events[0], {
-    type: "progress",
-    task: "T1",
-    attempt: 1,
-    status: "in_progress",
-    percent: 100,
-  });
-  assert.deepEqual(d.message.events[1], {
-    type: "heartbeat",
-    tasks: [{ task: "T1", attempt: 1, percent: 0 }],
-  });
-  assert.equal((d.message.events[2] as { role: string }).role.length, 100);
+Deno.test("codec: a payload the encoder would not write (unclamped numbers, unknown keys, other order or spacing, missing lines) is malformed", () => {
+  const good = encodeMessage({
+    node: "n",
+    nonce: "x",
+    events: [ev.progress("T1", 1, "in_progress", { percent: 50 })],
+  }, WHERE);
+  assert.equal(decodeBody(good).kind, "message");
+  const [line, payload] = good.split("\n") as [string, string];
+  const variants = [
+    good.replace('"percent":50', '"percent":150'),
+    good.replace('"percent":50', '"percent":50.0'),
+    good.replace('"nonce":"x"', '"nonce":"x","extra":true'),
+    good.replace('{"events"', '{ "events"'),
+    good.replace('"node":"n","nonce":"x"', '"nonce":"x","node":"n"'),
+    good.replace('"task":"T1"', '"task":"\\u0054\\u0031"'),
+    payload,
+    `${line}\n${line}\n${payload}`,
+    good.replace("in_progress|50%", "in_progress|51%"),
+    `${good}\n`,
+    `${good} `,
+    good.replace("\n", "\r\n"),
+  ];
+  for (const body of variants) {
+    assert.notEqual(body, good);
+    const d = decodeBody(body);
+    assert.equal(d.kind, "malformed", JSON.stringify(body));
+  }
 });
 
 Deno.test("codec property: decodeBody never throws on arbitrary text", () => {
@@ -422,7 +421,7 @@ Deno.test("codec property: a damaged signed body never throws and never passes t
   });
   fc.assert(
     fc.property(message, fc.array(edit, { minLength: 1, maxLength: 4 }), (m, edits) => {
-      let body = encodeMessage(m, { issue: ISSUE, secret: "k" });
+      let body = encodeMessage(m, { ...WHERE, secret: "k" });
       for (const e of edits) {
         const i = e.at % (body.length + 1);
         body = body.slice(0, i) + e.insert + body.slice(i + e.cut);
@@ -459,7 +458,7 @@ Deno.test("codec: the original design's plain lines decode as version-0 messages
     legacy("node-1", { type: "election", term: 1, timeoutMs: 600_000 }),
   );
   assert.deepEqual(
-    decodeBody("  🎯 CLAIM|task-1|node-2|1730000005\n"),
+    decodeBody("🎯 CLAIM|task-1|node-2|1730000005"),
     legacy("node-2", { type: "claim", task: "task-1", attempt: 0 }),
   );
   assert.deepEqual(
@@ -490,6 +489,27 @@ Deno.test("codec: the original design's plain lines decode as version-0 messages
     decodeBody('💓 HEARTBEAT|{"node_id":"node-2"}'),
     legacy("node-2", { type: "heartbeat", tasks: [] }),
   );
+});
+
+Deno.test("codec: a legacy message is a whole comment of exactly one such line; anything around it makes it malformed", () => {
+  const line = "🎯 LEADER_ELECTION|node-1|1730000000";
+  assert.equal(decodeBody(line).kind, "message");
+  for (
+    const body of [
+      `${line}\n`,
+      `${line}\n🎯 CLAIM|task-1|node-1|1730000001`,
+      `${line} and more`,
+      "🎯LEADER_ELECTION|node-1|1730000000",
+      "📦 LEADER_ELECTION|node-1|1730000000",
+      `🎯 CLAIM|T1|node-1|1730000000\n<!-- a hidden note -->`,
+    ]
+  ) {
+    assert.equal(decodeBody(body).kind, "malformed", JSON.stringify(body));
+  }
+  // Text that merely mentions one is a person talking.
+  for (const body of [` ${line}`, `Quoting: ${line}`, `> ${line}`]) {
+    assert.equal(decodeBody(body).kind, "foreign", JSON.stringify(body));
+  }
 });
 
 Deno.test("codec: a legacy TASKS_DATA line maps the original task fields", () => {
@@ -531,9 +551,12 @@ Deno.test("codec: a legacy TASKS_DATA line maps the original task fields", () =>
 
 Deno.test("codec: broken legacy lines are malformed", () => {
   const cases: [string, RegExp][] = [
-    ["🎯 LEADER_ELECTION|", /without a node id/],
-    ["🎯 CLAIM||node-2|1", /without a task id/],
-    ["🎯 CLAIM|task-1", /without a node id/],
+    ["🎯 LEADER_ELECTION|", /is not node\|timestamp/],
+    ["🎯 LEADER_ELECTION||1730000000", /without a node id/],
+    ["🎯 LEADER_ELECTION|node-1|soon", /is not node\|timestamp/],
+    ["🎯 CLAIM||node-2|1", /is not task\|node\|timestamp/],
+    ["🎯 CLAIM|task-1", /is not task\|node\|timestamp/],
+    ["🎯 CLAIM|task 1|node-2|1", /is not task\|node\|timestamp/],
     ["📦 TASKS_DATA|{oops", /not JSON/],
     ["📦 TASKS_DATA|[1]", /task is not an object/],
     ['📦 TASKS_DATA|{"node_id":"n"}', /without tasks/],
@@ -569,7 +592,7 @@ Deno.test("splitPlan: a large plan splits into parts that each fit in one commen
     planner: "claude",
     settings: BIG_SETTINGS,
   };
-  const events = splitPlan({ ...plan, tasks }, { node: "node-1", issue: ISSUE, secret: "k" });
+  const events = splitPlan({ ...plan, tasks }, { node: "node-1", ...WHERE, secret: "k" });
   assert.ok(events.length > 3, `only ${events.length} parts`);
   events.forEach((e, i) => {
     assert.equal(e.part, i + 1);
@@ -580,7 +603,7 @@ Deno.test("splitPlan: a large plan splits into parts that each fit in one commen
       node: "node-1",
       nonce: crypto.randomUUID(),
       events: [e],
-    }, { issue: ISSUE, secret: "k" });
+    }, { ...WHERE, secret: "k" });
     assert.ok(body.length <= MAX_COMMENT_CHARS, `part ${i + 1} has ${body.length} chars`);
   });
   assert.deepEqual(events.flatMap((e) => e.tasks), tasks);
@@ -599,20 +622,20 @@ Deno.test("splitPlan: parts respect a smaller limit; a small plan is one part", 
   const tasks = bigPlan(30, 300);
   const events = splitPlan({ term: 1, token: 5, version: 2, tasks }, {
     node: "n",
-    issue: ISSUE,
+    ...WHERE,
     maxChars: 3_000,
   });
   assert.ok(events.length > 1);
   for (const e of events) {
     const size = encodeMessage({ node: "n", nonce: "x".repeat(40), events: [e] }, {
-      issue: ISSUE,
+      ...WHERE,
       secret: "x",
     }).length;
     assert.ok(size <= 3_000, `${size}`);
   }
   const one = splitPlan({ term: 1, token: 5, version: 1, tasks: [task("T1")] }, {
     node: "n",
-    issue: ISSUE,
+    ...WHERE,
   });
   assert.equal(one.length, 1);
   assert.equal(one[0]!.parts, 1);
@@ -629,7 +652,7 @@ Deno.test("splitPlan: a single task too large for any comment is an error naming
         tasks: [task("HUGE", [], { body: "x".repeat(70_000) })],
       }, {
         node: "n",
-        issue: ISSUE,
+        ...WHERE,
       }),
     /Task "HUGE" alone does not fit in one comment/,
   );
@@ -646,22 +669,46 @@ Deno.test("encoding normalises events as decoding does, so signed messages verif
       note: "x".repeat(5000),
     },
   ];
-  const body = encodeMessage({ node: "n1", nonce: "nn", events }, { issue: 7, secret: "k3y" });
+  const body = encodeMessage({ node: "n1", nonce: "nn", events }, { ...WHERE, secret: "k3y" });
   const decoded = decodeBody(body);
   assert.equal(decoded.kind, "message");
   if (decoded.kind !== "message") return;
   const e = decoded.message.events[0]!;
   assert.equal(e.type === "progress" && e.percent, 100);
   assert.equal(e.type === "progress" && e.note?.length, 2000);
-  assert.ok(verifyMessage(decoded.message, 7, "k3y"));
+  assert.ok(verifyMessage(decoded.message, WHERE, "k3y"));
 });
 
 Deno.test("encoding refuses an event the decoder would reject, naming the problem", () => {
   assert.throws(
     () =>
       encodeMessage({ node: "n1", nonce: "x", events: [{ type: "claim", task: "", attempt: 1 }] }, {
+        repo: REPO,
         issue: 1,
       }),
     /Cannot encode a claim event: claim needs task and attempt\./,
+  );
+});
+
+Deno.test("codec property: a body decodes as a message only if it is exactly the encoder's rendering of that message; text added anywhere makes it malformed", () => {
+  fc.assert(
+    fc.property(
+      message,
+      fc.array(fc.record({ at: fc.nat(), insert: nonEmpty(40) }), { minLength: 1, maxLength: 3 }),
+      (m, inserts) => {
+        const body = encodeMessage(m, WHERE);
+        let changed = body;
+        for (const e of inserts) {
+          const i = e.at % (changed.length + 1);
+          changed = changed.slice(0, i) + e.insert + changed.slice(i);
+        }
+        const d = decodeBody(changed);
+        if (d.kind === "message") assert.equal(renderMessage(d.message), changed);
+        // Text around a whole comment never leaves it a message.
+        assert.notEqual(decodeBody(`${inserts[0]!.insert}${body}`).kind, "message");
+        assert.equal(decodeBody(`${body}${inserts[0]!.insert}`).kind, "malformed");
+      },
+    ),
+    { seed: 106, numRuns: 300 },
   );
 });

@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { canonicalJson } from "../../src/protocol/canonical.ts";
-import { decodeBody, encodeMessage } from "../../src/protocol/codec.ts";
+import {
+  decodeBody,
+  encodeMessage,
+  parseMessage,
+  renderMessage,
+} from "../../src/protocol/codec.ts";
 import { applyComment, fold } from "../../src/protocol/fold.ts";
 import { emptyState, type SwarmState } from "../../src/protocol/state.ts";
 import type { TrustPolicy } from "../../src/protocol/trust.ts";
 import type { LogComment } from "../../src/protocol/types.ts";
 import { readyTasks } from "../../src/protocol/schedule.ts";
 import { canCampaign, isFinished, phaseCounts } from "../../src/protocol/view.ts";
-import { BOT, essence, ISSUE, shuffled, T0 } from "./_log.ts";
+import { BOT, essence, ISSUE, REPO, shuffled, T0 } from "./_log.ts";
 import { buildSwarmLog, type SwarmLog, type SwarmLogOptions } from "./_swarm.ts";
 
 /** Fixed seeds keep the suite deterministic; the swarm seeds still vary per run. */
@@ -35,7 +40,14 @@ function incremental(comments: readonly LogComment[], policy: TrustPolicy): Swar
   return state;
 }
 
-const TRUST_REASONS = ["untrusted_author", "edited", "missing_signature", "bad_signature"];
+/** Why noise is stopped: trust, and (for an outsider's copy of a signed message) its nonce. */
+const TRUST_REASONS = [
+  "untrusted_author",
+  "edited",
+  "missing_signature",
+  "bad_signature",
+  "duplicate_nonce",
+];
 
 Deno.test("fold property: applying comments one at a time equals folding the whole log", () => {
   fc.assert(
@@ -113,9 +125,12 @@ type InsertKind =
   | "wrong_secret"
   | "unsigned"
   | "replayed"
+  | "replayed_repo"
   | "tampered"
   | "foreign"
-  | "malformed";
+  | "malformed"
+  | "hidden_marker"
+  | "quoted";
 
 /**
  * Inserts noise derived from the log's own messages after chosen comments.
@@ -146,14 +161,31 @@ function insertNoise(
       createdAt: after.createdAt,
       updatedAt: after.createdAt,
     };
-    const sign = (s: string | undefined, issue = ISSUE) =>
-      encodeMessage(fresh, { issue, secret: s });
-    const bodies: Record<InsertKind, () => LogComment> = {
-      untrusted: () => ({ ...base, body: sign(secret), author: "mallory", authorType: "User" }),
+    const sign = (s: string | undefined, issue = ISSUE, repo = REPO) =>
+      encodeMessage(fresh, { repo, issue, secret: s });
+    const bodies: Record<InsertKind, () => LogComment | undefined> = {
+      // An outsider cannot sign: it can only copy a message already posted.
+      untrusted: () =>
+        source.id < base.id
+          ? { ...base, body: source.body, author: "mallory", authorType: "User" }
+          : undefined,
       edited: () => ({ ...base, body: sign(secret), updatedAt: base.createdAt + 60_000 }),
       wrong_secret: () => ({ ...base, body: sign(`${secret}!`) }),
       unsigned: () => ({ ...base, body: sign(undefined) }),
       replayed: () => ({ ...base, body: sign(secret, ISSUE + 1) }),
+      // The same issue number of another repository sharing the secret.
+      replayed_repo: () => ({ ...base, body: sign(secret, ISSUE, "octo-org/other") }),
+      // A real message hidden in a comment of the swarm's own identity
+      // (a summary quoting a task title): never a whole protocol comment.
+      hidden_marker: () => ({
+        ...base,
+        body: `## Summary\n- T1: Add the endpoint ${source.body.split("\n").at(-1)}\n`,
+      }),
+      // A person quoting a protocol comment in a reply.
+      quoted: () => ({
+        ...base,
+        body: `${source.body.split("\n").map((l) => `> ${l}`).join("\n")}\n\nWhy this?`,
+      }),
       tampered: () => {
         const signed = decodeBody(sign(secret));
         if (signed.kind !== "message") throw new Error("unreachable");
@@ -166,22 +198,26 @@ function insertNoise(
       foreign: () => ({ ...base, body: `> ${source.body.split("\n")[0]}\nagreed!` }),
       malformed: () => ({ ...base, body: source.body.replace(/"v":1/, '"v":"1"') }),
     };
-    noise.push(bodies[spec.kind]());
+    const c = bodies[spec.kind]();
+    if (c) noise.push(c);
   }
   const comments = [...clean, ...noise].sort((a, b) => a.id - b.id);
   return { comments, noise };
 }
 
-Deno.test("fold property: copies of real messages from untrusted authors, edited, or badly signed change nothing", () => {
+Deno.test("fold property: copies of real messages from outsiders, edited, replayed from another issue or repository, hidden in or quoted by other comments, or badly signed change nothing", () => {
   const kinds: InsertKind[] = [
     "untrusted",
     "edited",
     "wrong_secret",
     "unsigned",
     "replayed",
+    "replayed_repo",
     "tampered",
     "foreign",
     "malformed",
+    "hidden_marker",
+    "quoted",
   ];
   const spec = fc.record({ pos: fc.nat(), src: fc.nat(), kind: fc.constantFrom(...kinds) });
   fc.assert(
@@ -440,7 +476,14 @@ const oddBody = (token: number, nodes: readonly string[]) =>
         v: fc.constantFrom<unknown>(1, 1, 1, 0, "1"),
         sig: fc.constantFrom<unknown>(undefined, undefined, "00", 5),
       }, { requiredKeys: ["node", "nonce", "events", "v"] })
-        .map((p) => `x\n<!-- p2p-dev v1 ${JSON.stringify(p)} -->`),
+        // A whole comment when the payload parses (so odd events reach the
+        // fold), else the raw marker (malformed).
+        .map((p) => {
+          const m = parseMessage(p, false);
+          return typeof m === "string"
+            ? `x\n<!-- p2p-dev v1 ${JSON.stringify(p)} -->`
+            : renderMessage(m);
+        }),
     },
     fc.tuple(
       fc.constantFrom(
@@ -482,5 +525,62 @@ Deno.test("fold property: arbitrary and malformed comments never make the fold o
       assert.equal(fold(extra, policy).lastId, Math.max(0, ...extra.map((c) => c.id)));
     }),
     RUNS(10, 300),
+  );
+});
+
+// --- people rewriting the log -------------------------------------------------
+
+Deno.test("fold property: trusted messages people edit or delete, once restored, fold alike for a reader that saw them and one that joined later, and as if untouched", () => {
+  fc.assert(
+    fc.property(
+      swarmOptions({ noise: 0.1 }),
+      fc.array(fc.record({ pick: fc.nat(), del: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+      (o, rewrites) => {
+        const { comments, clean, policy } = buildSwarmLog(o);
+        const original = fold(comments, policy);
+        const targets = new Map<number, boolean>();
+        for (const r of rewrites) targets.set(clean[r.pick % clean.length]!.id, r.del);
+        // A node that folded them posts one restore each, after the log.
+        const last = comments.at(-1)!;
+        const restores: LogComment[] = [...targets.keys()].map((id, i) => {
+          const c = comments.find((x) => x.id === id)!;
+          const d = decodeBody(c.body);
+          if (d.kind !== "message") throw new Error("a clean comment is a message");
+          const body = encodeMessage({
+            node: "restorer",
+            nonce: `restore-${i}`,
+            events: [{
+              type: "restore",
+              comment: id,
+              author: c.author,
+              createdAt: c.createdAt,
+              message: d.message,
+            }],
+          }, { repo: REPO, issue: ISSUE, secret: o.secret });
+          return {
+            id: last.id + 100 + i,
+            body,
+            author: BOT,
+            authorType: "Bot",
+            createdAt: last.createdAt,
+            updatedAt: last.createdAt,
+          };
+        });
+        // The reader that saw everything, and the one that reads the log as people left it.
+        const early = fold([...comments, ...restores], policy);
+        const rewritten = comments.flatMap((c) => {
+          const del = targets.get(c.id);
+          if (del === undefined) return [c];
+          if (del) return [];
+          return [{ ...c, body: `${c.body}\n(edited)`, updatedAt: c.createdAt + 90_000 }];
+        });
+        const late = fold([...rewritten, ...restores], policy);
+        assert.equal(canonicalJson(late), canonicalJson(early));
+        const decided = (s: typeof original) =>
+          canonicalJson({ terms: s.terms, plan: s.plan, tasks: s.tasks, ended: s.ended });
+        assert.equal(decided(early), decided(original));
+      },
+    ),
+    RUNS(11, 60),
   );
 });

@@ -638,11 +638,13 @@ Deno.test("legacy: with a shared secret, unsigned plain lines are missing_signat
 Deno.test("trust: untrusted, edited and badly signed messages are counted and change nothing", () => {
   const { log } = planned(TWO, "k");
   const noise = [
-    log.at(5).post("node-3", [ev.claim("T1", 1)], { author: "mallory" }),
+    // An outsider cannot sign with the swarm's secret.
+    log.at(5).post("node-3", [ev.claim("T1", 1)], { author: "mallory", secret: "mallory" }),
     log.post("node-3", [ev.claim("T1", 1)], { editedAfter: 5 }),
     log.post("node-3", [ev.claim("T1", 1)], { secret: "wrong" }),
     log.post("node-3", [ev.claim("T1", 1)], { secret: null }),
     log.post("node-3", [ev.claim("T1", 1)], { issue: 8 }),
+    log.post("node-3", [ev.claim("T1", 1)], { repo: "octo-org/other" }),
     log.raw("LGTM", { author: "octocat" }),
   ];
   log.post("node-2", [ev.claim("T1", 1)]);
@@ -650,9 +652,8 @@ Deno.test("trust: untrusted, edited and badly signed messages are counted and ch
   const noisy = fold(log.comments, policy);
   const clean = fold(log.comments.filter((c) => !noise.includes(c)), policy);
   assert.deepEqual(noisy.ignored, {
-    untrusted_author: 1,
     edited: 1,
-    bad_signature: 2,
+    bad_signature: 4,
     missing_signature: 1,
   });
   assert.equal(noisy.foreign, 1);

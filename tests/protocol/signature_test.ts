@@ -6,18 +6,36 @@ import type { Message } from "../../src/protocol/types.ts";
 import { ev } from "./_log.ts";
 
 const M: Omit<Message, "sig"> = { v: 1, node: "node-1", nonce: "n1", events: [ev.claim("T1", 1)] };
+const A7 = { repo: "octo-org/a", issue: 7 };
 
-Deno.test("signature: HMAC-SHA256 over the issue and the canonical payload, as docs/PROTOCOL.md states", () => {
+Deno.test("signature: HMAC-SHA256 over owner/repo#issue and the canonical payload, as docs/PROTOCOL.md states", () => {
   const m = { v: 1, node: "n1", nonce: "x", events: [] };
   const expected = createHmac("sha256", "k")
-    .update('p2p-dev:7\n{"events":[],"node":"n1","nonce":"x","v":1}')
+    .update('p2p-dev:octo-org/a#7\n{"events":[],"node":"n1","nonce":"x","v":1}')
     .digest("hex");
-  assert.equal(signMessage(m, 7, "k"), expected);
+  assert.equal(signMessage(m, A7, "k"), expected);
   assert.match(expected, /^[0-9a-f]{64}$/);
 });
 
-Deno.test("signature: a message verifies under its own issue and secret", () => {
-  assert.ok(verifyMessage({ ...M, sig: signMessage(M, 7, "k") }, 7, "k"));
+Deno.test("signature: a message verifies under its own repository, issue and secret", () => {
+  assert.ok(verifyMessage({ ...M, sig: signMessage(M, A7, "k") }, A7, "k"));
+  // GitHub compares owner and repository names without regard to case.
+  assert.ok(
+    verifyMessage({ ...M, sig: signMessage(M, A7, "k") }, { ...A7, repo: "Octo-Org/A" }, "k"),
+  );
+});
+
+Deno.test("signature: a message signed for repository A issue #5 does not verify on repository B issue #5 with the same secret", () => {
+  const a5 = { repo: "octo-org/a", issue: 5 };
+  const b5 = { repo: "octo-org/b", issue: 5 };
+  const sig = signMessage(M, a5, "org-secret");
+  assert.ok(verifyMessage({ ...M, sig }, a5, "org-secret"));
+  assert.equal(verifyMessage({ ...M, sig }, b5, "org-secret"), false);
+  // Nor on a repository whose name only extends A's.
+  assert.equal(
+    verifyMessage({ ...M, sig }, { repo: "octo-org/a5", issue: 5 }, "org-secret"),
+    false,
+  );
 });
 
 Deno.test("signature: the key order of the payload does not change the signature", () => {
@@ -27,13 +45,13 @@ Deno.test("signature: the key order of the payload does not change the signature
     node: "node-1",
     v: 1,
   };
-  assert.equal(signMessage(reordered, 7, "k"), signMessage(M, 7, "k"));
+  assert.equal(signMessage(reordered, A7, "k"), signMessage(M, A7, "k"));
 });
 
 Deno.test("signature: a signature is bound to its issue, its secret and every field", () => {
-  const sig = signMessage(M, 7, "k");
-  assert.equal(verifyMessage({ ...M, sig }, 8, "k"), false);
-  assert.equal(verifyMessage({ ...M, sig }, 7, "K"), false);
+  const sig = signMessage(M, A7, "k");
+  assert.equal(verifyMessage({ ...M, sig }, { ...A7, issue: 8 }, "k"), false);
+  assert.equal(verifyMessage({ ...M, sig }, A7, "K"), false);
   for (
     const changed of [
       { ...M, v: 2 },
@@ -43,15 +61,15 @@ Deno.test("signature: a signature is bound to its issue, its secret and every fi
       { ...M, events: [] },
     ]
   ) {
-    assert.equal(verifyMessage({ ...changed, sig }, 7, "k"), false, JSON.stringify(changed));
+    assert.equal(verifyMessage({ ...changed, sig }, A7, "k"), false, JSON.stringify(changed));
   }
 });
 
 Deno.test("signature: a missing, short, long, uppercase or non-hex signature does not verify", () => {
-  const sig = signMessage(M, 7, "k");
+  const sig = signMessage(M, A7, "k");
   for (const bad of [undefined, "", sig.slice(2), `${sig}00`, sig.toUpperCase(), "z".repeat(64)]) {
     const m: Message = bad === undefined ? { ...M } : { ...M, sig: bad };
-    assert.equal(verifyMessage(m, 7, "k"), false, String(bad));
+    assert.equal(verifyMessage(m, A7, "k"), false, String(bad));
   }
 });
 
@@ -69,11 +87,12 @@ Deno.test("signature property: every message verifies, and no one-digit change o
       fc.integer({ min: 1, max: 15 }),
       ({ node, nonce, task, attempt }, secret, at, delta) => {
         const m = { v: 1, node, nonce, events: [ev.claim(task, attempt)] };
-        const sig = signMessage(m, 42, secret);
-        assert.ok(verifyMessage({ ...m, sig }, 42, secret));
+        const where = { repo: "o/r", issue: 42 };
+        const sig = signMessage(m, where, secret);
+        assert.ok(verifyMessage({ ...m, sig }, where, secret));
         const digit = ((parseInt(sig[at]!, 16) + delta) % 16).toString(16);
         const broken = sig.slice(0, at) + digit + sig.slice(at + 1);
-        assert.equal(verifyMessage({ ...m, sig: broken }, 42, secret), false);
+        assert.equal(verifyMessage({ ...m, sig: broken }, where, secret), false);
       },
     ),
     { seed: 301, numRuns: 200 },
