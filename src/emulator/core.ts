@@ -27,6 +27,7 @@ import {
   weakEtag,
 } from "./http.ts";
 import { DEFAULT_LIMITS, Limits, type LimitsPatch, mergeLimits, type RateView } from "./limits.ts";
+import { looksLikeJwt, verifyAppJwt } from "./app_auth.ts";
 import { hash32 } from "./random.ts";
 import type { Identity, RouteContext, RouteDef, RouteResult } from "./router.ts";
 import { Router } from "./router.ts";
@@ -255,6 +256,9 @@ export class EmulatorCore {
     if (!identity) return { key: "ip:127.0.0.1", limit: p.anonymous, subject: "127.0.0.1" };
     const t = identity.token;
     const limit = t.limit ?? p[t.kind];
+    if (t.app !== undefined) {
+      return { key: `app:${t.app}`, limit, subject: `app ID ${t.app}` };
+    }
     if (t.bucket) {
       return { key: `bucket:${t.bucket}`, limit, subject: `user ID ${identity.user.id}` };
     }
@@ -472,26 +476,44 @@ export class EmulatorCore {
     pending.operation = match?.route.operation ?? null;
     const docs = match?.route.docs ?? DOCS;
 
-    // Authentication: a bad token is 401 whatever the path.
+    // Authentication: a bad token is 401 whatever the path. An App's JWT
+    // (app_auth.ts) acts as the App on its own endpoints only; an expired
+    // installation token is a bad one.
     const auth = req.headers.get("authorization");
     if (auth !== null) {
       const token = /^(?:token|bearer)\s+(\S+)$/i.exec(auth.trim())?.[1];
-      const record = token === undefined ? undefined : this.world.token(token);
+      let record = token === undefined ? undefined : this.world.token(token);
+      let message = "Bad credentials";
+      if (!record && token !== undefined && looksLikeJwt(token)) {
+        const check = await verifyAppJwt(this.world, token, this.time.now());
+        if (check.ok) {
+          record = { token, login: `${check.app.slug}[bot]`, kind: "app", app: check.app.id };
+        } else message = check.message;
+      }
+      if (record?.expiresAt !== undefined && this.time.now() >= record.expiresAt) {
+        record = undefined;
+      }
       const user = record ? this.world.user(record.login) : undefined;
       if (!record || !user) {
         this.countsFor("anonymous").unauthorized++;
-        return this.#finish(
-          pending,
-          this.#error(pending, new HttpError(401, "Bad credentials"), DOCS),
-        );
+        return this.#finish(pending, this.#error(pending, new HttpError(401, message), DOCS));
       }
       pending.identity = { user, token: record };
+      const jwtRoute = match?.route.jwt === true;
+      if (jwtRoute !== (record.app !== undefined)) {
+        const error = jwtRoute
+          ? new HttpError(401, "A JSON web token could not be decoded")
+          : new HttpError(403, "Resource not accessible by integration");
+        return this.#finish(pending, this.#error(pending, error, docs));
+      }
     }
     const who = pending.identity?.user.login ?? "anonymous";
     const counts = this.countsFor(who);
     counts.requests++;
     const bucket = this.bucket(pending.identity);
-    const isRateLimitRoute = match?.route.operation === "rate-limit/get";
+    // GraphQL has a limit of its own (points per hour), not the REST one.
+    const isRateLimitRoute = match?.route.operation === "rate-limit/get" ||
+      match?.route.operation === "graphql";
 
     if (!this.limits.enter(who)) {
       return this.#finish(

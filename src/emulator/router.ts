@@ -82,6 +82,8 @@ export interface RouteDef {
   scope?: TokenScope;
   /** Counted against the content-creation secondary limit (default: every non-GET). */
   content?: boolean;
+  /** Called by a GitHub App with its JWT (and only so), not with a token. */
+  jwt?: boolean;
   handle(ctx: RouteContext): RouteResult | Promise<RouteResult>;
 }
 

@@ -7,6 +7,7 @@
 import { treeFor } from "./render.ts";
 import { fakeSha, nodeId, type World } from "./state.ts";
 import type {
+  AppSeed,
   AssetRecord,
   CommitRecord,
   IssueSeed,
@@ -79,7 +80,50 @@ export function applySeed(world: World, seed: SeedData, at: number): SeedResult 
     result.tokens[user.login] ??= t.token;
   }
   for (const r of seed.repos ?? []) seedRepo(world, r, now, result);
+  for (const a of seed.apps ?? []) seedApp(world, a, now);
   return result;
+}
+
+/** Installation permissions when a seed names none: what a swarm needs. */
+const APP_PERMISSIONS = {
+  issues: "write",
+  contents: "write",
+  pull_requests: "write",
+  metadata: "read",
+} as const;
+
+function seedApp(world: World, seed: AppSeed, now: number): void {
+  if (!Number.isSafeInteger(seed.id) || seed.id <= 0) {
+    throw new TypeError(`Invalid App id ${JSON.stringify(seed.id)}: expected a positive integer.`);
+  }
+  if (!LOGIN.test(seed.slug ?? "") || seed.slug.endsWith("[bot]")) {
+    throw new TypeError(
+      `Invalid App slug ${JSON.stringify(seed.slug)}: use letters, digits and hyphens.`,
+    );
+  }
+  if (!/-----BEGIN PUBLIC KEY-----/.test(seed.publicKey ?? "")) {
+    throw new TypeError(
+      `App ${seed.slug} needs publicKey as a PEM "-----BEGIN PUBLIC KEY-----" (SPKI) block.`,
+    );
+  }
+  if (!world.user(seed.owner)) world.addUser({ login: seed.owner }, now);
+  world.addUser({ login: `${seed.slug}[bot]`, type: "Bot" }, now);
+  world.addApp({
+    id: seed.id,
+    slug: seed.slug,
+    name: seed.name ?? seed.slug,
+    owner: seed.owner,
+    publicKey: seed.publicKey,
+    installations: seed.installations.map((i) => ({
+      id: i.id,
+      account: i.account,
+      ...(i.repos ? { repos: i.repos } : {}),
+      permissions: i.permissions ?? { ...APP_PERMISSIONS },
+      createdAt: now,
+    })),
+    tokenTtlMs: seed.tokenTtlMs ?? 3_600_000,
+    createdAt: now,
+  });
 }
 
 function seedRepo(world: World, seed: RepoSeed, now: number, result: SeedResult): void {

@@ -66,6 +66,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     ...(options.users ? { users: options.users } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
     ...(options.repos ? { repos: options.repos } : {}),
+    ...(options.apps ? { apps: options.apps } : {}),
   };
   applySeed(core.world, direct, now);
   if (options.data) applySeed(core.world, options.data, now);

@@ -6,6 +6,7 @@
  */
 import { hashUniform, hexDigest } from "./random.ts";
 import type {
+  AppRecord,
   AssetRecord,
   AuthorAssociation,
   CommentRecord,
@@ -162,6 +163,20 @@ export class World {
     this.#users.set(user.login.toLowerCase(), user);
     this.touch();
     return user;
+  }
+
+  /** The App with this id, if it exists. */
+  app(id: number): AppRecord | undefined {
+    return this.data.apps?.find((a) => a.id === id);
+  }
+
+  /** Adds or replaces an App. */
+  addApp(record: AppRecord): void {
+    const apps = this.data.apps ??= [];
+    const i = apps.findIndex((a) => a.id === record.id);
+    if (i >= 0) apps[i] = record;
+    else apps.push(record);
+    this.touch();
   }
 
   /** The record of a token, if it exists. */

@@ -108,6 +108,42 @@ export interface TokenSeed {
 }
 
 /**
+ * A GitHub App to create, with its installations. Its bot (`<slug>[bot]`,
+ * type `Bot`) authors what its installation tokens write.
+ *
+ * @example
+ * ```ts
+ * const app: AppSeed = {
+ *   id: 1001, slug: "swarm-app", owner: "octo", publicKey: "-----BEGIN PUBLIC KEY-----...",
+ *   installations: [{ id: 55, account: "octo", repos: ["octo/hello"] }],
+ * };
+ * ```
+ */
+export interface AppSeed {
+  id: number;
+  slug: string;
+  name?: string;
+  /** Login of the account that owns the App. */
+  owner: string;
+  /** The App's public key (PEM, SPKI): JWTs signed with its private key verify against it. */
+  publicKey: string;
+  installations: AppInstallationSeed[];
+  /** Lifetime of the installation tokens it mints, ms (GitHub: one hour). */
+  tokenTtlMs?: number;
+}
+
+/** One installation of an App. */
+export interface AppInstallationSeed {
+  id: number;
+  /** Login of the account it is installed on. */
+  account: string;
+  /** Repositories (`owner/name`) it may access; unset means all of the account's. */
+  repos?: string[];
+  /** Permissions granted (default issues, contents, pull requests: write; metadata: read). */
+  permissions?: Partial<Record<TokenScope, ScopeLevel>>;
+}
+
+/**
  * A commit of the minimal commit graph (enough to judge fast-forwards).
  *
  * @example
@@ -259,6 +295,7 @@ export interface SeedData {
   users?: UserSeed[];
   tokens?: TokenSeed[];
   repos?: RepoSeed[];
+  apps?: AppSeed[];
 }
 
 /**
@@ -299,6 +336,28 @@ export interface TokenRecord {
   limit?: number;
   bucket?: string;
   permissions?: Partial<Record<TokenScope, ScopeLevel>>;
+  /** Emulated time from which GitHub answers 401 (installation tokens expire). */
+  expiresAt?: number;
+  /** Set on the identity of a request authenticated with an App's JWT: the App's id. */
+  app?: number;
+}
+
+/** A GitHub App as stored. */
+export interface AppRecord {
+  id: number;
+  slug: string;
+  name: string;
+  owner: string;
+  publicKey: string;
+  installations: {
+    id: number;
+    account: string;
+    repos?: string[];
+    permissions: Partial<Record<TokenScope, ScopeLevel>>;
+    createdAt: number;
+  }[];
+  tokenTtlMs: number;
+  createdAt: number;
 }
 
 /** A commit of the graph. */
@@ -528,4 +587,6 @@ export interface EmulatorSnapshot {
   users: UserRecord[];
   tokens: TokenRecord[];
   repos: RepoRecord[];
+  /** GitHub Apps (absent in snapshots taken before Apps existed). */
+  apps?: AppRecord[];
 }

@@ -30,6 +30,7 @@ export {
   MAX_COMMENT_LENGTH,
   PER_PAGE,
   type RateLimitInfo,
+  type TokenSource,
 } from "./octokit.ts";
 export {
   type FailedRequest,

@@ -77,10 +77,10 @@ export const PER_PAGE = 100;
 export const MAX_COMMENT_LENGTH = 65_536;
 
 /**
- * The identity assumed when `GET /user` answers 403 "Resource not accessible
- * by integration", which it does for installation tokens such as a
- * workflow's `GITHUB_TOKEN`: the comments such a token writes are by
- * `github-actions[bot]`.
+ * The account GitHub shows as the author of what a workflow's `GITHUB_TOKEN`
+ * writes. The adapter never assumes it: an installation token's identity is
+ * learned from what it writes (see {@linkcode GitHub.identity}), so neither
+ * another workflow's bot nor another App is ever taken for the swarm.
  *
  * @example
  * ```ts
@@ -121,8 +121,8 @@ export interface RateLimitInfo {
  * ```
  */
 export interface GitHubOptions {
-  /** A token: a workflow's `GITHUB_TOKEN`, a PAT, or an App installation token. */
-  token: string;
+  /** A token: a workflow's `GITHUB_TOKEN`, a PAT, or an App installation token (or `tokenSource`). */
+  token?: string;
   /** API root (default `https://api.github.com`; the emulator's URL in tests). */
   baseUrl?: string;
   /** Repository owner. */
@@ -170,16 +170,41 @@ export interface GitHubOptions {
   recoverySettleMs?: number;
   /** How far before the newest server time that re-read starts (`since`), in ms (default 5 min). */
   recoveryWindowMs?: number;
-  /** Who the token is, when known: skips `GET /user`. */
+  /** Who the token is, when known (an App knows its bot): skips `GET /user`. */
   identity?: Identity;
-  /** Identity assumed when `GET /user` is not accessible to the token (default {@linkcode ACTIONS_BOT}). */
-  fallbackIdentity?: Identity;
+  /**
+   * The token is an installation token (a workflow's `GITHUB_TOKEN`, an
+   * App's): its identity is asked of GraphQL's `viewer` first, sparing the
+   * REST budget a `GET /user` that would answer 403.
+   */
+  installationToken?: boolean;
+  /**
+   * How requests are authenticated, instead of `token`: a function that
+   * returns the token to send now (an App's installation token, refreshed
+   * before it expires), and may be told that GitHub refused one.
+   */
+  tokenSource?: TokenSource;
   /** Pages the ETag cache holds (default 256). */
   cacheLimit?: number;
   /** Where to record every HTTP exchange. */
   requestLog?: RequestLog;
   /** Called on every rate-limited answer, for logging. */
   onRateLimit?: (info: RateLimitInfo) => void;
+}
+
+/**
+ * A token that changes over time (GitHub App installation tokens last an
+ * hour): `token()` returns the one to use now; `refused()` says GitHub
+ * answered 401 to it, so the next call mints a new one.
+ *
+ * @example
+ * ```ts
+ * const fixed: TokenSource = { token: () => Promise.resolve("ghs_x"), refused: () => {} };
+ * ```
+ */
+export interface TokenSource {
+  token(): Promise<string>;
+  refused(token: string): void;
 }
 
 const ThrottledOctokit = Octokit.plugin(retry, throttling);
@@ -314,12 +339,15 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
   readonly #recoverySettleMs: number;
   readonly #recoveryWindowMs: number;
   readonly #fixedIdentity: Identity | undefined;
-  readonly #fallbackIdentity: Identity;
   readonly #onRateLimit: ((info: RateLimitInfo) => void) | undefined;
-  #identity: Promise<Identity> | undefined;
+  #identity: Promise<Identity | undefined> | undefined;
+  readonly #installation: boolean;
+  /** Learned from the author of something this client created. */
+  #learned: Identity | undefined;
+  readonly repository: { owner: string; repo: string };
 
   constructor(options: GitHubOptions) {
-    if (!options.token) {
+    if (!options.token && !options.tokenSource) {
       throw new TypeError("A GitHub token is required: pass options.token (e.g. GITHUB_TOKEN).");
     }
     if (!options.owner || !options.repo) {
@@ -329,6 +357,7 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
     }
     this.#owner = options.owner;
     this.#repo = options.repo;
+    this.repository = { owner: options.owner, repo: options.repo };
     this.#baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "");
     this.#retries = nonNegative("retries", options.retries, 3);
     this.#scale = nonNegative("timeScale", options.timeScale, 1);
@@ -358,7 +387,7 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
     this.#sleep = options.sleep ??
       ((ms) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))));
     this.#fixedIdentity = options.identity;
-    this.#fallbackIdentity = options.fallbackIdentity ?? ACTIONS_BOT;
+    this.#installation = options.installationToken ?? options.tokenSource !== undefined;
     this.#onRateLimit = options.onRateLimit;
     this.#traffic = new Traffic(options.requestLog);
     this.#cache = new PageCache(options.cacheLimit ?? 256);
@@ -377,8 +406,9 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
       }
       : {};
     const silent = () => {};
+    const source = options.tokenSource;
     this.#octokit = new ThrottledOctokit({
-      auth: options.token,
+      ...(source ? { authStrategy: () => sourceAuth(source) } : { auth: options.token }),
       baseUrl: this.#baseUrl,
       userAgent: options.userAgent ?? "p2p-dev",
       log: { debug: silent, info: silent, warn: silent, error: silent },
@@ -554,28 +584,90 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
 
   // --- reads ---------------------------------------------------------------
 
-  identity(): Promise<Identity> {
+  identity(): Promise<Identity | undefined> {
+    if (this.#learned) return Promise.resolve(this.#learned);
     this.#identity ??= this.#readIdentity().catch((error) => {
       this.#identity = undefined;
       throw error;
     });
-    return this.#identity;
+    return this.#identity.then((known) => known ?? this.#learned);
   }
 
-  async #readIdentity(): Promise<Identity> {
+  async #readIdentity(): Promise<Identity | undefined> {
     if (this.#fixedIdentity !== undefined) return this.#fixedIdentity;
+    // An installation token asks GraphQL's `viewer` first: it answers with
+    // the token's bot (https://docs.github.com/en/graphql/reference/queries#viewer)
+    // and spends GraphQL's own points, not the REST budget a workflow's
+    // GITHUB_TOKEN shares with every job; `GET /user` would refuse it anyway.
+    if (this.#installation) {
+      const viewer = await this.#viewer();
+      if (viewer) return viewer;
+    }
     const op = this.#op("read the token's identity", "(none)", "GET", "/user");
     try {
       const { data } = await this.#octokit.rest.users.getAuthenticated();
       return { login: data.login, id: data.id, type: data.type };
     } catch (error) {
       const failure = httpFailure(error);
-      // Installation tokens (GITHUB_TOKEN) may not read /user.
+      // Installation tokens (GITHUB_TOKEN, an App's) may not read /user:
+      // https://docs.github.com/en/rest/users/users#get-the-authenticated-user
+      // lists no installation access. GraphQL names them (unless asked
+      // already); failing that, their first comment shows who they are.
       if (
         failure?.status === 403 && /not accessible by integration/i.test(githubMessage(failure))
       ) {
-        return this.#fallbackIdentity;
+        return this.#installation ? undefined : await this.#viewer();
       }
+      throw this.#error(error, op);
+    }
+  }
+
+  /** GraphQL `viewer`: the login behind the token; `undefined` when GraphQL does not answer it. */
+  async #viewer(): Promise<Identity | undefined> {
+    const op = this.#op("read the token's identity", "(none)", "POST", "/graphql");
+    try {
+      const data = await this.#octokit.graphql<
+        { viewer?: { login?: unknown; databaseId?: unknown; __typename?: unknown } }
+      >("query { viewer { login databaseId __typename } }");
+      const v = data.viewer;
+      if (typeof v?.login !== "string" || v.login === "") return undefined;
+      return {
+        login: v.login,
+        id: typeof v.databaseId === "number" ? v.databaseId : 0,
+        type: typeof v.__typename === "string" ? v.__typename : "Bot",
+      };
+    } catch (error) {
+      const failure = httpFailure(error);
+      // A GraphQL error (e.g. a server that does not offer the query) or a
+      // refusal: the identity shows on the first comment this client writes.
+      if (failure === undefined || failure.status === 403 || failure.status === 404) {
+        if (failure === undefined && !(error as { errors?: unknown })?.errors) {
+          throw this.#error(error, op);
+        }
+        return undefined;
+      }
+      throw this.#error(error, op);
+    }
+  }
+
+  /** Remembers the author of something this client created: that is the token's identity. */
+  #learn(user: { login?: string; id?: number; type?: string } | null | undefined): void {
+    if (this.#learned || this.#fixedIdentity || !user?.login) return;
+    this.#learned = { login: user.login, id: user.id ?? 0, type: user.type ?? "User" };
+  }
+
+  async getComment(id: number): Promise<LogComment | null> {
+    const path = this.#repoPath(`/issues/comments/${id}`);
+    const op = this.#op(`read comment ${id}`, "issues: read", "GET", path);
+    try {
+      const { data } = await this.#octokit.rest.issues.getComment({
+        owner: this.#owner,
+        repo: this.#repo,
+        comment_id: id,
+      });
+      return toLogComment(data as RestComment);
+    } catch (error) {
+      if (httpFailure(error)?.status === 404) return null;
       throw this.#error(error, op);
     }
   }
@@ -795,6 +887,7 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
           // may have created the comment. Recovery below looks for the nonce.
           request: { retries: 0 },
         });
+        this.#learn(data.user);
         return toLogComment(data as RestComment);
       } catch (error) {
         if (!isOutcomeUnknown(error)) throw this.#error(error, op);
@@ -826,7 +919,7 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
     await this.#sleep(this.#recoverySettleMs * this.#scale);
     const newest = this.#traffic.newestServerTime;
     const since = newest > 0 ? isoSeconds(newest - this.#recoveryWindowMs) : undefined;
-    let me: Identity;
+    let me: Identity | undefined;
     let page: CommentPage;
     try {
       me = await this.identity();
@@ -838,8 +931,14 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
         { request: op.request, cause: new AggregateError([cause, error]) },
       );
     }
-    const login = me.login.toLowerCase();
-    return page.comments.find((c) => c.author.toLowerCase() === login && c.body.includes(nonce));
+    // An installation token that never wrote does not know its login yet: the
+    // nonce (128 random bits, unseen before this post) is what identifies ours.
+    const login = me?.login.toLowerCase();
+    const found = page.comments.find((c) =>
+      (login === undefined || c.author.toLowerCase() === login) && c.body.includes(nonce)
+    );
+    if (found && !me) this.#learned = { login: found.author, id: 0, type: found.authorType };
+    return found;
   }
 
   async updateComment(id: number, body: string): Promise<LogComment> {
@@ -1056,6 +1155,44 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
   stats(): ApiStats {
     return this.#traffic.snapshot();
   }
+}
+
+/** An Octokit auth strategy over a {@linkcode TokenSource}: asks it for every request, once again after a 401. */
+function sourceAuth(source: TokenSource) {
+  const auth = async () => ({
+    type: "token",
+    tokenType: "installation",
+    token: await source.token(),
+  });
+  const hook = async (
+    request: ((options: unknown) => Promise<unknown>) & {
+      endpoint: {
+        merge: (route: unknown, parameters?: unknown) => { headers: Record<string, string> };
+      };
+    },
+    route: unknown,
+    parameters?: unknown,
+  ) => {
+    const send = async () => {
+      const endpoint = request.endpoint.merge(route, parameters);
+      const token = await source.token();
+      endpoint.headers.authorization = `token ${token}`;
+      try {
+        return await request(endpoint);
+      } catch (error) {
+        if (httpFailure(error)?.status === 401) source.refused(token);
+        throw error;
+      }
+    };
+    try {
+      return await send();
+    } catch (error) {
+      // A token that expired early or was revoked: one more try with a new one.
+      if (httpFailure(error)?.status !== 401) throw error;
+      return await send();
+    }
+  };
+  return Object.assign(auth, { hook });
 }
 
 /**

@@ -63,16 +63,24 @@ export interface ApiStats {
 }
 
 /**
- * The calls p2p-dev makes to GitHub.
+ * The calls p2p-dev makes to GitHub, for one repository.
  *
  * @example
  * ```ts
- * async function who(gh: GitHub) { return (await gh.identity()).login; }
+ * async function who(gh: GitHub) { return (await gh.identity())?.login ?? "(not known yet)"; }
  * ```
  */
 export interface GitHub {
-  /** `GET /user`: who the token is. */
-  identity(): Promise<Identity>;
+  /** The repository every call is about. */
+  readonly repository: RepoRef;
+  /**
+   * Who the token is: `GET /user` for a personal token; for an installation
+   * token (a workflow's `GITHUB_TOKEN`, an App's), which `GET /user` refuses
+   * with 403, GraphQL's `viewer` (which answers installation tokens with
+   * their bot). `undefined` only when neither answers, until a comment this
+   * client created showed its author. Never a guess.
+   */
+  identity(): Promise<Identity | undefined>;
   /** `GET /repos/{o}/{r}/issues/{n}`. */
   getIssue(issue: number): Promise<IssueInfo>;
   /**
@@ -94,6 +102,8 @@ export interface GitHub {
   createComment(issue: number, body: string, nonce: string): Promise<LogComment>;
   /** `PATCH /repos/{o}/{r}/issues/comments/{id}`. */
   updateComment(id: number, body: string): Promise<LogComment>;
+  /** `GET /repos/{o}/{r}/issues/comments/{id}`; `null` when it does not exist (deleted). */
+  getComment(id: number): Promise<LogComment | null>;
   /** `GET /repos/{o}/{r}/collaborators/{user}/permission`. */
   permission(user: string): Promise<Permission>;
   /** SHA of a branch's head (`GET /repos/{o}/{r}/branches/{b}`). */

@@ -163,7 +163,8 @@ export class Contract {
     const method = request.method.toUpperCase();
     const where = `${method} ${url.pathname}${url.search} -> ${response.status}`;
     const problems: string[] = [];
-    if (url.pathname.startsWith("/_emulator")) return problems;
+    // GraphQL is described by its own schema, not the REST description.
+    if (url.pathname.startsWith("/_emulator") || url.pathname === "/graphql") return problems;
     const op = this.operation(method, url.pathname);
     if (!op) {
       if (response.status === 404) {

@@ -25,7 +25,7 @@ Deno.test("a secondary limit with retry-after waits that long, then retries", as
 
   const me = await gh.identity();
 
-  assert.equal(me.login, "p2p-bot");
+  assert.equal(me?.login, "p2p-bot");
   assert.deepEqual(statuses(fake, "GET", "/user"), [403, 200]);
   assert.deepEqual(waits, [7000]);
   assert.deepEqual(rateLimits, [
@@ -185,17 +185,35 @@ Deno.test("permission errors name the permission each call needs", async () => {
   assert.equal(gh.stats().requests, 3);
 });
 
-Deno.test("GET /user not accessible to an installation token falls back to github-actions[bot]", async () => {
+Deno.test("GET /user not accessible to an installation token: the identity comes from GraphQL's viewer, never an assumed github-actions[bot]", async () => {
   await using fake = await FakeGitHub.start();
   fake.intercept("GET", "/user", ({ fake }) => fake.json(403, NOT_ACCESSIBLE));
+  fake.intercept("POST", "/graphql", ({ fake }) =>
+    fake.json(200, {
+      data: { viewer: { login: "my-app[bot]", databaseId: 77, __typename: "Bot" } },
+    }));
   const { gh } = clientOf(fake);
 
-  assert.deepEqual(await gh.identity(), {
-    login: "github-actions[bot]",
-    id: 41898282,
-    type: "Bot",
-  });
+  assert.deepEqual(await gh.identity(), { login: "my-app[bot]", id: 77, type: "Bot" });
   await gh.identity();
+  assert.deepEqual(statuses(fake, "GET", "/user"), [403]);
+  assert.deepEqual(statuses(fake, "POST", "/graphql"), [200]);
+});
+
+Deno.test("an installation token that neither GET /user nor GraphQL identifies is unknown until its first comment shows its author", async () => {
+  await using fake = await FakeGitHub.start();
+  fake.intercept("GET", "/user", ({ fake }) => fake.json(403, NOT_ACCESSIBLE));
+  fake.intercept(
+    "POST",
+    "/graphql",
+    ({ fake }) =>
+      fake.json(200, { errors: [{ message: "Resource not accessible by integration" }] }),
+  );
+  const { gh } = clientOf(fake);
+
+  assert.equal(await gh.identity(), undefined);
+  await gh.createComment(1, "hello n-1", "n-1");
+  assert.equal((await gh.identity())?.login, fake.login);
   assert.deepEqual(statuses(fake, "GET", "/user"), [403]);
 });
 

@@ -5,6 +5,7 @@
  */
 import type { RouteDef } from "../router.ts";
 import { actionRoutes } from "./actions.ts";
+import { appRoutes } from "./apps.ts";
 import { commentRoutes } from "./comments.ts";
 import { gitRoutes } from "./git.ts";
 import { issueRoutes } from "./issues.ts";
@@ -23,6 +24,7 @@ import { userRoutes } from "./users.ts";
  */
 export const ROUTES: readonly RouteDef[] = [
   ...userRoutes,
+  ...appRoutes,
   ...repoRoutes,
   ...issueRoutes,
   ...commentRoutes,

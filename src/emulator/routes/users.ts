@@ -30,6 +30,37 @@ export const userRoutes: RouteDef[] = [
     },
   },
   {
+    method: "POST",
+    pattern: "/graphql",
+    operation: "graphql",
+    docs: "https://docs.github.com/graphql/reference/queries#viewer",
+    content: false,
+    handle(ctx) {
+      // Only the query p2p-dev sends: who the token is. Installation tokens,
+      // which `GET /user` refuses, get their bot (GraphQL answers them).
+      const identity = requireAuth(ctx);
+      const query = typeof ctx.body.query === "string" ? ctx.body.query : "";
+      if (!/^\s*(query\s*)?\{\s*viewer\s*\{[\s\w]*\}\s*\}\s*$/.test(query)) {
+        return {
+          status: 200,
+          body: {
+            errors: [{
+              message:
+                "This emulator answers only `query { viewer { login databaseId __typename } }`.",
+            }],
+          },
+        };
+      }
+      const user = identity.user;
+      return {
+        status: 200,
+        body: {
+          data: { viewer: { login: user.login, databaseId: user.id, __typename: user.type } },
+        },
+      };
+    },
+  },
+  {
     method: "GET",
     pattern: "/rate_limit",
     operation: "rate-limit/get",
