@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type AppCredentials, appTokenSource } from "../github/app_token.ts";
 import { createGitHub } from "../github/octokit.ts";
 import { LogView } from "../node/log_view.ts";
 import { systemClock } from "../node/ports.ts";
@@ -12,6 +13,7 @@ import type { TokenKind } from "../protocol/budget.ts";
 import type { CliContext } from "./context.ts";
 import { type Env, resolveApiUrl, resolveRepo, resolveToken } from "./env.ts";
 import type { OptionValues } from "./options.ts";
+import { UsageError } from "./usage_error.ts";
 
 /** A connected client and what was resolved along the way. */
 export interface Connection {
@@ -20,7 +22,10 @@ export interface Connection {
   repo: string;
   fullName: string;
   tokenKind: TokenKind;
+  /** The token given (empty with a GitHub App, whose tokens are minted as needed). */
   token: string;
+  /** Every credential to keep out of output: the token, the secret, an App's key and tokens. */
+  secrets: string[];
   allow: string[];
   secret: string | undefined;
 }
@@ -43,8 +48,10 @@ export function resolveTokenKind(
   given: unknown,
   env: Env,
   tokenFlag?: unknown,
+  app = false,
 ): TokenKind {
   if (given === "actions" || given === "pat" || given === "app") return given;
+  if (app) return "app";
   return env.GITHUB_ACTIONS === "true" && !str(tokenFlag) && !!str(env.GITHUB_TOKEN)
     ? "actions"
     : "pat";
@@ -73,13 +80,30 @@ export function resolveAllow(given: unknown, env: Env): string[] {
  * ```
  */
 export function connect(values: OptionValues, ctx: CliContext): Connection {
-  const token = resolveToken(str(values.token), ctx.env);
+  const app = resolveApp(values, ctx.env);
+  const token = app ? "" : resolveToken(str(values.token), ctx.env);
   const { owner, repo } = resolveRepo(str(values.repo), ctx.env);
   const baseUrl = resolveApiUrl(str(values.apiUrl), ctx.env);
-  const tokenKind = resolveTokenKind(values.tokenKind, ctx.env, values.token);
+  const tokenKind = resolveTokenKind(values.tokenKind, ctx.env, values.token, app !== undefined);
   const timeScale = typeof values.timeScale === "number" ? values.timeScale : 1;
+  const secrets = [
+    ...(token ? [token] : []),
+    ...(ctx.env.P2P_SECRET ? [ctx.env.P2P_SECRET] : []),
+    ...(app ? [app.privateKey] : []),
+  ];
   const github = createGitHub({
-    token,
+    ...(app
+      ? {
+        // Minted tokens join `secrets` as they come, so output redacts them.
+        tokenSource: appTokenSource(app, {
+          owner,
+          repo,
+          baseUrl,
+          onToken: (minted) => secrets.push(minted),
+        }),
+      }
+      : { token }),
+    installationToken: tokenKind !== "pat",
     baseUrl,
     owner,
     repo,
@@ -97,6 +121,7 @@ export function connect(values: OptionValues, ctx: CliContext): Connection {
     fullName: `${owner}/${repo}`,
     tokenKind,
     token,
+    secrets,
     allow: resolveAllow(values.allow, ctx.env),
     secret: ctx.env.P2P_SECRET || undefined,
   };
@@ -155,7 +180,7 @@ export function randomSuffix(): string {
  */
 export function readerView(
   conn: Connection,
-  login: string,
+  login: string | undefined,
   issue: number,
   secret: string | undefined = conn.secret,
 ): LogView {
@@ -168,4 +193,57 @@ export function readerView(
     secret,
     sinceSlackMs: 0,
   });
+}
+
+/**
+ * GitHub App credentials from `--app-id`/`--private-key`/`--installation-id`
+ * or `P2P_APP_ID`/`P2P_APP_PRIVATE_KEY`/`P2P_APP_INSTALLATION_ID`; undefined
+ * without an App id. The key is a PEM, or the path of a file holding one.
+ *
+ * @example
+ * ```ts
+ * resolveApp({}, {}); // undefined: no App
+ * ```
+ */
+export function resolveApp(values: OptionValues, env: Env): AppCredentials | undefined {
+  const id = str(values.appId) ?? str(env.P2P_APP_ID);
+  const key = str(values.privateKey) ?? str(env.P2P_APP_PRIVATE_KEY);
+  const installation = str(values.installationId) ?? str(env.P2P_APP_INSTALLATION_ID);
+  if (id === undefined) {
+    if (key) {
+      throw new UsageError("A private key needs its App: pass --app-id ID (or set P2P_APP_ID).");
+    }
+    return undefined;
+  }
+  if (!/^\d+$/.test(id)) {
+    throw new UsageError(`Invalid --app-id "${id}": use the App's numeric id (its settings page).`);
+  }
+  if (!key) {
+    throw new UsageError(
+      "Missing the App's private key: pass --private-key FILE (or set P2P_APP_PRIVATE_KEY).",
+    );
+  }
+  const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+  let pem = key.replace(/\\n/g, "\n");
+  if (!PEM.test(pem)) {
+    try {
+      pem = Deno.readTextFileSync(key);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read the App's private key "${key}": ${(error as Error).message}. Pass the ` +
+          "PEM file's path or the PEM itself.",
+      );
+    }
+    if (!PEM.test(pem)) {
+      throw new UsageError(`File "${key}" holds no PEM private key: pass the App's .pem file.`);
+    }
+  }
+  if (installation !== undefined && !/^\d+$/.test(installation)) {
+    throw new UsageError(`Invalid --installation-id "${installation}": use a numeric id.`);
+  }
+  return {
+    appId: Number(id),
+    privateKey: pem,
+    ...(installation !== undefined ? { installationId: Number(installation) } : {}),
+  };
 }

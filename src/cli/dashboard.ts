@@ -158,7 +158,7 @@ export function dashboardCommand(ctx: CliContext): Command {
       const conn = connect(values, ctx);
       const apiUrl = resolveApiUrl(str(values.apiUrl), ctx.env);
       const htmlUrl = ctx.env.GITHUB_SERVER_URL || "https://github.com";
-      const self = str(values.self) ?? (await conn.github.identity()).login;
+      const self = str(values.self) ?? (await conn.github.identity())?.login ?? null;
       const source = new LiveSource({
         apiUrl,
         htmlUrl,

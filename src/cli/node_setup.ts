@@ -242,12 +242,9 @@ export async function setupNode(
     throw new UsageError((error as Error).message);
   }
   const children = await childSetup(values, ctx);
-  const secrets = [
-    conn.token,
-    ...(conn.secret ? [conn.secret] : []),
-    ...secretValues(children.claudeEnv),
-    ...secretValues(children.env),
-  ];
+  // The same array as the connection's: an App's tokens join it as they are minted.
+  const secrets = conn.secrets;
+  secrets.push(...secretValues(children.claudeEnv), ...secretValues(children.env));
   let tempDir: string | undefined;
   const cleanup = async () => {
     if (tempDir === undefined) return;

@@ -79,7 +79,11 @@ COLLABORATOR stand in for users with write access.`,
       const allow = resolveAllow(opts.allow, ctx.env);
       if (typeof opts.comments === "string") {
         const comments = await readComments(opts.comments);
-        const issue = issueFromComments(comments.raw) ?? 0;
+        const where = logRefFromComments(comments.raw);
+        const issue = where?.issue ?? 0;
+        // Signatures are bound to owner/repo#issue: the file says which.
+        const repo = (typeof opts.repo === "string" ? opts.repo : undefined) ?? where?.repo ??
+          ctx.env.GITHUB_REPOSITORY ?? "";
         // Offline there is no permission API: authors GitHub marks as owner,
         // member or collaborator stand in for writers.
         const writers = new Set(
@@ -87,6 +91,7 @@ COLLABORATOR stand in for users with write access.`,
             .map((c) => String((c.user as { login?: unknown } | null)?.login)),
         );
         state = fold(comments.log, {
+          repo,
           issue,
           self: typeof opts.self === "string" ? opts.self : undefined,
           allow: new Set(allow),
@@ -97,8 +102,17 @@ COLLABORATOR stand in for users with write access.`,
       } else {
         const issue = opts.issue as number;
         const conn = connect(opts, ctx);
-        const identity = await conn.github.identity();
-        const view = readerView(conn, identity.login, issue, secret ?? conn.secret);
+        // GET /user answers 403 to an installation token; GraphQL's viewer
+        // names it. When neither does, --self names the swarm's login.
+        const self = (await conn.github.identity())?.login ??
+          (typeof opts.self === "string" ? opts.self : undefined);
+        if (!self && !(conn.secret ?? secret)) {
+          ctx.err(
+            "The token's login is unknown: the swarm's own messages count only with --self LOGIN " +
+              '(e.g. --self "github-actions[bot]") or with P2P_SECRET.',
+          );
+        }
+        const view = readerView(conn, self, issue, secret ?? conn.secret);
         await view.refresh();
         state = view.state;
         now = view.serverNow();
@@ -147,10 +161,12 @@ async function readComments(
   return { raw, log };
 }
 
-function issueFromComments(raw: Record<string, unknown>[]): number | undefined {
+function logRefFromComments(
+  raw: Record<string, unknown>[],
+): { repo: string; issue: number } | undefined {
   for (const c of raw) {
-    const m = /\/issues\/(\d+)$/.exec(String(c.issue_url ?? ""));
-    if (m) return Number(m[1]);
+    const m = /\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)$/.exec(String(c.issue_url ?? ""));
+    if (m) return { repo: m[1]!, issue: Number(m[2]) };
   }
   return undefined;
 }

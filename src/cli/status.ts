@@ -269,7 +269,7 @@ is finished or ended.`,
     action: async (values) => {
       const issue = values.issue as number;
       const conn = connect(values, ctx);
-      const view = readerView(conn, (await conn.github.identity()).login, issue);
+      const view = readerView(conn, (await conn.github.identity())?.login, issue);
       const watch = values.watch === true;
       let last = "";
       let code = 0;

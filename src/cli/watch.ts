@@ -177,7 +177,7 @@ async function watchLoop(
       if (once && joined.has(issue.number)) continue;
       let view = views.get(issue.number);
       if (!view) {
-        view = readerView(conn, identity.login, issue.number);
+        view = readerView(conn, identity?.login, issue.number);
         views.set(issue.number, view);
       }
       await view.refresh();

@@ -54,28 +54,32 @@ export async function aggregate(
     post: boolean;
     allow?: readonly string[];
     secret?: string | undefined;
+    /** The swarm's login, when the token cannot tell (neither `GET /user` nor GraphQL answer). */
+    self?: string | undefined;
     apiByIdentity?: Record<string, IdentityApiUse>;
     /** Cost cap to judge the budget by; default the one the plan published. */
     maxCostUsd?: number;
   },
 ): Promise<AggregateResult> {
   const { github } = deps;
-  const identity = await github.identity();
+  // The token's login (GraphQL's viewer for an installation token), so the
+  // swarm's own messages count; `self` when the token cannot tell.
+  const login = (await github.identity())?.login ?? options.self;
   const view = new LogView({
     github,
     clock: deps.clock,
     issue: options.issue,
-    self: identity.login,
+    self: login,
     allow: options.allow ?? [],
     secret: options.secret,
     sinceSlackMs: 0,
+    retainBodies: true,
   });
   await view.refresh();
   const all = view.comments();
   // The summary comment is the aggregator's own output, not part of the
   // swarm's log: leaving it out keeps re-runs byte-identical.
-  const isSummary = (c: LogComment) =>
-    c.author === identity.login && c.body.startsWith(SUMMARY_MARKER);
+  const isSummary = (c: LogComment) => c.author === login && c.body.startsWith(SUMMARY_MARKER);
   const comments = all.filter((c) => !isSummary(c));
   const state = comments.length === all.length ? view.state : fold(comments, view.policy);
   const metrics = buildMetrics(state, comments, {
@@ -84,7 +88,7 @@ export async function aggregate(
     tokenKind: options.tokenKind,
     ...(options.apiByIdentity ? { apiByIdentity: options.apiByIdentity } : {}),
     trust: {
-      self: identity.login,
+      self: login ?? null,
       allow: [...view.policy.allow],
       writers: [...view.policy.writers],
     },

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { encodeMessage } from "../protocol/codec.ts";
 import { budgetReached } from "../protocol/cost.ts";
 import { applyComment } from "../protocol/fold.ts";
 import { nextTask } from "../protocol/schedule.ts";
@@ -157,18 +156,20 @@ export class Claims {
         : nextTask(state, ctx.config.node, now);
     }
     const future = structuredClone(state);
-    const body = encodeMessage(
-      { node: ctx.config.node, nonce: "preview", events: carry },
-      { issue: ctx.config.issue, secret: ctx.deps.secret },
+    const body = ctx.encode(carry, "preview");
+    applyComment(
+      future,
+      {
+        id: state.lastId + 1,
+        body,
+        author: ctx.login,
+        authorType: "User",
+        createdAt: Math.max(now, state.lastTime),
+        updatedAt: Math.max(now, state.lastTime),
+      },
+      ctx.view.policy,
+      ctx.view.facts,
     );
-    applyComment(future, {
-      id: state.lastId + 1,
-      body,
-      author: ctx.login,
-      authorType: "User",
-      createdAt: Math.max(now, state.lastTime),
-      updatedAt: Math.max(now, state.lastTime),
-    }, ctx.view.policy);
     // A completion that spends the rest of the budget claims nothing more.
     if (budgetReached(future, ctx.config.maxCostUsd)) return undefined;
     return nextTask(future, ctx.config.node, now);

@@ -10,7 +10,7 @@ import type { Executor } from "../executor/port.ts";
 import type { GitHub, IssueInfo } from "../github/port.ts";
 import type { Planner } from "../planner/planner.ts";
 import { pollInterval } from "../protocol/budget.ts";
-import { encodeMessage } from "../protocol/codec.ts";
+import { encodeMessage, MAX_COMMENT_CHARS } from "../protocol/codec.ts";
 import type { Attempt, SwarmState } from "../protocol/state.ts";
 import type { LogComment, ProtocolEvent } from "../protocol/types.ts";
 import { activeNodes, taskPhase } from "../protocol/view.ts";
@@ -83,6 +83,8 @@ export class NodeContext {
   #view?: LogView;
   #login = "";
   #issue?: IssueInfo;
+  /** This node's own wait before restoring what people rewrote (drawn once). */
+  #restoreDelay: number | undefined;
   /** Local time before which GitHub asked for no requests (a rate limit). */
   #quietUntil = 0;
 
@@ -103,7 +105,7 @@ export class NodeContext {
     return this.#view;
   }
 
-  /** The token's login. */
+  /** The token's login (empty until known: an installation token learns it from its first write). */
   get login(): string {
     return this.#login;
   }
@@ -150,11 +152,11 @@ export class NodeContext {
         exec: this.deps.executor.name,
       }, ...events];
     }
+    // Logins this node trusts and the log does not vouch for yet (see facts.ts).
+    const vouch = this.view.vouchEvent();
+    if (vouch) events = [...events, vouch];
     this.nonces.add(nonce);
-    const body = encodeMessage(
-      { node: this.config.node, nonce, events },
-      { issue: this.config.issue, secret: this.deps.secret },
-    );
+    const body = this.encode(events, nonce);
     await this.gate();
     let comment: LogComment;
     try {
@@ -165,9 +167,57 @@ export class NodeContext {
     }
     this.writes++;
     if (announcing) this.announced = true;
+    if (!this.#login) {
+      // An installation token that neither GET /user nor GraphQL named: its
+      // first comment shows who it is.
+      this.#login = comment.author;
+      await this.view.setSelf(comment.author);
+    }
     await this.view.addOwn(comment);
     this.deps.onState?.(this.view.state, this.now());
     return { comment, nonce };
+  }
+
+  /** This node's message for `owner/repo#issue`, signed when a secret is set. */
+  encode(events: ProtocolEvent[], nonce: string): string {
+    return encodeMessage(
+      { node: this.config.node, nonce, events },
+      { repo: this.view.policy.repo, issue: this.config.issue, secret: this.deps.secret },
+    );
+  }
+
+  /**
+   * Trusted messages people edited or deleted since this node folded them:
+   * says what they were, in one comment per call (as many restores as fit),
+   * after a wait of this node's own (unless `now`) so that the nodes that
+   * noticed together do not all post the same restore.
+   */
+  async postRestores(now = false): Promise<void> {
+    this.#restoreDelay ??= this.config.settleMs * this.deps.random.next();
+    const events = this.view.restoreEvents(now ? 0 : this.#restoreDelay);
+    const batch: ProtocolEvent[] = [];
+    let size = 0;
+    for (const e of events) {
+      const chars = JSON.stringify(e).length;
+      if (batch.length > 0 && (size + chars > MAX_COMMENT_CHARS / 2 || batch.length >= 40)) break;
+      batch.push(e);
+      size += chars;
+    }
+    if (batch.length) await this.post(batch);
+  }
+
+  /** How often a read goes without `since`, to notice deleted comments. */
+  fullReadMs(): number {
+    const state = this.view.state;
+    const nodes = Math.max(1, activeNodes(state, this.now(), SWARM_WINDOW_MS).length);
+    // A log of a few pages is read whole at every poll: its pages answer 304
+    // (free) while unchanged, so this costs no more than reading `since`.
+    // A longer one once a lease per node (with several nodes, someone
+    // notices sooner), or slower so that the swarm's full reads stay within
+    // a third of GitHub's 900 points a minute.
+    const pages = Math.ceil(this.view.size / 100);
+    if (pages <= 3) return 0;
+    return Math.max(state.settings.leaseMs, pages * nodes * 200);
   }
 
   /**
@@ -251,12 +301,15 @@ export class NodeContext {
       : this.startedAt + this.config.maxRuntimeMs;
   }
 
-  /** Re-reads the log; transient errors are reported and read as "nothing changed". */
-  async refresh(): Promise<boolean> {
+  /**
+   * Re-reads the log (`full`: without `since`, looking for deleted comments);
+   * transient errors are reported and read as "nothing changed".
+   */
+  async refresh(options: { full?: boolean } = {}): Promise<boolean> {
     if (!(await this.gate())) return false;
     this.lastRead = this.deps.clock.now();
     try {
-      const changed = await this.view.refresh();
+      const changed = await this.view.refresh(options);
       if (changed) this.deps.onState?.(this.view.state, this.now());
       return changed;
     } catch (error) {

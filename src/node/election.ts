@@ -43,7 +43,11 @@ export class Election {
     const state: SwarmState = ctx.view.state;
     if (state.ended || isFinished(state, ctx.now())) return;
     if (state.plan && budgetReached(state, ctx.config.maxCostUsd)) return;
-    if (ctx.config.role !== "work" && canCampaign(state, ctx.now())) return;
+    // A node that does not know its login yet (an installation token neither
+    // GET /user nor GraphQL named) sees no message as its swarm's; in strict
+    // mode a held lock could keep it from ever writing, so it announces first.
+    const knowsItself = ctx.login !== "" || !ctx.config.strict;
+    if (ctx.config.role !== "work" && canCampaign(state, ctx.now()) && knowsItself) return;
     await ctx.post([]);
   }
 

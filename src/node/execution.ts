@@ -124,6 +124,14 @@ export class Execution {
           controller.abort(new Error("Lost the claim."));
           break;
         }
+        try {
+          // People rewrote a message this node folded (its own claim too): restore it.
+          await ctx.postRestores();
+        } catch (error) {
+          if (isFatalApiError(error)) throw error;
+          ctx.noteRateLimit(error);
+          ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
+        }
         if (ctx.now() - lastWrite >= renew) {
           const event: ProtocolEvent = percent !== reported
             ? {

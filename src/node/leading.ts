@@ -65,6 +65,7 @@ export async function lead(
     tasks,
   }, {
     node: config.node,
+    repo: ctx.view.policy.repo,
     issue: config.issue,
     ...(ctx.deps.secret ? { secret: ctx.deps.secret } : {}),
   });

@@ -4,27 +4,73 @@
  *
  * - Reads are incremental (`since` the newest `updated_at`, less a slack for
  *   lagging comments) and conditional (the adapter sends `If-None-Match`).
+ *   Every `fullReadMs` a read goes without `since`, to notice deletions.
  * - A read that lacks a comment already seen is stale: the view keeps what it
- *   has ("no time travel").
- * - A node's own writes enter the view at once (`addOwn`): it never re-reads to
- *   learn what it just wrote.
- * - Appends fold incrementally; a comment that arrives out of id order (list
- *   lag) or an edit of a known comment triggers a full refold.
- * - Authors of protocol messages and steering commands are checked once for
- *   write permission.
+ *   has ("no time travel"). A comment the view folded as a trusted message
+ *   and that later changes or disappears (confirmed by reading it by id) is
+ *   kept as it was, and the node restores it for everyone (`restoreEvents`).
+ * - A node's own writes enter the view at once (`addOwn`): it never re-reads
+ *   to learn what it just wrote.
+ * - The view keeps what the fold needs, not every body: decoded messages that
+ *   can count, and for the rest (people's comments, strangers' messages) only
+ *   their kind and a digest that shows an edit.
+ * - Appends fold incrementally; a comment that arrives out of id order, a
+ *   login that becomes trusted, or a restore of an older comment refolds from
+ *   the latest checkpoint before it, never from the start when one is kept.
+ *   A change to a comment that never counted only corrects the counters.
+ * - Authors of protocol messages and steering commands are looked up once
+ *   for write permission (not messages with a secret, where the signature
+ *   decides); the node vouches for the ones it trusts (`vouchEvent`), so
+ *   readers that start later trust them alike.
  *
  * @module
  */
-import type { GitHub } from "../github/port.ts";
-import { parseCommand } from "../protocol/command.ts";
-import { decodeBody } from "../protocol/codec.ts";
-import { applyComment, fold } from "../protocol/fold.ts";
-import type { SwarmState } from "../protocol/state.ts";
-import type { TrustPolicy } from "../protocol/trust.ts";
-import type { LogComment } from "../protocol/types.ts";
+import { createHash } from "node:crypto";
+import type { GitHub, Permission } from "../github/port.ts";
+import { MAX_COMMENT_CHARS, renderMessage } from "../protocol/codec.ts";
+import { judgeEntry, type LogEntry, toEntry } from "../protocol/entry.ts";
+import { bearsFacts, type LogFacts, logFacts, NO_FACTS, restoredEntry } from "../protocol/facts.ts";
+import { applyEntry } from "../protocol/fold.ts";
+import { emptyState, type SwarmState } from "../protocol/state.ts";
+import {
+  isRootAuthor,
+  type RejectReason,
+  type TrustPolicy,
+  type Verdict,
+} from "../protocol/trust.ts";
+import type { LogComment, ProtocolEvent, VouchReason } from "../protocol/types.ts";
 import type { Clock } from "./ports.ts";
 
-const WRITE_LEVELS = new Set(["admin", "maintain", "write"]);
+const WRITE_LEVELS = new Set<Permission>(["admin", "maintain", "write"]);
+
+/** Entries applied between two checkpoints of the folded state. */
+const CHECKPOINT_EVERY = 128;
+/** Checkpoints kept (the newest): a refold goes back at most this far before a full one. */
+const CHECKPOINTS_KEPT = 4;
+/** Comments confirmed by id per read when a full read misses them. */
+const CONFIRMS_PER_READ = 5;
+
+/** One comment as the view keeps it. */
+interface Kept {
+  entry: LogEntry;
+  /** SHA-256 of the body as last read: an edit changes it. */
+  digest: string;
+  /** `updated_at` as last read (the entry keeps the version that counts). */
+  seen: number;
+  /** The body's first {@linkcode HEAD_CHARS} characters (a marker, a status line). */
+  head: string;
+}
+
+/** Characters of each body kept besides what the fold needs. */
+const HEAD_CHARS = 256;
+
+/** A comment the view folded as a trusted message, that changed or disappeared since. */
+interface Lost {
+  entry: LogEntry;
+  how: "edited" | "deleted";
+  /** Local time the view noticed. */
+  at: number;
+}
 
 /**
  * The merged log and its fold.
@@ -41,40 +87,72 @@ export class LogView {
   #clock: Clock;
   #issue: number;
   #slack: number;
-  #comments = new Map<number, LogComment>();
-  #state: SwarmState;
+  #fullReadMs: () => number;
+  #lagMs: number;
+  #lastFullRead = -Infinity;
+  #kept = new Map<number, Kept>();
+  /** Ids of kept comments and of restored ones the view never saw, ascending. */
+  #order: number[] = [];
+  /** Kept entries that carry vouches or restores. */
+  #bearing = new Map<number, LogEntry>();
+  /** Message and command entries per author (for look-ups, vouches and withheld bodies). */
+  #byAuthor = new Map<string, number[]>();
+  /** Authors of steering commands. */
+  #commanders = new Set<string>();
+  #raw: Map<number, LogComment> | undefined;
+  #facts: LogFacts = NO_FACTS;
+  #state: SwarmState = emptyState();
+  #checkpoints: { lastId: number; state: SwarmState }[] = [];
+  #sinceCheckpoint = 0;
   #policy: TrustPolicy;
+  #allow: Set<string>;
   #writers = new Set<string>();
-  #checked = new Map<string, boolean>();
+  #checked = new Map<string, Permission>();
+  #lost = new Map<number, Lost>();
   #maxUpdated = 0;
   #serverTime = 0;
   #localAtServer = 0;
   #lastNow = 0;
   #reads = 0;
+  #reapplied = 0;
 
   constructor(
     options: {
       github: GitHub;
       clock: Clock;
       issue: number;
-      self: string;
+      /** The token's login; unknown (installation tokens) until the node's first write. */
+      self: string | undefined;
       allow: readonly string[];
       secret?: string | undefined;
       sinceSlackMs: number;
+      /** How often a read goes without `since` to notice deletions (default: never). */
+      fullReadMs?: () => number;
+      /**
+       * How old a comment a full read lacks must be before it is read by id
+       * to tell a deletion from list lag (default `sinceSlackMs`).
+       */
+      lagMs?: number;
+      /** Keep every comment's body (for one-shot readers such as the aggregator). */
+      retainBodies?: boolean;
     },
   ) {
     this.#github = options.github;
     this.#clock = options.clock;
     this.#issue = options.issue;
     this.#slack = options.sinceSlackMs;
+    this.#fullReadMs = options.fullReadMs ?? (() => Infinity);
+    this.#lagMs = options.lagMs ?? options.sinceSlackMs;
+    this.#allow = new Set(options.allow);
     this.#policy = {
+      repo: `${options.github.repository.owner}/${options.github.repository.repo}`,
       issue: options.issue,
-      self: options.self,
-      allow: new Set(options.allow),
+      self: options.self || undefined,
+      allow: this.#allow,
       writers: this.#writers,
       secret: options.secret,
     };
-    this.#state = fold([], this.#policy);
+    if (options.retainBodies) this.#raw = new Map();
   }
 
   /** The folded state. Treat it as read-only. */
@@ -82,24 +160,78 @@ export class LogView {
     return this.#state;
   }
 
-  /** The trust policy in use (writers fill in as authors are checked). */
+  /** The trust policy in use (writers fill in as authors are looked up). */
   get policy(): TrustPolicy {
     return this.#policy;
   }
 
-  /** Every comment seen, ascending id. */
+  /** The log's vouches and restores, as this view sees them. */
+  get facts(): LogFacts {
+    return this.#facts;
+  }
+
+  /** Every comment seen, decoded, ascending id (restored comments as they stand). */
+  entries(): LogEntry[] {
+    return this.#order.map((id) => this.#effective(id)!).filter((e) => e !== undefined);
+  }
+
+  /**
+   * Every comment seen, ascending id. With `retainBodies`, as read; else a
+   * message that counts has its body (what the encoder writes for it: a
+   * protocol comment is exactly that) and any other comment only its first
+   * 256 characters (a node keeps what the fold needs, not every body).
+   */
   comments(): LogComment[] {
-    return [...this.#comments.values()].sort((a, b) => a.id - b.id);
+    if (this.#raw) return [...this.#raw.values()].sort((a, b) => a.id - b.id);
+    const out: LogComment[] = [];
+    for (const id of this.#order) {
+      const kept = this.#kept.get(id);
+      const entry = this.#effective(id);
+      if (!kept || !entry) continue;
+      const { body: decoded, ...fields } = entry;
+      const body = decoded.kind === "message" && decoded.message.v === 1
+        ? renderMessage(decoded.message)
+        : kept.head;
+      out.push({ ...fields, body });
+    }
+    return out;
   }
 
   /** Number of comments seen. */
   get size(): number {
-    return this.#comments.size;
+    return this.#kept.size;
   }
 
   /** Number of list reads made. */
   get reads(): number {
     return this.#reads;
+  }
+
+  /** Local time of the last read without `since` (-Infinity before any). */
+  get lastFullRead(): number {
+    return this.#lastFullRead;
+  }
+
+  /** Entries folded again by refolds so far (what out-of-order arrivals and trust changes cost). */
+  get reapplied(): number {
+    return this.#reapplied;
+  }
+
+  /**
+   * Characters the view holds for comment contents (decoded messages and
+   * errors; bodies too with `retainBodies`): what a flood of large comments
+   * costs it.
+   */
+  heldChars(): number {
+    let n = 0;
+    for (const { entry } of this.#kept.values()) {
+      const b = entry.body;
+      if (b.kind === "message") n += JSON.stringify(b.message).length;
+      else if (b.kind === "malformed") n += b.error.length;
+    }
+    for (const { head } of this.#kept.values()) n += head.length;
+    for (const c of this.#raw?.values() ?? []) n += c.body.length;
+    return n;
   }
 
   /**
@@ -118,18 +250,23 @@ export class LogView {
 
   /**
    * Reads new and changed comments and folds them. Returns whether the state
-   * may have changed.
+   * may have changed. `full`: read without `since` now (and look for deleted
+   * comments), whenever the last full read was.
    */
-  async refresh(): Promise<boolean> {
-    const since = this.#maxUpdated > 0
-      ? new Date(Math.floor((this.#maxUpdated - this.#slack) / 60_000) * 60_000).toISOString()
-      : undefined;
+  async refresh(options: { full?: boolean } = {}): Promise<boolean> {
+    const full = options.full === true || this.#maxUpdated === 0 ||
+      this.#clock.now() - this.#lastFullRead >= this.#fullReadMs();
+    const since = full
+      ? undefined
+      : new Date(Math.floor((this.#maxUpdated - this.#slack) / 60_000) * 60_000).toISOString();
     const page = await this.#github.listComments(this.#issue, since);
     this.#reads++;
+    if (full) this.#lastFullRead = this.#clock.now();
     this.#noteServerTime(page.serverTime);
     // A 304 still carries the cached page: merging it is cheap (known
     // comments are skipped) and matters for a view new to this adapter.
-    const changed = await this.#merge(page.comments, true);
+    let changed = await this.#merge(page.comments, true);
+    if (full) changed = (await this.#confirmMissing(page.comments)) || changed;
     return changed;
   }
 
@@ -139,6 +276,79 @@ export class LogView {
     await this.#merge([comment], false);
   }
 
+  /**
+   * Sets the token's own login once learned (from the author of the node's
+   * first write, when `GET /user` is not open to the token).
+   */
+  async setSelf(login: string): Promise<void> {
+    if (this.#policy.self === login) return;
+    const trustedBefore = new Set(this.#trustedAuthors());
+    this.#policy.self = login;
+    await this.#settleTrust(trustedBefore, [], Infinity);
+  }
+
+  /**
+   * A `vouch` event for the logins this node trusts by its own roots (its
+   * allow list, or a write-level look-up) that wrote messages the log does
+   * not vouch for yet; `undefined` when there is none (and always with a
+   * secret, where the signature decides).
+   */
+  vouchEvent(): ProtocolEvent | undefined {
+    if (this.#policy.secret) return undefined;
+    const logins: { login: string; reason: VouchReason }[] = [];
+    for (const login of this.#byAuthor.keys()) {
+      if (login === this.#policy.self || Object.hasOwn(this.#state.vouched, login)) continue;
+      const reason: VouchReason | undefined = this.#allow.has(login)
+        ? "allow"
+        : this.#writers.has(login)
+        ? this.#checked.get(login) as VouchReason
+        : undefined;
+      if (reason) logins.push({ login, reason });
+      if (logins.length === 100) break;
+    }
+    return logins.length ? { type: "vouch", logins } : undefined;
+  }
+
+  /**
+   * `restore` events for trusted messages this view folded whose comments
+   * were edited or deleted since (noticed at least `minAgeMs` ago), and that
+   * no restore in the log stands for yet.
+   */
+  restoreEvents(minAgeMs = 0): ProtocolEvent[] {
+    const out: ProtocolEvent[] = [];
+    const now = this.#clock.now();
+    for (const [id, lost] of this.#lost) {
+      if (now - lost.at < minAgeMs) continue;
+      if (this.#facts.restores.has(id)) {
+        this.#lost.delete(id);
+        continue;
+      }
+      const { entry } = lost;
+      const event: ProtocolEvent = {
+        type: "restore",
+        comment: id,
+        author: entry.author,
+        createdAt: entry.createdAt,
+      };
+      if (entry.body.kind === "message") event.message = entry.body.message;
+      // What does not fit in a comment cannot be restored (a legacy message
+      // near GitHub's limit); it stays as this view folded it.
+      const size = renderMessage({
+        v: 1,
+        node: "n".repeat(100),
+        nonce: "n".repeat(40),
+        events: [event],
+        sig: "0".repeat(64),
+      }).length;
+      if (size > MAX_COMMENT_CHARS - 8_000) {
+        this.#lost.delete(id);
+        continue;
+      }
+      out.push(event);
+    }
+    return out;
+  }
+
   #noteServerTime(t: number): void {
     if (t > this.#serverTime) {
       this.#serverTime = t;
@@ -146,79 +356,401 @@ export class LogView {
     }
   }
 
+  // --- merging ----------------------------------------------------------------
+
   async #merge(incoming: LogComment[], fromRead: boolean): Promise<boolean> {
-    // Decide first, check authors (which may fail), and only then record:
-    // a failed permission look-up must not leave comments marked as seen
-    // but never folded.
-    let refold = false;
-    const fresh: LogComment[] = [];
+    // Decide first, look authors up (which may fail), and only then record:
+    // a failed look-up must not leave comments marked as seen but never folded.
+    const fresh: { comment: LogComment; entry: LogEntry; digest: string }[] = [];
+    const changes: { kept: Kept; comment: LogComment; digest: string }[] = [];
     for (const c of incoming) {
-      const known = this.#comments.get(c.id);
-      if (known) {
-        if (c.updatedAt > known.updatedAt) {
-          fresh.push(c);
-          refold = true;
-        } else if (c.updatedAt === known.updatedAt && c.body !== known.body) {
-          // Edited within the second it was posted: `updated_at` cannot show
-          // it (one-second resolution), but this node saw the first body.
-          // Mark it edited so the fold rejects it.
-          fresh.push({ ...c, updatedAt: c.createdAt + 1 });
-          refold = true;
+      const kept = this.#kept.get(c.id);
+      if (kept && c.updatedAt < kept.seen) continue; // an older version: stale
+      const digest = bodyDigest(c.body);
+      if (kept) {
+        if (c.updatedAt === kept.seen && digest === kept.digest) {
+          const body = kept.entry.body;
+          // A login trusted since: take the body this time.
+          if (
+            body.kind === "withheld" && body.reason === "untrusted_author" && this.#trusts(c.author)
+          ) {
+            changes.push({ kept, comment: c, digest });
+          }
+          continue;
         }
+        changes.push({ kept, comment: c, digest });
       } else {
-        fresh.push(c);
-        if (c.id < this.#state.lastId) refold = true;
+        fresh.push({ comment: c, entry: toEntry(c), digest });
       }
     }
-    if (fresh.length === 0) return false;
-    const newAuthors = await this.#checkAuthors(fresh);
-    for (const c of fresh) {
-      this.#comments.set(c.id, c);
+    if (fresh.length === 0 && changes.length === 0) return false;
+    const trustedBefore = new Set(this.#trustedAuthors());
+    const looked = await this.#lookUp(
+      fresh.filter((f) => this.#needsAuthor(f.entry)).map((f) => f.entry.author),
+    );
+
+    let from = Infinity;
+    for (const f of fresh.sort((a, b) => a.entry.id - b.entry.id)) {
+      this.#keep(f.entry, f.digest, f.comment.updatedAt, f.comment.body.slice(0, HEAD_CHARS));
+      this.#raw?.set(f.comment.id, f.comment);
+      if (f.entry.id <= this.#state.lastId) from = Math.min(from, f.entry.id);
       // Only reads move `since`: an own write may be far newer than what this
       // node has read (after a pause), and must not hide what it missed.
-      if (fromRead && c.updatedAt > this.#maxUpdated) this.#maxUpdated = c.updatedAt;
+      if (fromRead && f.comment.updatedAt > this.#maxUpdated) {
+        this.#maxUpdated = f.comment.updatedAt;
+      }
     }
-    if (refold || newAuthors) {
-      this.#state = fold([...this.#comments.values()], this.#policy);
-    } else {
-      fresh.sort((a, b) => a.id - b.id);
-      for (const c of fresh) applyComment(this.#state, c, this.#policy);
+    for (const ch of changes) {
+      from = Math.min(from, this.#change(ch.kept, ch.comment, ch.digest));
+      this.#raw?.set(ch.comment.id, ch.comment);
+      if (fromRead && ch.comment.updatedAt > this.#maxUpdated) {
+        this.#maxUpdated = ch.comment.updatedAt;
+      }
     }
+    await this.#settleTrust(trustedBefore, looked, from);
     return true;
   }
 
   /**
-   * Resolves write permission for authors of protocol-looking comments not yet
-   * checked. Returns true when an author already folded turned out trusted
-   * (which calls for a refold).
+   * A known comment read again with another body or `updated_at`. Returns
+   * the id to refold from, or Infinity.
    */
-  async #checkAuthors(comments: LogComment[]): Promise<boolean> {
-    const self = this.#policy.self;
-    const pending = new Set<string>();
-    for (const c of comments) {
-      if (c.author === self || this.#policy.allow.has(c.author) || this.#checked.has(c.author)) {
-        continue;
-      }
-      // Protocol messages and steering commands need a trusted author.
-      if (decodeBody(c.body).kind === "foreign" && !parseCommand(c.body)) continue;
-      pending.add(c.author);
+  #change(kept: Kept, comment: LogComment, digest: string): number {
+    const id = comment.id;
+    const sameSecond = comment.updatedAt === kept.seen && digest !== kept.digest;
+    const takeBack = kept.entry.body.kind === "withheld" && digest === kept.digest &&
+      comment.updatedAt === kept.seen;
+    kept.seen = comment.updatedAt;
+    kept.digest = digest;
+    const next = toEntry(comment);
+    kept.head = comment.body.slice(0, HEAD_CHARS);
+    if (takeBack) {
+      // A body withheld before and wanted now: same comment, now decoded.
+      kept.entry = next;
+      this.#bearingUpdate(next);
+      return id;
     }
+    // Edited within its own second: `updated_at` cannot show it, but this
+    // node saw the first body. Mark it edited so it never counts.
+    if (sameSecond) next.updatedAt = next.createdAt + 1;
+    if (kept.entry.body.kind === "command" || next.body.kind === "command") {
+      // A person's steering command edited: it no longer counts for any
+      // reader (an edit never does); fold again as the log now stands.
+      kept.entry = next;
+      if (next.body.kind === "command") this.#commanders.add(next.author);
+      return id;
+    }
+    const before = this.#effective(id)!;
+    const verdict = this.#judge(before);
+    if (verdict.ok) {
+      // It counted: keep it as it was, and restore it for everyone.
+      if (!this.#lost.has(id)) {
+        this.#lost.set(id, { entry: before, how: "edited", at: this.#clock.now() });
+      }
+      return Infinity;
+    }
+    // It never counted: it still does not (an edit never does); only the
+    // counters move, in the state and in every checkpoint that folded it.
+    if (sameSecond && this.#judge({ ...next, updatedAt: comment.updatedAt }).ok) {
+      // Rewritten into a message that would count for a reader who never saw
+      // the first body: tell every reader it carried none.
+      this.#lost.set(id, {
+        entry: { ...kept.entry, body: { kind: "foreign" } },
+        how: "edited",
+        at: this.#clock.now(),
+      });
+    }
+    kept.entry = this.#withhold(next);
+    this.#bearingUpdate(kept.entry);
+    if (id <= this.#state.lastId && !this.#facts.restores.has(id)) {
+      this.#recount(id, verdict, this.#judge(kept.entry));
+    }
+    return Infinity;
+  }
+
+  /** Moves one comment's count from one rejection reason to another. */
+  #recount(id: number, before: Verdict, after: Verdict): void {
+    if (before.ok || after.ok) return;
+    const states = [
+      this.#state,
+      ...this.#checkpoints.filter((c) => c.lastId >= id).map((c) => c.state),
+    ];
+    for (const s of states) {
+      bump(s, before.reason, -1);
+      bump(s, after.reason, 1);
+    }
+  }
+
+  /**
+   * After a full read: comments the view folded as trusted messages that the
+   * read lacks are read by id; those gone are restored for everyone.
+   */
+  async #confirmMissing(read: LogComment[]): Promise<boolean> {
+    if (read.length === 0) return false;
+    const present = new Set(read.map((c) => c.id));
+    const newest = read.at(-1)!.id;
+    // A comment younger than the lag to expect may only be lagging: not asked about yet.
+    const settled = this.serverNow() - this.#lagMs;
+    let asked = 0;
     let changed = false;
-    for (const author of pending) {
-      const level = await this.#github.permission(author);
-      const trusted = WRITE_LEVELS.has(level);
-      this.#checked.set(author, trusted);
-      if (trusted) {
-        this.#writers.add(author);
-        if (
-          [...this.#comments.values()].some((c) =>
-            c.author === author && c.id <= this.#state.lastId
-          )
-        ) {
-          changed = true;
-        }
+    for (const id of this.#order) {
+      if (id > newest || asked >= CONFIRMS_PER_READ) break;
+      const kept = this.#kept.get(id);
+      if (!kept || present.has(id) || this.#lost.has(id)) continue;
+      const entry = this.#effective(id)!;
+      if (entry.createdAt > settled) continue;
+      if (!this.#judge(entry).ok || this.#facts.restores.has(id)) continue;
+      asked++;
+      const now = await this.#github.getComment(id);
+      if (now === null) {
+        this.#lost.set(id, { entry, how: "deleted", at: this.#clock.now() });
+        changed = true;
+      } else {
+        changed = (await this.#merge([now], false)) || changed;
+      }
+    }
+    // A restore that stood for a comment is itself gone: restore again.
+    for (const [target, r] of this.#facts.restores) {
+      const how = this.#lost.get(r.by)?.how;
+      if (how && !this.#lost.has(target)) {
+        const entry = this.#effective(target);
+        if (entry) this.#lost.set(target, { entry, how, at: this.#clock.now() });
       }
     }
     return changed;
   }
+
+  // --- trust ------------------------------------------------------------------
+
+  /**
+   * Looks up write permission for authors of messages not looked up yet
+   * (once each; never with a secret, nor before the token's login is known).
+   * Returns the authors looked up.
+   */
+  async #lookUp(authors: Iterable<string>): Promise<string[]> {
+    if (!this.#policy.self) return [];
+    const pending = new Set<string>();
+    for (const author of authors) {
+      if (isRootAuthor(author, this.#policy) || this.#checked.has(author)) continue;
+      pending.add(author);
+    }
+    for (const author of pending) {
+      const level = await this.#github.permission(author);
+      this.#checked.set(author, level);
+      if (WRITE_LEVELS.has(level)) this.#writers.add(author);
+    }
+    return [...pending];
+  }
+
+  /**
+   * Recomputes the log's facts, withholds bodies that cannot count, takes
+   * bodies back that can now, and folds: incrementally when nothing before
+   * the fold's end changed, else from the latest checkpoint before `from`.
+   */
+  async #settleTrust(
+    trustedBefore: ReadonlySet<string>,
+    looked: readonly string[],
+    from: number,
+  ): Promise<void> {
+    // Authors seen before the login was known were not looked up yet.
+    const late = await this.#lookUp(
+      [...this.#byAuthor.keys()].filter((a) => !this.#policy.secret || this.#commanders.has(a)),
+    );
+    const before = this.#facts;
+    this.#facts = logFacts(
+      [...this.#bearing.values()],
+      (id) => this.#kept.get(id)?.entry,
+      this.#policy,
+    );
+    for (const id of this.#facts.restores.keys()) {
+      if (!binaryHas(this.#order, id)) insertSorted(this.#order, id);
+    }
+    // What changed for comments already folded.
+    for (const [id, r] of this.#facts.restores) {
+      if (before.restores.get(id)?.by !== r.by && id <= this.#state.lastId) {
+        from = Math.min(from, id);
+      }
+    }
+    let refetch = false;
+    for (const author of this.#trustedAuthors()) {
+      if (trustedBefore.has(author)) continue;
+      for (const id of this.#byAuthor.get(author) ?? []) {
+        const body = this.#kept.get(id)!.entry.body;
+        if (body.kind === "withheld" && body.reason === "untrusted_author") refetch = true;
+        if (id <= this.#state.lastId) from = Math.min(from, id);
+      }
+    }
+    for (const author of [...looked, ...late]) {
+      for (const id of this.#byAuthor.get(author) ?? []) {
+        const kept = this.#kept.get(id)!;
+        const withheld = this.#withhold(kept.entry);
+        if (withheld !== kept.entry) {
+          kept.entry = withheld;
+          this.#bearingUpdate(withheld);
+        }
+      }
+    }
+    if (refetch) await this.#refetch();
+    if (from !== Infinity) {
+      this.#refold(from);
+    } else {
+      for (let i = upperBound(this.#order, this.#state.lastId); i < this.#order.length; i++) {
+        const entry = this.#effective(this.#order[i]!);
+        if (entry) this.#apply(entry);
+      }
+    }
+  }
+
+  /** Logins whose messages count now: the roots with messages, and vouched ones. */
+  *#trustedAuthors(): Iterable<string> {
+    for (const author of this.#byAuthor.keys()) if (this.#trusts(author)) yield author;
+  }
+
+  /**
+   * Whether an entry's author must be trusted for it to count: a message's
+   * (not with a secret, where the signature decides) and a command's.
+   */
+  #needsAuthor(entry: LogEntry): boolean {
+    return entry.body.kind === "command" ||
+      (entry.body.kind === "message" && !this.#policy.secret);
+  }
+
+  #trusts(login: string): boolean {
+    return isRootAuthor(login, this.#policy) || this.#facts.vouched.has(login);
+  }
+
+  /** Re-reads the whole list to take back bodies withheld from logins trusted since. */
+  async #refetch(): Promise<void> {
+    const page = await this.#github.listComments(this.#issue);
+    this.#reads++;
+    for (const c of page.comments) {
+      const kept = this.#kept.get(c.id);
+      if (
+        kept?.entry.body.kind === "withheld" && kept.entry.body.reason === "untrusted_author" &&
+        this.#trusts(c.author)
+      ) {
+        kept.entry = toEntry(c);
+        kept.digest = bodyDigest(c.body);
+        this.#bearingUpdate(kept.entry);
+      }
+    }
+    this.#facts = logFacts(
+      [...this.#bearing.values()],
+      (id) => this.#kept.get(id)?.entry,
+      this.#policy,
+    );
+  }
+
+  /** The entry to keep: as is, or with its body withheld when it can never count here. */
+  #withhold(entry: LogEntry): LogEntry {
+    if (entry.body.kind !== "message") return entry;
+    const verdict = this.#judge(entry);
+    if (verdict.ok) return entry;
+    const reason = verdict.reason;
+    const final = reason === "edited" || reason === "bad_signature" ||
+      reason === "missing_signature" ||
+      (reason === "untrusted_author" && this.#checked.has(entry.author) &&
+        this.#policy.self !== undefined && !this.#allow.has(entry.author));
+    if (!final) return entry;
+    return { ...entry, body: { kind: "withheld", reason: reason as RejectReason } };
+  }
+
+  #judge(entry: LogEntry): Verdict {
+    return judgeEntry(entry, this.#policy, this.#facts.vouched);
+  }
+
+  // --- folding ----------------------------------------------------------------
+
+  #keep(entry: LogEntry, digest: string, seen: number, head: string): void {
+    const kept: Kept = { entry: this.#withhold(entry), digest, seen, head };
+    this.#kept.set(entry.id, kept);
+    if (!binaryHas(this.#order, entry.id)) insertSorted(this.#order, entry.id);
+    if (entry.body.kind === "command") this.#commanders.add(entry.author);
+    if (speaks(entry)) {
+      const ids = this.#byAuthor.get(entry.author);
+      if (ids) insertSorted(ids, entry.id);
+      else this.#byAuthor.set(entry.author, [entry.id]);
+    }
+    this.#bearingUpdate(kept.entry);
+  }
+
+  #bearingUpdate(entry: LogEntry): void {
+    if (bearsFacts(entry)) this.#bearing.set(entry.id, entry);
+    else this.#bearing.delete(entry.id);
+  }
+
+  /** The entry that stands at `id`: the kept one, or what a restore says it was. */
+  #effective(id: number): LogEntry | undefined {
+    const kept = this.#kept.get(id)?.entry;
+    const r = this.#facts.restores.get(id);
+    if (!r) return kept;
+    return restoredEntry(kept, id, r) ?? kept;
+  }
+
+  #apply(entry: LogEntry): void {
+    applyEntry(this.#state, entry, this.#policy, this.#facts);
+    if (++this.#sinceCheckpoint >= CHECKPOINT_EVERY) {
+      this.#sinceCheckpoint = 0;
+      this.#checkpoints.push({ lastId: this.#state.lastId, state: structuredClone(this.#state) });
+      if (this.#checkpoints.length > CHECKPOINTS_KEPT) this.#checkpoints.shift();
+    }
+  }
+
+  /** Folds again from the latest checkpoint before `from` (or from the start). */
+  #refold(from: number): void {
+    while (this.#checkpoints.length && this.#checkpoints.at(-1)!.lastId >= from) {
+      this.#checkpoints.pop();
+    }
+    const cp = this.#checkpoints.at(-1);
+    this.#state = cp ? structuredClone(cp.state) : emptyState();
+    this.#sinceCheckpoint = 0;
+    const start = cp ? upperBound(this.#order, cp.lastId) : 0;
+    for (let i = start; i < this.#order.length; i++) {
+      const entry = this.#effective(this.#order[i]!);
+      if (!entry) continue;
+      this.#apply(entry);
+      this.#reapplied++;
+    }
+  }
+}
+
+function bodyDigest(body: string): string {
+  return createHash("sha256").update(body).digest("base64");
+}
+
+function bump(state: SwarmState, reason: string, by: number): void {
+  if (reason === "foreign") {
+    state.foreign += by;
+    return;
+  }
+  const n = (state.ignored[reason] ?? 0) + by;
+  if (n === 0) delete state.ignored[reason];
+  else state.ignored[reason] = n;
+}
+
+/** Index of the first element greater than `x` in an ascending array. */
+function upperBound(sorted: readonly number[], x: number): number {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function binaryHas(sorted: readonly number[], x: number): boolean {
+  const i = upperBound(sorted, x);
+  return i > 0 && sorted[i - 1] === x;
+}
+
+function insertSorted(sorted: number[], x: number): void {
+  const i = upperBound(sorted, x);
+  if (i === sorted.length) sorted.push(x);
+  else sorted.splice(i, 0, x);
+}
+
+/** Whether an entry is a message or a command: what needs a trusted author. */
+function speaks(entry: LogEntry): boolean {
+  return entry.body.kind === "message" || entry.body.kind === "command";
 }

@@ -80,6 +80,9 @@ class SwarmNode {
   readonly #claims: Claims;
   readonly #steering: Steering;
   #seenPlan = false;
+  #orphansReleased = false;
+  /** `lastId` of the state the last check before stopping looked at. */
+  #finalCheckAt = -1;
   #followed = 0;
   /** Terms that existed when this node started: a resignation in a later term happened while it ran. */
   #termsAtStart = 0;
@@ -100,22 +103,23 @@ class SwarmNode {
     const { github, clock } = ctx.deps;
     const config = ctx.config;
     ctx.startedAt = clock.now();
+    // An installation token learns its login from its first write (context.ts).
     const identity = await github.identity();
     const view = new LogView({
       github,
       clock,
       issue: config.issue,
-      self: identity.login,
+      self: identity?.login,
       allow: ctx.deps.allow ?? [],
       secret: ctx.deps.secret,
       sinceSlackMs: config.sinceSlackMs,
+      fullReadMs: () => ctx.fullReadMs(),
     });
-    ctx.attach(view, identity.login);
+    ctx.attach(view, identity?.login ?? "");
     ctx.lastRead = clock.now();
     await view.refresh();
     this.#termsAtStart = view.state.terms.length;
     ctx.emit({ type: "start", node: config.node, login: ctx.login, serverTime: ctx.now() });
-    await this.#claims.releaseOrphans();
     const reason = await this.#loop();
     ctx.emit({
       type: "stop",
@@ -190,7 +194,13 @@ class SwarmNode {
         "Their tasks were released for other nodes; fix this node and start it again.";
       return { stop: "local_failures", carry: await claims.flush(carry) };
     }
+    // Attempts an earlier process of this node id held (once the login is known).
+    if (!this.#orphansReleased && ctx.login) {
+      this.#orphansReleased = true;
+      await this.#claims.releaseOrphans();
+    }
     if (!ctx.announced) await this.#election.announce();
+    await ctx.postRestores();
     const state = ctx.view.state;
     const now = ctx.now();
     if (state.ended) return { stop: "ended", carry: await claims.flush(carry) };
@@ -246,6 +256,19 @@ class SwarmNode {
       if (config.retryFailed && this.#retryable(state, now).length > 0) {
         await ctx.post([{ type: "retry", tasks: this.#retryable(state, now) }]);
         config.retryFailed = false;
+        return { carry };
+      }
+      // Before leaving, one last look for messages people deleted or edited:
+      // once every node that folded them is gone, nobody could restore them.
+      // (Once per state: when it still says finished afterwards, the node stops.)
+      if (this.#finalCheckAt !== state.lastId) {
+        if (ctx.deps.clock.now() - ctx.view.lastFullRead > config.pollMinMs) {
+          await ctx.refresh({ full: true });
+        }
+        for (let i = 0; i < 10 && ctx.view.restoreEvents().length > 0; i++) {
+          await ctx.postRestores(true);
+        }
+        this.#finalCheckAt = ctx.view.state.lastId;
         return { carry };
       }
       if (config.strict) await this.#locks.releaseAll();

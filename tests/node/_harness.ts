@@ -275,7 +275,7 @@ export async function postMessage(
   }`;
   return await github.createComment(
     issue,
-    encodeMessage({ node, nonce, events }, { issue }),
+    encodeMessage({ node, nonce, events }, { repo: `${OWNER}/${REPO}`, issue }),
     nonce,
   );
 }

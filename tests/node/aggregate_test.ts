@@ -143,6 +143,7 @@ Deno.test("metrics totals match the fold: done, failed, running, attempts, dupli
       post: false,
     });
     const state = fold(logOf(emulator), {
+      repo: `${OWNER}/${REPO}`,
       issue: ISSUE,
       self: BOT,
       allow: new Set(),
@@ -188,6 +189,25 @@ Deno.test("metrics totals match the fold: done, failed, running, attempts, dupli
       buildMetrics(state, logOf(emulator), { ...OPTIONS, trust: metrics.trust! }),
       metrics,
     );
+  } finally {
+    await emulator.close();
+  }
+});
+
+Deno.test("with an installation token (GET /user answers 403) the aggregator learns its login from GraphQL's viewer and writes nothing to learn it", async () => {
+  const emulator = await startWorld();
+  try {
+    await writeLog(emulator);
+    const writes = emulator.control.countsFor(BOT).writes;
+    const github = client(emulator, BOT_TOKENS[1]!).github;
+    const first = await aggregate(deps(github), { ...OPTIONS, post: false });
+    assert.equal(first.metrics.totals.done, 2, "the bot's messages count as the swarm's own");
+    assert.equal((await github.identity())?.login, BOT);
+    assert.equal(emulator.control.countsFor(BOT).writes, writes);
+    const asked = emulator.control.requestLog().filter((e) =>
+      e.login === BOT && e.path === "/user"
+    );
+    assert.ok(asked.every((e) => e.status === 403) && asked.length > 0);
   } finally {
     await emulator.close();
   }

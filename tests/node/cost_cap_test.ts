@@ -19,14 +19,22 @@ import {
   fixedPlanner,
   issueComments,
   type NodeHandle,
+  OWNER,
   recordingExecutor,
+  REPO,
   startNode,
   startWorld,
   stopAll,
   waitFor,
 } from "./_harness.ts";
 
-const policy = { issue: 1, self: BOT, allow: new Set<string>(), writers: new Set<string>() };
+const policy = {
+  repo: `${OWNER}/${REPO}`,
+  issue: 1,
+  self: BOT,
+  allow: new Set<string>(),
+  writers: new Set<string>(),
+};
 
 function logOf(emulator: RunningEmulator): LogComment[] {
   return issueComments(emulator).map((c) => ({

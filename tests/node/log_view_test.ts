@@ -80,7 +80,7 @@ Deno.test("a list read that lacks comments already seen keeps the newer view (no
     const reader = new LaggingGitHub(client(emulator, BOT_TOKENS[1]!).github);
     const view = viewOf(reader.port());
     await view.refresh();
-    assert.equal(view.comments().length, 2);
+    assert.equal(view.entries().length, 2);
     assert.ok(view.state.plan);
     const before = structuredClone(view.state);
     const times = [view.serverNow()];
@@ -93,18 +93,18 @@ Deno.test("a list read that lacks comments already seen keeps the newer view (no
     assert.equal(reader.pages.at(-1)!.notModified, false);
     assert.equal(reader.pages.at(-1)!.comments.length, 0, "the emulator served a stale list");
     assert.equal(changed, false);
-    assert.equal(view.comments().length, 2);
+    assert.equal(view.entries().length, 2);
     assert.deepEqual(view.state, before);
 
     // A read that has a new comment but lacks an older one: the older stays.
     emulator.control.resetFaults();
-    const election = view.comments()[0]!;
+    const election = view.entries()[0]!;
     reader.hide = (c) => c.id === election.id;
     const claim = await postMessage(writer, "A", [{ type: "claim", task: "T1", attempt: 1 }]);
     assert.equal(await view.refresh(), true);
     times.push(view.serverNow());
     assert.ok(!reader.pages.at(-1)!.comments.some((c) => c.id === election.id));
-    assert.deepEqual(view.comments().map((c) => c.id), [
+    assert.deepEqual(view.entries().map((c) => c.id), [
       election.id,
       before.plan!.commentIds[0],
       beat.id,
@@ -153,7 +153,7 @@ Deno.test("the node's own write enters the view at once, with no extra list requ
     const state = structuredClone(view.state);
     await view.refresh();
     assert.deepEqual(view.state, state);
-    assert.equal(view.comments().length, 1);
+    assert.equal(view.entries().length, 1);
   } finally {
     await emulator.close();
   }
@@ -205,7 +205,7 @@ Deno.test("under random list lag the view converges to a fresh fold of every com
       await postMessage(writer, node, [{ type: "claim", task: "T1", attempt: 1 }]);
       await view.refresh();
       const written = emulator.control.comments(OWNER, REPO, ISSUE).length;
-      if (view.comments().length < written) lagged++;
+      if (view.entries().length < written) lagged++;
     }
     await postMessage(writer, "a", [{
       type: "progress",
@@ -214,11 +214,11 @@ Deno.test("under random list lag the view converges to a fresh fold of every com
       status: "completed",
     }]);
     const total = emulator.control.comments(OWNER, REPO, ISSUE).length;
-    for (let i = 0; i < 100 && view.comments().length < total; i++) {
+    for (let i = 0; i < 100 && view.entries().length < total; i++) {
       await systemClock.sleep(50);
       await view.refresh();
     }
-    assert.equal(view.comments().length, total);
+    assert.equal(view.entries().length, total);
     assert.ok(lagged > 0, "some read missed a comment already written");
     assert.deepEqual(view.state, fold(emulatorComments(emulator), view.policy));
     assert.equal(view.state.tasks.T1!.status, "done");
@@ -229,7 +229,7 @@ Deno.test("under random list lag the view converges to a fresh fold of every com
   }
 });
 
-Deno.test("an edited comment is read again through `since` and then kept out as edited", async () => {
+Deno.test("a trusted comment a person edits is read again through `since`, kept as it was, and offered as a restore", async () => {
   const emulator = await startWorld();
   try {
     const bot = client(emulator, BOT_TOKENS[0]!).github;
@@ -242,6 +242,9 @@ Deno.test("an edited comment is read again through `since` and then kept out as 
     const view = viewOf(reader.port());
     await view.refresh();
     assert.equal(view.state.terms.length, 1);
+    assert.deepEqual(view.restoreEvents(), []);
+    const before = structuredClone(view.state);
+    const applied = view.reapplied;
 
     // created_at has one-second resolution: an edit in the same second would
     // not show as one. Move server time on, then a person edits the comment.
@@ -255,8 +258,25 @@ Deno.test("an edited comment is read again through `since` and then kept out as 
     assert.ok(Date.parse(since) <= election.createdAt);
     const edited = reader.pages.at(-1)!.comments.find((c) => c.id === election.id);
     assert.ok(edited && edited.updatedAt > edited.createdAt, "the edit came back");
-    assert.equal(view.state.terms.length, 0, "the edited election no longer counts");
-    assert.equal(view.state.ignored.edited, 1);
+    assert.deepEqual(view.state, before, "the election still counts, as it was posted");
+    assert.equal(view.reapplied, applied, "no refold");
+    const [restore] = view.restoreEvents();
+    assert.ok(restore?.type === "restore");
+    assert.equal(restore.comment, election.id);
+    assert.equal(restore.author, BOT);
+    assert.equal(restore.createdAt, election.createdAt);
+    assert.deepEqual(restore.message?.events, [{ type: "election", term: 1, timeoutMs: 60_000 }]);
+    // A node that starts now sees the edited comment, which does not count.
+    const late = viewOf(client(emulator, BOT_TOKENS[2]!).github);
+    await late.refresh();
+    assert.equal(late.state.terms.length, 0);
+    assert.deepEqual(late.restoreEvents(), [], "it never folded the comment: nothing to restore");
+    // Once the restore is in the log, it counts for the late node too.
+    await postMessage(bot, "R", [restore]);
+    await late.refresh();
+    assert.equal(late.state.terms[0]?.token, election.id);
+    await view.refresh();
+    assert.deepEqual(view.restoreEvents(), [], "restored by someone: nothing left to do");
   } finally {
     await emulator.close();
   }
@@ -394,7 +414,7 @@ Deno.test({
       assert.ok(first.state.plan);
       const second = viewOf(github);
       await second.refresh(); // the same URL: the adapter's cache answers 304
-      assert.equal(second.comments().length, 2);
+      assert.equal(second.entries().length, 2);
       assert.deepEqual(second.state, first.state);
     } finally {
       await emulator.close();
@@ -402,14 +422,16 @@ Deno.test({
   },
 });
 
-Deno.test("a comment edited within its own second is rejected once the node has seen both bodies", async () => {
+Deno.test("a comment edited within its own second is kept as first seen, and restored for readers that only saw the second body", async () => {
   const t = Date.UTC(2026, 10, 25, 12, 0, 0);
   const body = (task: string) =>
     encodeMessage({ node: "n1", nonce: `n-${task}`, events: [{ type: "retry", tasks: [task] }] }, {
+      repo: "o/r",
       issue: 1,
     });
   let current = body("T1");
   const port = {
+    repository: { owner: "o", repo: "r" },
     listComments: () =>
       Promise.resolve({
         comments: [{
@@ -437,6 +459,8 @@ Deno.test("a comment edited within its own second is rejected once the node has 
   assert.equal(view.state.accepted, 1);
   current = body("T2");
   await view.refresh();
-  assert.equal(view.state.accepted, 0);
-  assert.equal(view.state.ignored.edited, 1);
+  assert.equal(view.state.accepted, 1, "still the first body");
+  const [restore] = view.restoreEvents();
+  assert.ok(restore?.type === "restore");
+  assert.deepEqual(restore.message?.events, [{ type: "retry", tasks: ["T1"] }]);
 });

@@ -55,7 +55,13 @@ function countEvents(
   return eventsOf(emulator).filter(match).length;
 }
 
-const policy = { issue: 1, self: BOT, allow: new Set<string>(), writers: new Set<string>() };
+const policy = {
+  repo: `${OWNER}/${REPO}`,
+  issue: 1,
+  self: BOT,
+  allow: new Set<string>(),
+  writers: new Set<string>(),
+};
 
 function runsOf(runs: { task: string }[], task: string): number {
   return runs.filter((r) => r.task === task).length;
