@@ -8,7 +8,12 @@
  * - A trusted maintainer posts foreign and malformed comments, messages with
  *   a missing or wrong signature when the swarm uses a secret, and edits
  *   some of its comments into well-formed messages (an edited comment must
- *   never count).
+ *   never count). In some runs it also edits or deletes the swarm's own
+ *   protocol comments (a plan, a claim, a completion) while nodes run: the
+ *   nodes must restore them, so nothing runs twice and nothing reopens.
+ * - Another workflow of the repository, posting as the swarm's own identity,
+ *   quotes issue text that hides a real payload line among other text (a
+ *   hidden marker): never a whole protocol comment, so it never counts.
  *
  * @module
  */
@@ -18,7 +23,7 @@ import { encodeMessage } from "../../src/protocol/codec.ts";
 import type { PlanTask, ProtocolEvent } from "../../src/protocol/types.ts";
 import type { GitHubModel, StoredComment } from "./model.ts";
 import { derive, Rng, unit } from "./rng.ts";
-import type { Scenario } from "./scenario.ts";
+import { type Scenario, SIM_REPO } from "./scenario.ts";
 import type { ProcessGroup, Scheduler, VirtualClock } from "./virtual_clock.ts";
 
 /**
@@ -117,11 +122,15 @@ export function simPlanner(scenario: Scenario, clock: VirtualClock): Planner {
   };
 }
 
-/** A comment people posted, and what they did to it. */
+/** A comment people posted (or, `rewrite`, a node's comment they changed), and what they did to it. */
 export interface HumanComment {
   id: number;
   author: string;
-  /** Why it is there: `foreign`, `malformed`, `forged`, `bad_sig`, `unsigned`, `edit_bait`. */
+  /**
+   * Why it is there: `foreign`, `malformed`, `forged`, `bad_sig`, `unsigned`,
+   * `edit_bait`, `hidden_marker`; `rewrite` for a node's protocol comment a
+   * maintainer edited or deleted.
+   */
   kind: string;
 }
 
@@ -140,19 +149,21 @@ export function scheduleHumans(
   scheduler: Scheduler,
   group: ProcessGroup,
   active: () => boolean,
+  /** When each live process started. */
+  liveStarts: () => number[] = () => [],
 ): HumanComment[] {
   const out: HumanComment[] = [];
   const r = new Rng(derive(s.seed, "humans"));
   const stranger = { login: s.stranger, id: 666, type: "User" };
   const maintainer = { login: s.maintainer, id: 1, type: "User" };
-  const every = (perHour: number, act: () => void) => {
+  const every = (perHour: number, act: () => void, rng = r) => {
     if (perHour <= 0) return;
     const next = () => {
       if (!active()) return;
       act();
-      scheduler.at(scheduler.now + r.range(0.1, 2) * (3_600_000 / perHour), next, group);
+      scheduler.at(scheduler.now + rng.range(0.1, 2) * (3_600_000 / perHour), next, group);
     };
-    scheduler.at(s.start + r.range(0, 1) * (3_600_000 / perHour), next, group);
+    scheduler.at(s.start + rng.range(0, 1) * (3_600_000 / perHour), next, group);
   };
   const post = (who: typeof stranger, body: string, kind: string): StoredComment => {
     const c = model.create(who, body, `human:${who.login}`);
@@ -180,6 +191,45 @@ export function scheduleHumans(
     const c = post(stranger, body, "forged");
     later(c, () => forged(s, model, r, true));
   });
+  // Rates of their own stream, so that the scenarios (and their seeds) stay as they were.
+  const extra = new Rng(derive(s.seed, "rewrites"));
+  const busy = s.humans.strangerPerHour > 0;
+  const rewritesPerHour = busy && extra.chance(0.5) ? extra.range(2, 12) : 0;
+  const hiddenPerHour = busy && extra.chance(0.5) ? extra.range(0.5, 6) : 0;
+  const node = s.nodes[0]!;
+  const swarm = { login: node.login, id: node.accountId, type: node.type };
+  const ofNodes = () =>
+    model.comments.filter((c) =>
+      !c.poster.startsWith("human:") && c.versions.length === 1 &&
+      c.versions[0]!.body.includes("<!-- p2p-dev v1 ")
+    );
+  // People rewrite what the swarm wrote while it works: a comment a minute
+  // old or more, that two processes still running have read (a rewrite that
+  // every node that saw the comment leaves behind unread cannot be undone:
+  // docs/PROTOCOL.md).
+  every(rewritesPerHour, () => {
+    const candidates = ofNodes().filter((c) =>
+      !c.versions[0]!.body.includes("RESTORE|") && c.effect < scheduler.now - 60_000 &&
+      liveStarts().filter((t) => t < c.effect).length >= 2
+    );
+    if (candidates.length === 0) return;
+    const c = candidates[extra.int(0, candidates.length - 1)]!;
+    out.push({ id: c.id, author: s.maintainer, kind: "rewrite" });
+    if (extra.chance(0.5)) model.change(c, `${c.versions[0]!.body}\n\nEdited by a maintainer.`);
+    else model.change(c, null);
+  }, extra);
+  every(hiddenPerHour, () => {
+    const sources = ofNodes();
+    if (sources.length === 0) return;
+    const line = sources[extra.int(0, sources.length - 1)]!.versions[0]!.body.split("\n").at(-1)!;
+    const c = model.create(
+      swarm,
+      `Thanks! Picked up: T1: Add the endpoint ${line}`,
+      "human:workflow",
+    );
+    out.push({ id: c.id, author: swarm.login, kind: "hidden_marker" });
+  }, extra);
+
   every(s.humans.trustedPerHour, () => {
     const x = r.next();
     let body: string, kind: string;
@@ -268,5 +318,5 @@ function forged(
     { type: "end", reason: "forged" },
   ])];
   const key = sig === "right" ? s.secret : sig === "wrong" ? "not-the-secret" : undefined;
-  return encodeMessage({ node, nonce, events }, { issue: s.issue, secret: key });
+  return encodeMessage({ node, nonce, events }, { repo: SIM_REPO, issue: s.issue, secret: key });
 }

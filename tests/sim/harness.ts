@@ -22,7 +22,7 @@ import {
 } from "./actors.ts";
 import { GitHubModel, type ModelClient, type RequestRecord, type StoredComment } from "./model.ts";
 import { derive, Rng } from "./rng.ts";
-import { depth, type NodeSpec, type Scenario } from "./scenario.ts";
+import { depth, type NodeSpec, type Scenario, SIM_REPO } from "./scenario.ts";
 import { type ProcessGroup, type RunEnd, Scheduler, VirtualClock } from "./virtual_clock.ts";
 
 /**
@@ -269,8 +269,8 @@ export async function runSwarm(
     scheduler,
     rng: new Rng(derive(s.seed, "model")),
     faults: s.faults,
-    owner: "octo",
-    repo: "swarm",
+    owner: SIM_REPO.split("/")[0]!,
+    repo: SIM_REPO.split("/")[1]!,
     issue: {
       number: s.issue,
       title: `Issue ${s.issue}`,
@@ -438,6 +438,8 @@ export async function runSwarm(
     scheduler,
     humansGroup,
     () => running().length > 0 || pendingSpawns > 0,
+    // Starts of the processes running now (who could restore a comment).
+    () => running().map((p) => p.rec.startedAt),
   );
 
   const bound = liveBound(s);

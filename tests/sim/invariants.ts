@@ -13,16 +13,19 @@
  */
 import { canonicalJson } from "../../src/protocol/canonical.ts";
 import { decodeBody } from "../../src/protocol/codec.ts";
-import { applyComment, fold } from "../../src/protocol/fold.ts";
+import { toEntry } from "../../src/protocol/entry.ts";
+import { bearsFacts, effectiveEntries, logFacts } from "../../src/protocol/facts.ts";
+import { applyEntry, fold } from "../../src/protocol/fold.ts";
 import { emptyState, type SwarmState } from "../../src/protocol/state.ts";
 import { judgeComment, type TrustPolicy } from "../../src/protocol/trust.ts";
 import type { LogComment } from "../../src/protocol/types.ts";
 import { taskPhase } from "../../src/protocol/view.ts";
 import { aggregate } from "../../src/node/aggregate.ts";
 import { type SwarmRun, type TaskOutcome, trustedLogins } from "./harness.ts";
+import { toLog } from "./model.ts";
 import { Rng } from "./rng.ts";
 import { Scheduler, VirtualClock } from "./virtual_clock.ts";
-import type { Scenario } from "./scenario.ts";
+import { type Scenario, SIM_REPO } from "./scenario.ts";
 
 /**
  * The invariants, numbered as in DESIGN.md.
@@ -107,6 +110,7 @@ export interface RunFigures {
  */
 export function checkerPolicy(s: Scenario): TrustPolicy {
   return {
+    repo: SIM_REPO,
     issue: s.issue,
     self: undefined,
     allow: new Set(s.allow),
@@ -177,7 +181,12 @@ export function checkRun(run: SwarmRun): Violation[] {
       v(1, "plan_token", `plan of term ${state.plan.term} carries token ${state.plan.token}`);
     }
     for (const id of state.plan.commentIds) {
-      const c = log.find((x) => x.id === id);
+      // A plan part people edited or deleted stands as a node restored it: as first posted.
+      const restored = Object.hasOwn(state.restored, String(id));
+      const stored = run.model.comment(id);
+      const c = restored && stored
+        ? toLog(stored, stored.versions[0]!)
+        : log.find((x) => x.id === id);
       const d = c ? decodeBody(c.body) : undefined;
       if (
         !c || !winner || c.author !== winner.author || d?.kind !== "message" ||
@@ -340,8 +349,13 @@ export function checkRun(run: SwarmRun): Violation[] {
     const prefix = log.slice(0, k);
     const a = canonicalJson(fold(prefix, policy));
     const b = canonicalJson(fold([...prefix].reverse(), policy));
+    // Comment by comment, given the prefix's vouches and restores (which act
+    // on earlier comments: a reader learns them first, then folds in order).
+    const entries = prefix.map(toEntry);
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const facts = logFacts(entries.filter(bearsFacts), (id) => byId.get(id), policy);
     const inc = emptyState();
-    for (const c of prefix) applyComment(inc, c, policy);
+    for (const e of effectiveEntries(entries, facts)) applyEntry(inc, e, policy, facts);
     if (a !== b) v(5, "fold_order", `fold of ${k} comments depends on input order`);
     if (a !== canonicalJson(inc)) {
       v(5, "fold_incremental", `incremental fold of ${k} comments differs from fold`);
@@ -401,9 +415,14 @@ export function checkRun(run: SwarmRun): Violation[] {
     if (!seen || typeof lastId !== "number") continue;
     const have = new Set(Object.values(seen));
     const settled = (lastRead.get(p.proc) ?? -Infinity) - s.faults.maxLagMs;
+    // A comment people rewrote counts through its restore: known from then on.
+    const knowable = (id: number) => {
+      const by = state.restored[String(id)];
+      const own = run.model.comment(id)?.effect ?? Infinity;
+      return by === undefined ? own : Math.max(own, run.model.comment(by)?.effect ?? Infinity);
+    };
     const missing = log.filter((c) =>
-      c.id <= lastId && acceptedIds.has(c.id) && !have.has(c.id) &&
-      (run.model.comment(c.id)?.effect ?? Infinity) < settled
+      c.id <= lastId && acceptedIds.has(c.id) && !have.has(c.id) && knowable(c.id) < settled
     );
     if (missing.length > 0) {
       v(
@@ -427,10 +446,37 @@ export function checkRun(run: SwarmRun): Violation[] {
     }
     // Everything people other than a trusted maintainer posted.
     for (const h of run.humans) if (h.author === s.stranger) rejected.add(h.id);
-    const edited = run.model.comments.filter((c) => c.versions.length > 1).map((c) => c.id);
+    // An edit within the second a comment was posted, before any read could
+    // have returned the first body, is indistinguishable from posting the
+    // second body (`updated_at` has one-second resolution; docs/PROTOCOL.md,
+    // "Trust"): no reader can know, so the checker does not call it an edit.
+    const listReads = run.model.requests.filter((r) =>
+      r.method === "GET" && r.route.includes("/comments?")
+    ).map((r) => r.t);
+    const unseenEdit = (c: (typeof run.model.comments)[number]) => {
+      const [v0, v1] = c.versions;
+      return c.versions.length === 2 && v1!.updatedAt === v0!.updatedAt && !v1!.deleted &&
+        !listReads.some((t) => t >= v0!.effect && t <= v1!.effect);
+    };
+    // The swarm's own messages people edited or deleted count as first
+    // posted once a node restored them; unrestored, as they are now.
+    const rewrites = new Set(run.humans.filter((h) => h.kind === "rewrite").map((h) => h.id));
+    const edited = run.model.comments.filter((c) =>
+      c.versions.length > 1 && !unseenEdit(c) && !rewrites.has(c.id)
+    ).map((c) => c.id);
     for (const id of edited) rejected.add(id);
-    if (rejected.size > 0) {
-      const a = essence(state), b = essence(fold(neutralise(log, rejected), policy));
+    let expected = log;
+    for (const id of rewrites) {
+      const c = run.model.comment(id)!;
+      if (Object.hasOwn(state.restored, String(id))) {
+        const original = toLog(c, c.versions[0]!);
+        expected = [...expected.filter((x) => x.id !== id), original];
+      } else if (!c.versions.at(-1)!.deleted) {
+        rejected.add(id);
+      }
+    }
+    if (rejected.size > 0 || rewrites.size > 0) {
+      const a = essence(state), b = essence(fold(neutralise(expected, rejected), policy));
       if (a !== b) {
         v(
           7,
@@ -587,9 +633,10 @@ export async function checkAggregate(run: SwarmRun): Promise<Violation[]> {
       { github, clock: new VirtualClock(scheduler, scheduler.group(proc)), random: new Rng(i) },
       {
         issue: s.issue,
-        repo: "octo/swarm",
+        repo: SIM_REPO,
         tokenKind: s.tokenKind,
         post: false,
+        self: node.login,
         allow: s.allow,
         secret: s.secret,
       },

@@ -468,7 +468,15 @@ function versionAt(c: StoredComment, r: number, t: number): Version | undefined 
   return undefined;
 }
 
-function toLog(c: StoredComment, v: Version): LogComment {
+/**
+ * One version of a stored comment as the REST API shows it.
+ *
+ * @example
+ * ```ts
+ * const first = toLog(comment, comment.versions[0]!);
+ * ```
+ */
+export function toLog(c: StoredComment, v: Version): LogComment {
   return {
     id: c.id,
     body: v.body,
@@ -537,6 +545,8 @@ export class ModelClient implements GitHub {
   #newestServerTime = 0;
   #nextWrite = 0;
   #nextContent = 0;
+  /** The identity, once something this client created showed it (installation tokens). */
+  #learned: Identity | undefined;
 
   /** Use {@linkcode GitHubModel.client}. */
   constructor(model: GitHubModel, actor: Actor, options: ClientOptions) {
@@ -548,6 +558,11 @@ export class ModelClient implements GitHub {
     this.#adapter = options.adapter ?? true;
     this.#retries = options.retries ?? 3;
     this.#faultless = options.faultless ?? false;
+  }
+
+  /** The repository every call is about. */
+  get repository(): { owner: string; repo: string } {
+    return { owner: this.#m.options.owner, repo: this.#m.options.repo };
   }
 
   /** The process label. */
@@ -632,7 +647,9 @@ export class ModelClient implements GitHub {
         headers,
       );
     };
-    if (!this.#faultless) {
+    // GraphQL has a rate limit of its own (points per hour), not the REST one.
+    const graphql = route === "/graphql";
+    if (!this.#faultless && !graphql) {
       const primary = m.takePrimary(this.#actor.token, false);
       if (!primary.ok) {
         const resetSec = Math.ceil(primary.resetAt / SECOND);
@@ -674,7 +691,7 @@ export class ModelClient implements GitHub {
         ? pickFault(rng, f.writeErrorBefore, f.writeTimeoutBefore)
         : pickFault(rng, f.readError, f.readTimeout));
     if (faultBefore) {
-      if (!this.#faultless) m.takePrimary(this.#actor.token, true);
+      if (!this.#faultless && !graphql) m.takePrimary(this.#actor.token, true);
       await fail(faultBefore === "timeout" ? 0 : rng.pick([500, 502, 503]), "Server Error", {});
     }
     let answer: { value: T; status: number };
@@ -682,14 +699,16 @@ export class ModelClient implements GitHub {
       answer = effect();
     } catch (error) {
       if (!(error instanceof HttpFailure)) throw error;
-      if (!this.#faultless) m.takePrimary(this.#actor.token, true);
+      if (!this.#faultless && !graphql) m.takePrimary(this.#actor.token, true);
       rec.status = error.status;
       m.record(rec);
       if (latency > 0) await this.#clock.sleep(latency);
       this.#noteDate(date);
       throw error;
     }
-    if (answer.status !== 304 && !this.#faultless) m.takePrimary(this.#actor.token, true);
+    if (answer.status !== 304 && !this.#faultless && !graphql) {
+      m.takePrimary(this.#actor.token, true);
+    }
     const faultAfter = !this.#faultless && write
       ? pickFault(rng, f.writeErrorAfter, f.writeTimeoutAfter)
       : undefined;
@@ -768,14 +787,48 @@ export class ModelClient implements GitHub {
 
   // --- the port -------------------------------------------------------------------
 
-  /** `GET /user` (installation tokens answer 403; the adapter falls back to the bot identity). */
-  async identity(): Promise<Identity> {
-    await this.#call("read the token's identity", "GET", "/user", "read", () => ({
-      value: null,
-      status: 200,
-    }), true);
+  /**
+   * Like the adapter: an installation token (a bot's, here a workflow's
+   * `GITHUB_TOKEN`) asks GraphQL's `viewer`, which names its bot and spends
+   * none of the REST budget; a personal token asks `GET /user`.
+   */
+  async identity(): Promise<Identity | undefined> {
+    if (this.#learned) return this.#learned;
+    const installation = this.#actor.type === "Bot";
+    await this.#call(
+      "read the token's identity",
+      installation ? "POST" : "GET",
+      installation ? "/graphql" : "/user",
+      "read",
+      () => ({ value: null, status: 200 }),
+      true,
+    );
+    this.#learn();
+    return this.#learned;
+  }
+
+  #learn(): void {
     const { login, id, type } = this.#actor;
-    return { login, id, type };
+    this.#learned ??= { login, id, type };
+  }
+
+  /** `GET .../issues/comments/{id}`: its newest version, `null` once deleted. */
+  async getComment(id: number): Promise<LogComment | null> {
+    const m = this.#m;
+    const o = m.options;
+    const route = `/repos/${o.owner}/${o.repo}/issues/comments/${id}`;
+    try {
+      const answer = await this.#call(`read comment ${id}`, "GET", route, "read", () => {
+        const c = m.comment(id);
+        const v = c?.versions.at(-1);
+        if (!c || !v || v.deleted) throw new HttpFailure("GET", route, 404, "Not Found", {});
+        return { value: toLog(c, v), status: 200 };
+      }, true);
+      return answer.value;
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return null;
+      throw error;
+    }
   }
 
   /** `GET /repos/{o}/{r}/issues/{n}`. */
@@ -860,7 +913,10 @@ export class ModelClient implements GitHub {
         if (issue !== o.issue.number) throw new HttpFailure("POST", route, 404, "Not Found", {});
         const c = m.create(this.#actor, body, this.#proc);
         return { value: toLog(c, c.versions[0]!), status: 201 };
-      }, false);
+      }, false).then((answer) => {
+        this.#learn();
+        return answer;
+      });
     if (!this.#adapter) return (await post()).value;
     let unknown: unknown = undefined;
     for (let attempt = 0; attempt <= this.#retries; attempt++) {
@@ -905,8 +961,14 @@ export class ModelClient implements GitHub {
         { cause: new AggregateError([cause, error]) },
       );
     }
-    const login = this.#actor.login.toLowerCase();
-    return page.comments.find((c) => c.author.toLowerCase() === login && c.body.includes(nonce));
+    // Without a known login, the nonce alone identifies ours (as in the adapter).
+    const login = this.#learned?.login.toLowerCase() ??
+      (this.#actor.type === "Bot" ? undefined : this.#actor.login.toLowerCase());
+    const found = page.comments.find((c) =>
+      (login === undefined || c.author.toLowerCase() === login) && c.body.includes(nonce)
+    );
+    if (found) this.#learn();
+    return found;
   }
 
   /** `PATCH .../issues/comments/{id}` (only the author may edit, in this model). */

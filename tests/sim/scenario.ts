@@ -145,6 +145,16 @@ export interface Scenario {
 }
 
 /**
+ * The repository every simulated swarm works in (`owner/name`).
+ *
+ * @example
+ * ```ts
+ * SIM_REPO.split("/"); // ["octo", "swarm"]
+ * ```
+ */
+export const SIM_REPO = "octo/swarm";
+
+/**
  * The GitHub Actions bot identity.
  *
  * @example

@@ -20,7 +20,7 @@ import { checkRun, checkSameTrace, type Violation } from "./invariants.ts";
 import { GitHubModel, HttpFailure, NO_FAULTS } from "./model.ts";
 import { ours } from "./ours.ts";
 import { Rng } from "./rng.ts";
-import { CI_PROFILE, FULL_PROFILE, type Profile, scenario } from "./scenario.ts";
+import { CI_PROFILE, FULL_PROFILE, type Profile, scenario, SIM_REPO } from "./scenario.ts";
 import { runSeed, totals } from "./sweep.ts";
 import { Scheduler, VirtualClock } from "./virtual_clock.ts";
 
@@ -329,6 +329,7 @@ Deno.test("checker: flags a result from another process, an untrusted message co
   const forged = run.model.create(
     { login: run.scenario.stranger, id: 9, type: "User" },
     encodeMessage({ node: "n", nonce: "zz", events: [{ type: "end", reason: "forged" }] }, {
+      repo: SIM_REPO,
       issue: run.scenario.issue,
     }),
     `human:${run.scenario.stranger}`,
