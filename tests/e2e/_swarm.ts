@@ -30,6 +30,7 @@ import {
   startEmulator,
 } from "../../src/emulator/mod.ts";
 import type { RunningEmulator } from "../../src/emulator/mod.ts";
+import type { AppSeed } from "../../src/emulator/types.ts";
 import { EXAMPLE_ISSUE_BODY, EXAMPLE_ISSUE_TITLE } from "../../src/demo/example_issue.ts";
 import { decodeBody } from "../../src/protocol/codec.ts";
 import { fold } from "../../src/protocol/fold.ts";
@@ -102,6 +103,8 @@ export interface SwarmOptions {
   issues?: number;
   /** Overall deadline of the scenario in ms (default 90 s). */
   deadlineMs?: number;
+  /** GitHub Apps to seed (installed on the repository). */
+  apps?: AppSeed[];
 }
 
 /** Options of {@linkcode Swarm.spawn}. */
@@ -506,7 +509,7 @@ export function botPolicy(
     const role = control.world.role(r, c.author);
     if (role === "write" || role === "maintain" || role === "admin") writers.add(c.author);
   }
-  return { issue, self, allow: new Set(), writers };
+  return { repo: `${owner}/${repo}`, issue, self, allow: new Set(), writers };
 }
 
 /** Stops the process groups task commands recorded (what a SIGKILLed node left running). */
@@ -562,6 +565,7 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
       logLimit: 100_000,
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.apps ? { apps: options.apps } : {}),
       users: [
         { login: OWNER, type: "Organization" },
         { login: BOT.login, id: 41898282, type: "Bot" },

@@ -52,7 +52,7 @@ let nonceSeq = 0;
 function strangerSays(swarm: Swarm, node: string, events: ProtocolEvent[]): Promise<number> {
   const body = encodeMessage(
     { node, nonce: `stranger-${++nonceSeq}`, events },
-    { issue: swarm.issue },
+    { repo: `${OWNER}/${REPO}`, issue: swarm.issue },
   );
   return postComment(swarm, STRANGER.token, body);
 }
