@@ -9,6 +9,7 @@ import { type CommentPage, createGitHub, type GitHub, RequestLog } from "../../s
 import { type RunningEmulator, startEmulator } from "../../src/emulator/mod.ts";
 import type { ExecContext, ExecOutcome, Executor } from "../../src/executor/port.ts";
 import type { Planner } from "../../src/planner/planner.ts";
+import type { TrustPolicy } from "../../src/protocol/trust.ts";
 import { encodeMessage } from "../../src/protocol/codec.ts";
 import type { LogComment, PlanTask, ProtocolEvent } from "../../src/protocol/types.ts";
 import { defaultConfig, type NodeConfig } from "../../src/node/config.ts";
@@ -27,6 +28,18 @@ export const WRITER_TOKEN = "ghp_wendy";
 export const STRANGER = "sam";
 export const STRANGER_TOKEN = "ghp_sam";
 export const OWNER_TOKEN = "ghp_octo";
+
+/**
+ * The trust policy of the bot's nodes on issue 1 (no allowlist, no writers):
+ * what the tests fold the final log with.
+ */
+export const BOT_POLICY: TrustPolicy = {
+  repo: `${OWNER}/${REPO}`,
+  issue: ISSUE,
+  self: BOT,
+  allow: new Set<string>(),
+  writers: new Set<string>(),
+};
 
 /**
  * Starts an emulator with the bot, a writer, a stranger and two issues.

@@ -14,27 +14,19 @@ import { fold } from "../../src/protocol/fold.ts";
 import type { LogComment, PlanTask } from "../../src/protocol/types.ts";
 import type { RunningEmulator } from "../../src/emulator/mod.ts";
 import {
-  BOT,
+  BOT_POLICY,
   BOT_TOKENS,
   fixedPlanner,
   issueComments,
   type NodeHandle,
-  OWNER,
   recordingExecutor,
-  REPO,
   startNode,
   startWorld,
   stopAll,
   waitFor,
 } from "./_harness.ts";
 
-const policy = {
-  repo: `${OWNER}/${REPO}`,
-  issue: 1,
-  self: BOT,
-  allow: new Set<string>(),
-  writers: new Set<string>(),
-};
+const policy = BOT_POLICY;
 
 function logOf(emulator: RunningEmulator): LogComment[] {
   return issueComments(emulator).map((c) => ({

@@ -7,6 +7,7 @@ import { fold } from "../../src/protocol/fold.ts";
 import type { LogComment, PlanTask, ProtocolEvent } from "../../src/protocol/types.ts";
 import {
   BOT,
+  BOT_POLICY,
   BOT_TOKENS,
   client,
   fixedPlanner,
@@ -55,13 +56,7 @@ function countEvents(
   return eventsOf(emulator).filter(match).length;
 }
 
-const policy = {
-  repo: `${OWNER}/${REPO}`,
-  issue: 1,
-  self: BOT,
-  allow: new Set<string>(),
-  writers: new Set<string>(),
-};
+const policy = BOT_POLICY;
 
 function runsOf(runs: { task: string }[], task: string): number {
   return runs.filter((r) => r.task === task).length;
