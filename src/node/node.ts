@@ -114,6 +114,8 @@ class SwarmNode {
       secret: ctx.deps.secret,
       sinceSlackMs: config.sinceSlackMs,
       fullReadMs: () => ctx.fullReadMs(),
+      // Lists lag 5–20 s on GitHub; the settle window is what this swarm waits out.
+      lagMs: Math.max(10_000, 3 * config.settleMs),
     });
     ctx.attach(view, identity?.login ?? "");
     ctx.lastRead = clock.now();

@@ -186,11 +186,14 @@ Deno.test({
 
       await t.step("comment text shows as text and runs nothing", async () => {
         const plain = await postComment(swarm, STRANGER.token, `Nice ${XSS_IMG} and ${XSS_SCRIPT}`);
-        // A stranger's protocol-looking line: decoded, shown, ignored as untrusted.
+        // A stranger's protocol line (a whole one: the original design's PROGRESS):
+        // decoded, shown, ignored as untrusted.
         const forged = await postComment(
           swarm,
           STRANGER.token,
-          `🎯 CLAIM|${XSS_IMG}|${XSS_SCRIPT}|1730000000`,
+          `📊 PROGRESS|${
+            JSON.stringify({ task_id: XSS_IMG, node_id: XSS_SCRIPT, status: "completed" })
+          }`,
         );
         await live.check("#filter-ordinary");
         await until(
