@@ -116,7 +116,16 @@ Deno.test("the README documents the environment, a task's input, --time-scale an
   const seed = /A seed \(`POST \/_emulator\/seed`[\s\S]*?```json\n([\s\S]*?)```/.exec(readme);
   assert.ok(seed, "the seed example");
   assert.deepEqual(JSON.parse(seed[1]!), SEED_EXAMPLE);
-  assert.match(readme, /```sh\ndeno task install/, "installing is the first thing shown");
+  assert.match(
+    readme,
+    /```sh\ndeno task demo\b[^\n]*\ndeno task test\b[^\n]*\n```/,
+    "the first commands shown are the demo and the test suite",
+  );
+  assert.match(
+    readme,
+    /npx --yes deno@2\.9\.6 task demo\nnpx --yes deno@2\.9\.6 task test/,
+    "the Node-only form",
+  );
   assert.match(readme, /^\*\/10 \* \* \* \* .*\\\n\s+p2p-dev watch .*--once/m, "a crontab line");
   assert.match(readme, /\[Service\][\s\S]*ExecStart=.*p2p-dev watch[\s\S]*\[Timer\]/, "systemd");
 });
