@@ -27,6 +27,10 @@
  *   branch or pull request.
  * - Operations on one repository are serialised within the process (a
  *   per-repository lock); separate processes need separate clones.
+ * - Lock files a killed git process left (`<ref>.lock`, `packed-refs.lock`)
+ *   are removed before an attempt starts (src/executor/stale_locks.ts): the
+ *   task's own branch at any age, shared ones once older than a minute; the
+ *   attempt's summary names them.
  * - Git's complaints are redacted before they reach an error message.
  * - Nothing that holds a credential is pushed: before committing, the
  *   changes (files and the messages of commits the agent made) are scanned
@@ -56,6 +60,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
+import { clearStaleGitLocks } from "./stale_locks.ts";
 import type { GitHub } from "../github/port.ts";
 import type { PlanTask } from "../protocol/types.ts";
 import { DEFAULT_AUTHOR, git, type GitAuthor, GitError, gitIdentityEnv, gitRaw } from "./git.ts";
@@ -187,6 +192,8 @@ export interface Workspace {
   startSha: string;
   /** The branch's head on the remote when the attempt started (a previous attempt pushed it). */
   remoteSha?: string;
+  /** Lock files a killed git process had left, removed before starting (relative to the git directory). */
+  clearedLocks?: string[];
 }
 
 /**
@@ -373,6 +380,12 @@ export function prepareWorkspace(
     }
 
     const wanted = [...new Set([baseBranch, ...deps])];
+    const commonDir = await g.run(["rev-parse", "--path-format=absolute", "--git-common-dir"]);
+    const clearedLocks = await clearStaleGitLocks({
+      commonDir,
+      ownRefs: [`refs/heads/${branch}`, `refs/remotes/${g.remote}/${branch}`],
+      sharedRefs: wanted.map((b) => `refs/remotes/${g.remote}/${b}`),
+    });
     try {
       await g.net([
         "fetch",
@@ -391,7 +404,6 @@ export function prepareWorkspace(
       );
     }
 
-    const commonDir = await g.run(["rev-parse", "--path-format=absolute", "--git-common-dir"]);
     const root = opts.worktreeRoot ?? join(commonDir, "p2p-worktrees");
     const dir = resolve(
       root,
@@ -445,6 +457,7 @@ export function prepareWorkspace(
       baseBranch,
       startSha,
       ...(remoteSha !== undefined ? { remoteSha } : {}),
+      ...(clearedLocks.length > 0 ? { clearedLocks } : {}),
     };
   });
 }
@@ -831,7 +844,12 @@ export function deliveringExecutor(inner: Executor, opts: DeliveryOptions): Exec
             node: ctx.node,
             pr,
           });
-          const summary = [outcome.result.summary, delivery.note]
+          const cleared = ws.clearedLocks === undefined
+            ? undefined
+            : `Removed lock files a killed git process had left: ${
+              ws.clearedLocks.map((p) => `"${p}"`).join(", ")
+            }.`;
+          const summary = [outcome.result.summary, delivery.note, cleared]
             .filter((s) => s !== undefined && s !== "").join("\n");
           return {
             ok: true,
