@@ -63,6 +63,8 @@ export function describeEvent(e: NodeEvent): string | undefined {
       }`;
     case "status_answered":
       return `answered /p2p-dev status in comment ${e.comment}`;
+    case "status_deduplicated":
+      return `deleted comment ${e.comment}, a second answer to /p2p-dev status`;
     case "stop":
       return `stopped: ${e.reason.replace(/_/g, " ")}${e.detail ? ` (${e.detail})` : ""}`;
   }

@@ -964,6 +964,24 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
     }
   }
 
+  async deleteComment(id: number): Promise<boolean> {
+    const path = this.#repoPath(`/issues/comments/${id}`);
+    const op = this.#op(`delete comment ${id}`, "issues: write", "DELETE", path);
+    try {
+      // https://docs.github.com/rest/issues/comments#delete-an-issue-comment
+      // answers 204; a repeat (plugin-retry after a 5xx) answers 404.
+      await this.#octokit.rest.issues.deleteComment({
+        owner: this.#owner,
+        repo: this.#repo,
+        comment_id: id,
+      });
+      return true;
+    } catch (error) {
+      if (httpFailure(error)?.status === 404) return false;
+      throw this.#error(error, op);
+    }
+  }
+
   async createRef(ref: string, sha: string): Promise<boolean> {
     const full = ref.startsWith("refs/") ? ref : `refs/${ref}`;
     const op = this.#op(

@@ -102,6 +102,11 @@ export interface GitHub {
   createComment(issue: number, body: string, nonce: string): Promise<LogComment>;
   /** `PATCH /repos/{o}/{r}/issues/comments/{id}`. */
   updateComment(id: number, body: string): Promise<LogComment>;
+  /**
+   * `DELETE /repos/{o}/{r}/issues/comments/{id}`; `false` when it was already
+   * gone (404), so that two nodes removing the same comment both succeed.
+   */
+  deleteComment(id: number): Promise<boolean>;
   /** `GET /repos/{o}/{r}/issues/comments/{id}`; `null` when it does not exist (deleted). */
   getComment(id: number): Promise<LogComment | null>;
   /** `GET /repos/{o}/{r}/collaborators/{user}/permission`. */

@@ -34,6 +34,7 @@ export type NodeEvent =
   | { type: "api_error"; message: string; serverTime: number }
   | { type: "resign"; term: number; cause: ResignCause; reason?: string; serverTime: number }
   | { type: "status_answered"; request: number; comment: number; serverTime: number }
+  | { type: "status_deduplicated"; comment: number; serverTime: number }
   | { type: "stop"; reason: StopReason; detail?: string; serverTime: number };
 
 /** Why a node stopped. */

@@ -5,6 +5,15 @@
  * (`stop`, `cancel`, `retry`) need no answer: they are folded into the state
  * every node acts on (see `protocol/command.ts`).
  *
+ * Two nodes whose views of the log differ (list lag) can both believe they
+ * are the responder and both write a status comment. With the same login
+ * (every matrix job of a workflow is `github-actions[bot]`) they converge: the
+ * oldest status comment of the login is the one edited, and the responder
+ * deletes the newer ones it sees (a node may delete its login's comments), so
+ * the issue ends with one status comment answering the newest request. A
+ * request a node of another login answered (before the responder changed) is
+ * not answered again.
+ *
  * @module
  */
 import { activeNodes, currentLeader } from "../protocol/view.ts";
@@ -41,6 +50,8 @@ export function statusBody(summary: string, request: number, by: string): string
  */
 export class Steering {
   readonly #ctx: NodeContext;
+  /** Duplicates this node deleted (its view may still list them until a full read). */
+  readonly #deleted = new Set<number>();
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -56,17 +67,38 @@ export class Steering {
     return who === ctx.config.node;
   }
 
-  /** Answers the newest status request if it is this node's to answer and not answered yet. */
+  /**
+   * Answers the newest status request if it is this node's to answer and not
+   * answered yet; first deletes the newer duplicates of its login's status
+   * comment, so that every answer goes to the oldest.
+   */
   async answerStatus(): Promise<void> {
     const ctx = this.#ctx;
     const state = ctx.view.state;
     const request = state.statusRequest;
     if (!request || !this.#responder()) return;
     const comments = ctx.view.comments();
-    const mine = comments.findLast((c) =>
-      c.author === ctx.login && c.body.startsWith(STATUS_MARKER)
+    // Ascending id: the oldest first, the one every node of this login edits.
+    const [kept, ...duplicates] = comments.filter((c) =>
+      c.author === ctx.login && c.body.startsWith(STATUS_MARKER) && !this.#deleted.has(c.id)
     );
-    const answered = mine ? Number(/^<!-- p2p-dev:status (\d+)/.exec(mine.body)?.[1] ?? 0) : 0;
+    const { github } = ctx.deps;
+    for (const duplicate of duplicates) {
+      await ctx.gate();
+      // False: a twin deleted it first; either way it is gone.
+      if (await github.deleteComment(duplicate.id)) ctx.writes++;
+      this.#deleted.add(duplicate.id);
+      ctx.emit({ type: "status_deduplicated", comment: duplicate.id, serverTime: ctx.now() });
+    }
+    // Answered already: by this login's comment, or by a node of another
+    // login that answered before this node became the responder.
+    const swarm = new Set(Object.values(state.nodes).map((n) => n.author));
+    const answered = Math.max(
+      kept ? answeredRequest(kept.body) : 0,
+      ...comments.filter((c) =>
+        c.author !== ctx.login && swarm.has(c.author) && c.body.startsWith(STATUS_MARKER)
+      ).map((c) => answeredRequest(c.body)),
+    );
     if (answered >= request.id) return;
     const metrics = buildMetrics(state, comments, {
       repo: "",
@@ -75,10 +107,9 @@ export class Steering {
       now: ctx.now(),
     });
     const body = statusBody(renderSummary(metrics), request.id, request.by);
-    const { github } = ctx.deps;
     const nonce = ctx.nonce();
     await ctx.gate();
-    const written = mine ? await github.updateComment(mine.id, body) : await github.createComment(
+    const written = kept ? await github.updateComment(kept.id, body) : await github.createComment(
       ctx.config.issue,
       `${body}<!-- p2p-dev:nonce ${nonce} -->\n`,
       nonce,
@@ -92,4 +123,9 @@ export class Steering {
       serverTime: ctx.now(),
     });
   }
+}
+
+/** The request a status comment answers (0 when its marker names none). */
+function answeredRequest(body: string): number {
+  return Number(/^<!-- p2p-dev:status (\d+)/.exec(body)?.[1] ?? 0);
 }

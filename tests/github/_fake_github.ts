@@ -264,6 +264,12 @@ export class FakeGitHub {
       if (!this.comments.some((c) => c.id === id)) return this.json(404, { message: "Not Found" });
       return this.json(200, this.editComment(id, String(input.body ?? "")));
     }
+    if (m === "DELETE" && (match = rest.match(/^\/issues\/comments\/(\d+)$/))) {
+      const at = this.comments.findIndex((c) => c.id === Number(match![1]));
+      if (at < 0) return this.json(404, { message: "Not Found" });
+      this.comments.splice(at, 1);
+      return new Response(null, { status: 204 });
+    }
     if (m === "GET" && (match = rest.match(/^\/collaborators\/([^/]+)\/permission$/))) {
       const who = decodeURIComponent(match[1] ?? "");
       const level = this.collaborators.get(who);

@@ -153,6 +153,20 @@ Deno.test("updateComment edits and returns the comment", async () => {
   assert.equal(gh.stats().writes, 1);
 });
 
+Deno.test("deleteComment is true when it deleted the comment and false when it was already gone", async () => {
+  await using fake = await FakeGitHub.start();
+  const comment = fake.addComment("duplicate");
+  const { gh } = clientOf(fake);
+
+  assert.equal(await gh.deleteComment(comment.id), true);
+  assert.deepEqual(fake.comments, []);
+  assert.equal(await gh.deleteComment(comment.id), false, "a twin deleted it first");
+  assert.equal(
+    fake.received("DELETE", `/repos/${OWNER}/${REPO}/issues/comments/${comment.id}`).length,
+    2,
+  );
+});
+
 Deno.test("createRef is true when created and false when the ref already exists", async () => {
   await using fake = await FakeGitHub.start();
   const sha = "b".repeat(40);

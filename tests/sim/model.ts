@@ -987,19 +987,25 @@ export class ModelClient implements GitHub {
     return answer.value;
   }
 
-  /** `DELETE .../issues/comments/{id}` (not in the port: people delete comments). */
-  async deleteComment(id: number): Promise<void> {
+  /** `DELETE .../issues/comments/{id}`; `false` when it was already gone (404). */
+  async deleteComment(id: number): Promise<boolean> {
     const m = this.#m;
     const o = m.options;
     const route = `/repos/${o.owner}/${o.repo}/issues/comments/${id}`;
-    await this.#call(`delete comment ${id}`, "DELETE", route, "write", () => {
-      const c = m.comment(id);
-      if (!c || c.versions.at(-1)!.deleted) {
-        throw new HttpFailure("DELETE", route, 404, "Not Found", {});
-      }
-      m.change(c, null);
-      return { value: null, status: 204 };
-    }, true);
+    try {
+      await this.#call(`delete comment ${id}`, "DELETE", route, "write", () => {
+        const c = m.comment(id);
+        if (!c || c.versions.at(-1)!.deleted) {
+          throw new HttpFailure("DELETE", route, 404, "Not Found", {});
+        }
+        m.change(c, null);
+        return { value: null, status: 204 };
+      }, true);
+      return true;
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return false;
+      throw error;
+    }
   }
 
   /** `GET .../collaborators/{user}/permission`; 404 means `none`. */
