@@ -27,15 +27,20 @@ Deno.test({
     const planner = fixedPlanner([{ id: "T1", title: "One", priority: "high", deps: [] }]);
     const executor = recordingExecutor();
     const nodes: NodeHandle[] = [];
-    try {
-      const leader = startNode(emulator, {
-        node: "n1",
-        token: BOT_TOKENS[0]!,
+    /** A node that declares a 10-minute election timeout when it campaigns. */
+    const start = (i: number) => {
+      const node = startNode(emulator, {
+        node: `n${i}`,
+        token: BOT_TOKENS[i - 1]!,
         executor,
         planner,
         config: { electionTimeoutMs: 600_000 },
       });
-      nodes.push(leader);
+      nodes.push(node);
+      return node;
+    };
+    try {
+      const leader = start(1);
       // SIGTERM the moment it knows it won: before it starts planning.
       const push = leader.events.push.bind(leader.events);
       leader.events.push = (...events: NodeEvent[]) => {
@@ -49,14 +54,7 @@ Deno.test({
       assert.ok(resigned?.type === "resign");
       assert.deepEqual([resigned.term, resigned.cause], [1, "interrupted"]);
 
-      const next = startNode(emulator, {
-        node: "n2",
-        token: BOT_TOKENS[1]!,
-        executor,
-        planner,
-        config: { electionTimeoutMs: 600_000 },
-      });
-      nodes.push(next);
+      const next = start(2);
       // Without the resignation it would wait 10 minutes: a generous bound tells the two apart.
       let report: Awaited<typeof next.done> | undefined;
       next.done.then((r) => report = r);
