@@ -76,6 +76,36 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "--task-timeout stops a hung task and fails the attempt, so its lease is not renewed forever",
+  sanitizeResources: false,
+  async fn() {
+    await using world = await startWorld(["- [ ] T1: hangs"]);
+    const run = await new Proc(
+      [
+        "run",
+        "--issue",
+        "1",
+        "--exec",
+        "sleep 60",
+        "--task-timeout",
+        "1s",
+        "--max-attempts",
+        "1",
+        ...FAST,
+      ],
+      world.env,
+      40_000,
+    ).end();
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /^ {2}T1 \(1 attempt\): Command timed out after 1000 ms/m);
+    const state = JSON.parse((await runCli(["state", "--issue", "1", "--json"], world.env)).stdout);
+    assert.equal(state.tasks.T1.status, "failed");
+    assert.equal(state.tasks.T1.attempts[0].end.kind, "failed");
+  },
+});
+
 Deno.test("a task timeout applies by default (60 minutes), and the help says so", async () => {
   const help = (await runInProcess(["run", "--help"])).out.join("\n").replace(/\s+/g, " ");
   assert.match(help, /--task-timeout <ms> stop a task .*\(default: 3600000\)/);
