@@ -8,7 +8,7 @@ import { MAIN, runCli } from "./_run.ts";
 import { runInProcess } from "./_ctx.ts";
 import { assertParses, p2pArgs } from "./_commands.ts";
 import { FAST, startWorld } from "./_world.ts";
-import { buildStatus } from "../../src/cli/status.ts";
+import { buildStatus, renderStatus } from "../../src/cli/status.ts";
 import { ev, Log, SETTINGS, task } from "../protocol/_log.ts";
 
 Deno.test({
@@ -117,4 +117,27 @@ Deno.test("status of a swarm the cost cap stopped: budget_reached, the cost agai
     "The costs reported, $0.6, reached the swarm's cap of $0.5 (--max-cost-usd): nodes claim " +
     "nothing new. To go on, start nodes with a higher cap: p2p-dev run --issue 7 --max-cost-usd 1",
   ]);
+});
+
+Deno.test("status counts what it ignored by reason and shows nodes, the budget and the ignored", () => {
+  const log = new Log();
+  const token = log.post("n1", [ev.election(1)]).id;
+  log.at(1).post("n1", [ev.plan(token, [task("T1")])]);
+  log.at(2).post("n9", [ev.claim("T1", 1)], { author: "mallory" });
+  log.raw("/p2p-dev stop", { author: "mallory" });
+  log.raw("Looks good to me.", { author: "mallory" });
+  const { status } = buildStatus(log.fold(), log.comments, log.now, {
+    repo: "o/r",
+    issue: 7,
+    tokenKind: "actions",
+  });
+  assert.deepEqual(
+    Object.entries(status.ignored).filter(([, n]) => n > 0),
+    [["untrusted_author", 1], ["untrusted_command", 1]],
+  );
+  assert.deepEqual(status.nodes.map((n) => n.node), ["n1"], "the stranger's node is no node");
+  const text = renderStatus(status).join("\n");
+  assert.match(text, /^ {2}n1\s+/m);
+  assert.match(text, /^Budget: actions token, 1 node: 1000 requests\/h shared/m);
+  assert.match(text, /^Ignored: untrusted_author 1, untrusted_command 1; 1 ordinary comment$/m);
 });
