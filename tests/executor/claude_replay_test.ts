@@ -203,15 +203,17 @@ Deno.test("replay 2.1.332: --max-budget-usd reached is its own failure with what
   );
 });
 
-Deno.test("replay 2.1.332: API retries are progress notes, and the run completes", async () => {
-  const { outcome, stream, progress } = await replay("2.1.332/exec-flaky-529-2.1.332.jsonl");
-  assert.equal(outcome.ok, true);
-  assert.equal(stream.apiRetries, 2);
-  assert.deepEqual(progress.slice(1, 3), [[0, "API retry 1 (HTTP 529)"], [
-    0,
-    "API retry 2 (HTTP 529)",
-  ]]);
-});
+for (const file of ["2.1.197/direct-flaky-197.jsonl", "2.1.332/exec-flaky-529-2.1.332.jsonl"]) {
+  Deno.test(`replay ${file.split("/")[0]}: API retries are progress notes, and the run completes`, async () => {
+    const { outcome, stream, progress } = await replay(file);
+    assert.equal(outcome.ok, true);
+    assert.equal(stream.apiRetries, 2);
+    assert.deepEqual(progress.slice(1, 3), [[0, "API retry 1 (HTTP 529)"], [
+      0,
+      "API retry 2 (HTTP 529)",
+    ]]);
+  });
+}
 
 for (
   const [file, exit] of [
