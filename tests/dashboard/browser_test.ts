@@ -18,6 +18,7 @@ import { fold } from "../../src/protocol/fold.ts";
 import { ISSUE, trustPolicy } from "../protocol/_log.ts";
 import { costlyLog } from "./_costs.ts";
 import { currentLeader } from "../../src/protocol/view.ts";
+import { ceiling, type TokenKind } from "../../src/protocol/budget.ts";
 import {
   BOT,
   MAIN,
@@ -40,6 +41,9 @@ import {
 } from "./_browser.ts";
 
 const RUN_ID = 7001;
+
+/** The number a card shows, whatever the browser's digit grouping. */
+const digits = (shown: string) => Number(shown.replace(/\D/g, ""));
 const WORKFLOW = ".github/workflows/p2p-autonomous-dev.yml";
 const WORK = `${RECORD_PID}; echo "P2P_PROGRESS 50 halfway"; sleep 0.3; echo "did $P2P_TASK_ID"`;
 const XSS_IMG = `<img src=x onerror="window.__xss='img'">`;
@@ -221,7 +225,7 @@ Deno.test({
 
       const { state, comments } = swarm.finalState();
       await t.step(
-        "each tab renders and its numbers match the fold; charts are drawn",
+        "each tab renders and its numbers match the fold, API use against the budget too; charts are drawn",
         async () => {
           await until(
             swarm,
@@ -246,6 +250,42 @@ Deno.test({
           assert.deepEqual(
             nodes.map((n) => n.node).sort(),
             Object.keys(state.nodes).sort(),
+          );
+          // API use against the budget: the swarm's protocol writes are the comments its
+          // identity created (the stranger's protocol line is not one of them), and the budget
+          // cards are the protocol's ceiling for the nodes and token kind the log shows.
+          const swarmWrites = comments.filter((c) => c.author === BOT.login).length;
+          assert.ok(
+            comments.some((c) => c.author === STRANGER.login && c.body.includes("PROGRESS|")),
+          );
+          assert.equal(
+            (await text(live, "[data-testid=writes] .value")).trim(),
+            String(swarmWrites),
+          );
+          assert.match(
+            await text(live, "[data-testid=writes]"),
+            new RegExp(`${swarmWrites} in the last hour`),
+          );
+          const budgetLabel = await text(live, "[data-testid=budget-requests]");
+          const kind = /(actions|pat|app) token · (\d+) node\(s\)/.exec(budgetLabel);
+          assert.ok(kind, budgetLabel);
+          assert.equal(Number(kind[2]), Object.keys(state.nodes).length);
+          const expected = ceiling({
+            tokenKind: kind[1] as TokenKind,
+            nodes: Object.keys(state.nodes).length,
+            writesPerTask: swarmWrites / state.order.length,
+          });
+          assert.equal(
+            digits(await text(live, "[data-testid=budget-requests] .value")),
+            expected.requestsPerHour,
+          );
+          assert.equal(
+            (await text(live, "[data-testid=budget-poll] .value")).trim(),
+            `${Math.round(expected.pollIntervalSec)} s`,
+          );
+          assert.equal(
+            (await text(live, "[data-testid=budget-tasks] .value")).trim(),
+            `${Math.round(expected.tasksPerHourByWrites)} /h`,
           );
           assert.ok(await canvasDrawn(live, "#chart-phases") > 500, "the phase chart is drawn");
           assert.ok(await canvasDrawn(live, "#chart-timeline") > 500, "the timeline is drawn");
@@ -299,48 +339,59 @@ Deno.test({
         assert.equal(await live.getAttribute("#panel-overview", "aria-labelledby"), "tab-overview");
       });
 
-      await t.step("a 304 answer leaves the page unchanged and costs nothing", async () => {
-        const countsOf = () => control.countsFor(WRITER.login);
-        // Time alone redraws a node that falls silent past its lease: wait until all have.
-        await live.click("#tab-overview");
-        await until(
-          swarm,
-          "every node silent past its lease",
-          async () =>
-            (await rows(live, "[data-testid=nodes] tbody tr")).every((r) =>
-              r.text!.endsWith("silent")
-            ),
-        );
-        // Quiet first: a poll answered 304 only.
-        let before = countsOf();
-        await until(swarm, "an unchanged poll", () => {
-          const now = countsOf();
-          if (
-            now.requests - before.requests >= 2 &&
-            now.requests - before.requests === now.notModified - before.notModified
-          ) return true;
-          if (now.requests - before.requests !== now.notModified - before.notModified) before = now;
-          return false;
-        });
-        before = countsOf();
-        const used = control.rateLimit(WRITER.token).used;
-        const renders = await live.getAttribute("body", "data-renders");
-        const html = await live.innerHTML("#panel-overview");
-        await until(
-          swarm,
-          "another poll",
-          () => countsOf().notModified - before.notModified >= 1,
-        );
-        const after = countsOf();
-        assert.equal(after.requests - before.requests, after.notModified - before.notModified);
-        assert.equal(control.rateLimit(WRITER.token).used, used, "304s cost no rate limit");
-        assert.equal(
-          await live.getAttribute("body", "data-renders"),
-          renders,
-          "nothing re-rendered",
-        );
-        assert.equal(await live.innerHTML("#panel-overview"), html);
-      });
+      await t.step(
+        "a 304 answer leaves the page unchanged and costs nothing; the rate limit left is the token's",
+        async () => {
+          const countsOf = () => control.countsFor(WRITER.login);
+          // Time alone redraws a node that falls silent past its lease: wait until all have.
+          await live.click("#tab-overview");
+          await until(
+            swarm,
+            "every node silent past its lease",
+            async () =>
+              (await rows(live, "[data-testid=nodes] tbody tr")).every((r) =>
+                r.text!.endsWith("silent")
+              ),
+          );
+          // Quiet first: a poll answered 304 only.
+          let before = countsOf();
+          await until(swarm, "an unchanged poll", () => {
+            const now = countsOf();
+            if (
+              now.requests - before.requests >= 2 &&
+              now.requests - before.requests === now.notModified - before.notModified
+            ) return true;
+            if (now.requests - before.requests !== now.notModified - before.notModified) {
+              before = now;
+            }
+            return false;
+          });
+          before = countsOf();
+          const used = control.rateLimit(WRITER.token).used;
+          const renders = await live.getAttribute("body", "data-renders");
+          const html = await live.innerHTML("#panel-overview");
+          await until(
+            swarm,
+            "another poll",
+            () => countsOf().notModified - before.notModified >= 1,
+          );
+          const after = countsOf();
+          assert.equal(after.requests - before.requests, after.notModified - before.notModified);
+          assert.equal(control.rateLimit(WRITER.token).used, used, "304s cost no rate limit");
+          assert.equal(
+            await live.getAttribute("body", "data-renders"),
+            renders,
+            "nothing re-rendered",
+          );
+          assert.equal(await live.innerHTML("#panel-overview"), html);
+          // The remaining rate limit shown is the viewer token's, as the server counts it.
+          const rate = control.rateLimit(WRITER.token);
+          const [left, limit] = (await text(live, "[data-testid=rate] .value")).split("/").map(
+            digits,
+          );
+          assert.deepEqual([left, limit], [rate.remaining, rate.limit]);
+        },
+      );
 
       await t.step("polling pauses while the tab is hidden and resumes when shown", async () => {
         await setHidden(live, true);
