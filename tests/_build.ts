@@ -17,14 +17,16 @@ const ROOT = new URL("..", import.meta.url).pathname;
  * new Deno.Command(Deno.execPath(), { args: ["bundle", "src/main.ts"], env: buildEnv(), clearEnv: true });
  * ```
  */
-export function buildEnv(): Record<string, string> {
+export function buildEnv(
+  from: Record<string, string> = Deno.env.toObject(),
+): Record<string, string> {
   const keep =
     /^(DENO_.*|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|NPM_CONFIG_REGISTRY|npm_config_registry)$/;
   const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: Deno.env.get("HOME") ?? "/tmp",
+    PATH: from.PATH ?? "",
+    HOME: from.HOME ?? "/tmp",
   };
-  for (const [key, value] of Object.entries(Deno.env.toObject())) {
+  for (const [key, value] of Object.entries(from)) {
     if (keep.test(key)) env[key] = value;
   }
   return env;
