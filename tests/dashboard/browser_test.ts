@@ -17,11 +17,11 @@ import { buildMetrics, metricsJson } from "../../src/node/metrics.ts";
 import { fold } from "../../src/protocol/fold.ts";
 import { ISSUE, trustPolicy } from "../protocol/_log.ts";
 import { costlyLog } from "./_costs.ts";
+import { startServe } from "./_serve.ts";
 import { currentLeader } from "../../src/protocol/view.ts";
 import { ceiling, type TokenKind } from "../../src/protocol/budget.ts";
 import {
   BOT,
-  MAIN,
   OWNER,
   postComment,
   RECORD_PID,
@@ -575,78 +575,41 @@ Deno.test({
         "serve: one poll for every viewer, changes pushed without reload, no token in the browser",
         async () => {
           const since = control.requestLog().at(-1)?.seq ?? 0;
-          const child = new Deno.Command(Deno.execPath(), {
-            args: [
-              "run",
-              "--allow-all",
-              "--no-prompt",
-              MAIN,
-              "dashboard",
-              "serve",
-              "--issue",
-              String(swarm.issue),
-              "--port",
-              "0",
-              "--self",
-              BOT.login,
-            ],
-            env: swarm.env({ GITHUB_TOKEN: WRITER.token }),
-            clearEnv: true,
-            stdin: "null",
-            stdout: "piped",
-            stderr: "piped",
-          }).spawn();
-          const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-          try {
-            let printed = "";
-            const url = await swarm.within(
-              "serve to listen",
-              (async () => {
-                for (;;) {
-                  const { value, done } = await reader.read();
-                  if (done) throw new Error(`serve exited: ${printed}`);
-                  printed += value;
-                  const m = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(printed);
-                  if (m) return m[1]!;
-                }
-              })(),
-            );
-            const pages = [await browser.newPage(), await browser.newPage()];
-            for (const p of pages) {
-              await p.goto(url);
-              await p.waitForSelector("[data-testid=tasks]");
-              await p.evaluate("window.__loaded = 'once'");
-            }
-            const id = await postComment(swarm, WRITER.token, "Served: one more note.");
-            for (const p of pages) {
-              await p.click("#tab-messages");
-              await p.check("#filter-ordinary");
-              await until(
-                swarm,
-                "the new comment in a served page",
-                () => p.$(`tr[data-comment="${id}"]`),
-              );
-              assert.equal(await p.evaluate("window.__loaded"), "once");
-            }
-            // One poll for both viewers: the server's comment reads equal its polls.
-            const snapshot = await (await fetch(`${url}snapshot.json`)).json();
-            const reads = control.requestLog({ since }).filter((e) =>
-              e.login === WRITER.login && e.path.includes(`/issues/${swarm.issue}/comments`) &&
-              e.method === "GET"
-            );
-            assert.ok(snapshot.polls >= 2);
-            assert.ok(reads.length <= snapshot.polls + 1 && reads.length >= snapshot.polls);
-            // The token never reaches the browser.
-            for (const p of pages) assert.ok(!(await p.content()).includes(WRITER.token));
-            assert.ok(!JSON.stringify(snapshot).includes(WRITER.token));
-            assert.ok(!(await (await fetch(url)).text()).includes(WRITER.token));
-            for (const p of pages) await p.close();
-          } finally {
-            child.kill("SIGTERM");
-            await reader.cancel().catch(() => {});
-            await child.status;
-            await child.stderr.cancel().catch(() => {});
+          await using served = startServe(
+            ["--issue", String(swarm.issue), "--port", "0", "--self", BOT.login],
+            swarm.env({ GITHUB_TOKEN: WRITER.token }),
+          );
+          const { url } = await swarm.within("serve to listen", served.listening);
+          const pages = [await browser.newPage(), await browser.newPage()];
+          for (const p of pages) {
+            await p.goto(url);
+            await p.waitForSelector("[data-testid=tasks]");
+            await p.evaluate("window.__loaded = 'once'");
           }
+          const id = await postComment(swarm, WRITER.token, "Served: one more note.");
+          for (const p of pages) {
+            await p.click("#tab-messages");
+            await p.check("#filter-ordinary");
+            await until(
+              swarm,
+              "the new comment in a served page",
+              () => p.$(`tr[data-comment="${id}"]`),
+            );
+            assert.equal(await p.evaluate("window.__loaded"), "once");
+          }
+          // One poll for both viewers: the server's comment reads equal its polls.
+          const snapshot = await (await fetch(`${url}snapshot.json`)).json();
+          const reads = control.requestLog({ since }).filter((e) =>
+            e.login === WRITER.login && e.path.includes(`/issues/${swarm.issue}/comments`) &&
+            e.method === "GET"
+          );
+          assert.ok(snapshot.polls >= 2);
+          assert.ok(reads.length <= snapshot.polls + 1 && reads.length >= snapshot.polls);
+          // The token never reaches the browser.
+          for (const p of pages) assert.ok(!(await p.content()).includes(WRITER.token));
+          assert.ok(!JSON.stringify(snapshot).includes(WRITER.token));
+          assert.ok(!(await (await fetch(url)).text()).includes(WRITER.token));
+          for (const p of pages) await p.close();
         },
       );
     } finally {

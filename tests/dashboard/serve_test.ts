@@ -9,6 +9,7 @@ import { DashboardServer } from "../../src/dashboard/serve.ts";
 import type { Snapshot } from "../../src/dashboard/snapshot.ts";
 import { startEmulator } from "../../src/emulator/mod.ts";
 import { runCli } from "../cli/_run.ts";
+import { startServe } from "./_serve.ts";
 
 const TOKEN = "ghp_serve_vera";
 
@@ -182,6 +183,40 @@ Deno.test("p2p-dev dashboard: usage errors are one line with exit code 2", async
   assert.match(fast.stderr, /Invalid --poll-ms "10": expected at least 1000 milliseconds/);
   const noOut = await runCli(["dashboard", "build"]);
   assert.equal(noOut.code, 2);
+});
+
+/** A port nothing listens on right now. */
+function freePort(): number {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  return port;
+}
+
+Deno.test("dashboard serve listens on every interface at $PORT when --port is not given, as hosting platforms expect; --port wins and stays on 127.0.0.1", async () => {
+  const port = freePort();
+  for (
+    const [env, args, url] of [
+      [{ PORT: String(port) }, [], `http://0.0.0.0:${port}/`],
+      [{ PORT: "1" }, ["--port", String(port)], `http://127.0.0.1:${port}/`],
+    ] as const
+  ) {
+    // Nobody watches, so the server never polls: the API is never asked.
+    await using served = startServe(["--issue", "1", ...args, "--self", "bot"], {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_REPOSITORY: "octo/app",
+      GITHUB_API_URL: "http://127.0.0.1:9",
+      ...env,
+    });
+    const { line, url: shown } = await served.listening;
+    assert.equal(shown, url, line);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>[^<]*p2p-dev/);
+  }
 });
 
 Deno.test("p2p-dev dashboard build writes one page, with metrics.json and comments.json inside when they are beside it", async () => {
