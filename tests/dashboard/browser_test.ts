@@ -225,7 +225,7 @@ Deno.test({
 
       const { state, comments } = swarm.finalState();
       await t.step(
-        "each tab renders and its numbers match the fold, API use against the budget too; charts are drawn",
+        "each tab renders and its numbers match the fold, API use against the budget too; charts are drawn; messages filter by type and node and link to their comments",
         async () => {
           await until(
             swarm,
@@ -316,6 +316,31 @@ Deno.test({
           const claims = await rows(live, "[data-testid=messages] tbody tr");
           assert.ok(claims.length >= 11 && claims.every((r) => r.type === "claim"));
           await live.selectOption("#filter-type", "");
+          // The node filter keeps one node's rows, each linking to its comment on the issue.
+          const cells = () =>
+            live.$$eval("[data-testid=messages] tbody tr", (trs) =>
+              trs.map((tr) => ({
+                node: tr.children[2]?.textContent ?? "",
+                href: tr.querySelector("a")?.getAttribute("href") ?? "",
+                comment: tr.getAttribute("data-comment") ?? "",
+              })));
+          const everyRow = await cells();
+          const someNode = Object.keys(state.nodes).sort()[0]!;
+          await live.selectOption("#filter-node", someNode);
+          const nodeRows = await cells();
+          assert.ok(nodeRows.length > 0 && nodeRows.length < everyRow.length, "the filter narrows");
+          assert.deepEqual(
+            nodeRows,
+            everyRow.filter((r) => r.node === someNode),
+            "exactly that node's rows",
+          );
+          for (const r of everyRow) {
+            assert.ok(
+              r.href.endsWith(`/${OWNER}/${REPO}/issues/${swarm.issue}#issuecomment-${r.comment}`),
+              r.href,
+            );
+          }
+          await live.selectOption("#filter-node", "");
           await live.screenshot({ path: join(OUTPUT_DIR, "messages.png"), fullPage: true });
           // The page at /live/ first looked for static files beside it (404): expected.
           assert.deepEqual(liveWatch.errors.filter((e) => !/status of 404/.test(e)), []);
