@@ -6,16 +6,21 @@
  */
 import { runApp } from "./cli/app.ts";
 import type { CliContext } from "./cli/context.ts";
+import { sealSecrets } from "./process/seal_secrets.ts";
 
 /**
- * Runs the CLI with the given arguments and returns the exit code.
+ * Runs the CLI with the given arguments and environment and returns the exit
+ * code.
  *
  * @example
  * ```ts
  * const code = await main(["--version"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
+export async function main(
+  args: string[],
+  env: Record<string, string> = Deno.env.toObject(),
+): Promise<number> {
   const controller = new AbortController();
   const encoder = new TextEncoder();
   const isTty = Deno.stdout.isTerminal();
@@ -35,7 +40,7 @@ export async function main(args: string[]): Promise<number> {
     }
   };
   const ctx: CliContext = {
-    env: Deno.env.toObject(),
+    env,
     out: (line) => write(Deno.stdout, line),
     err: (line) => write(Deno.stderr, line),
     isTty,
@@ -78,5 +83,9 @@ function selfCommand(): string[] {
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  // The program reads this copy; the process environment (and what a task of
+  // the same user could read in /proc/<pid>/environ) loses every credential.
+  const env = Deno.env.toObject();
+  sealSecrets(env);
+  Deno.exit(await main(Deno.args, env));
 }
