@@ -84,6 +84,42 @@ Deno.test("a task that dumps its environment (printenv > env.txt, plain and base
 });
 
 /**
+ * A task that reads the initial environment of every process above it
+ * (`/proc/<pid>/environ`, which a process of the same user, and root, may
+ * read): its shell, the node, and the node's parents, into `$E2E_DUMP`.
+ */
+const READ_ANCESTORS = [
+  'p=$PPID; while [ "$p" -gt 1 ]; do',
+  'echo "== $p $(cat /proc/$p/comm)"; tr "\\0" "\\n" < /proc/$p/environ;',
+  "p=$(sed 's/.*) //' /proc/$p/stat | cut -d' ' -f2); done > \"$E2E_DUMP/ancestors.txt\" 2>&1",
+].join(" ");
+
+Deno.test({
+  name:
+    "a task that reads /proc/<pid>/environ of its node and every ancestor finds no credential the node was started with",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using swarm = await startSwarm({ issueBody: "- [ ] T1: Read the node's environment\n" });
+    const dumps = join(swarm.tmp, "dumps");
+    await Deno.mkdir(dumps, { recursive: true });
+    const node = swarm.spawn({
+      id: "n1",
+      args: ["--exec", READ_ANCESTORS],
+      env: { ...CREDENTIALS, E2E_DUMP: dumps },
+    });
+    assertExitCodes(swarm, await swarm.waitAll(), { n1: 0 });
+    assert.ok(node.events("exec_end").some((e) => e.ok === true), swarm.describe());
+    const dump = await Deno.readTextFile(join(dumps, "ancestors.txt"));
+    // The node is a deno process whose environment still has what the harness
+    // gave it that is not a secret: the task did read it.
+    assert.match(dump, /^E2E_DUMP=/m, `the task read no ancestor's environment:\n${dump}`);
+    for (const name of NEVER) assert.doesNotMatch(dump, new RegExp(`^${name}=`, "m"), name);
+    const find = secretFinder(SECRET_VALUES, { context: false });
+    assert.deepEqual(find(dump).map(([s, e]) => dump.slice(s, e)), [], "no credential, in any form");
+  },
+});
+
+/**
  * A task that looks everywhere a checkout keeps a credential: the
  * repository's `.git/config`, git's whole configuration as seen from the
  * task's worktree (includes followed), the credential files of the runner's
