@@ -389,7 +389,9 @@ ${installStep(o.version)}
           args=(run --issue "$P2P_ISSUE" --deliver pr)
           if [ -n "$P2P_DEV_EXEC" ]; then args+=(--exec "$P2P_DEV_EXEC"); fi
           read -r -a extra <<< "$P2P_DEV_ARGS"
-          p2p-dev "\${args[@]}" "\${extra[@]}"
+          # exec: the node replaces this shell, so no process above a task keeps the
+          # tokens in the environment it was started with (/proc/<pid>/environ)
+          exec p2p-dev "\${args[@]}" "\${extra[@]}"
 
   aggregate-results:
     needs: [check-trigger, p2p-execute]

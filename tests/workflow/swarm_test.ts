@@ -24,6 +24,7 @@ import {
   PAGES_URL,
   REPO,
   STRANGER,
+  TASK_COMMAND,
   WorkflowWorld,
 } from "./_world.ts";
 
@@ -147,16 +148,36 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a collaborator comments /p2p-dev 3: 3 nodes, a rocket on the comment",
+  name: "a collaborator comments /p2p-dev 3: 3 nodes, a rocket on the comment; no task finds " +
+    "the job's token in /proc/<pid>/environ of any process above it (the step execs the node)",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using world = await WorkflowWorld.start(await releaseBinary());
+    const dumps = await Deno.makeTempDir({ prefix: "p2p-ancestors-" });
+    // Each task also reads the initial environment of its shell, its node and every parent.
+    const readAncestors = 'p=$PPID; while [ "$p" -gt 1 ]; do echo "== $p"; ' +
+      'tr "\\0" "\\n" < /proc/$p/environ; ' +
+      "p=$(sed 's/.*) //' /proc/$p/stat | cut -d' ' -f2); done " +
+      `> "${dumps}/$P2P_TASK_ID.txt" 2>&1`;
+    await using world = await WorkflowWorld.start(await releaseBinary(), {
+      vars: { P2P_DEV_EXEC: `${TASK_COMMAND}; ${readAncestors}` },
+    });
     const event = await world.commented(MAINTAINER, 1, "/p2p-dev 3\nPlease have a go at this.");
     const run = world.runner.deliver(event)!;
     await run.done;
     assertSwarmRun(run, 1, 3);
     assertIssueDone(world, 1);
+    if (Deno.build.os === "linux") {
+      for (const task of ISSUE_TASKS) {
+        const dump = await Deno.readTextFile(`${dumps}/${task}.txt`);
+        assert.match(dump, /^P2P_ISSUE=1$/m, `the task read its node's environment:\n${dump}`);
+        assert.doesNotMatch(dump, /^(GITHUB_TOKEN|P2P_SECRET)=/m, `${task}: a credential's name`);
+        for (const leg of run.jobs["p2p-execute"]!.legs) {
+          assert.ok(!dump.includes(leg.token), `${task} found ${leg.name}'s token`);
+        }
+      }
+    }
+    await Deno.remove(dumps, { recursive: true });
     assert.deepEqual(Object.keys(world.state(1).nodes).sort(), nodeIds(run, 3));
     const id = (event.payload.comment as { id: number }).id;
     assert.deepEqual(world.commentReactions(id), [`${BOT.login}:rocket`]);
