@@ -115,7 +115,11 @@ Deno.test({
     assert.match(dump, /^E2E_DUMP=/m, `the task read no ancestor's environment:\n${dump}`);
     for (const name of NEVER) assert.doesNotMatch(dump, new RegExp(`^${name}=`, "m"), name);
     const find = secretFinder(SECRET_VALUES, { context: false });
-    assert.deepEqual(find(dump).map(([s, e]) => dump.slice(s, e)), [], "no credential, in any form");
+    assert.deepEqual(
+      find(dump).map(([s, e]) => dump.slice(s, e)),
+      [],
+      "no credential, in any form",
+    );
   },
 });
 

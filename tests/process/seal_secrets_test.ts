@@ -78,7 +78,11 @@ Deno.test({
   fn: async (t) => {
     const root = Deno.uid() === 0;
     if (root && !(await canRun("setpriv", ["--version"]))) {
-      t.step({ name: "setpriv (util-linux) is not installed: skipped", ignore: true, fn: () => {} });
+      t.step({
+        name: "setpriv (util-linux) is not installed: skipped",
+        ignore: true,
+        fn: () => {},
+      });
       return;
     }
     await using dir = await tempDir();
