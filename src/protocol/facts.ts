@@ -19,12 +19,14 @@
  *   (edited, deleted, or never seen), so the plan a maintainer edits stays in
  *   force and a deleted claim keeps its attempt. A restore without a message
  *   says the comment carried none (it was rewritten within the second it was
- *   posted, which `updated_at` cannot show): it never counts.
+ *   posted, which `updated_at` cannot show): it never counts. With a secret,
+ *   a restore whose message does not verify for this issue is no restore.
  *
  * @module
  */
 import { canonicalJson } from "./canonical.ts";
 import { judgeEntry, type LogEntry } from "./entry.ts";
+import { verifyMessage } from "./signature.ts";
 import { isRootAuthor, type TrustPolicy } from "./trust.ts";
 import type { Message } from "./types.ts";
 
@@ -129,6 +131,11 @@ export function logFacts(
       if (!verdict.ok) continue;
       for (const ev of verdict.message.events) {
         if (ev.type !== "restore" || ev.comment >= e.id || nextRestores.has(ev.comment)) continue;
+        // With a secret a restored message must verify on its own; one that does not is
+        // no restore at all (it neither stands in for the comment nor hides it).
+        if (policy.secret && ev.message && !verifyMessage(ev.message, policy, policy.secret)) {
+          continue;
+        }
         const record: RestoreRecord = { by: e.id, author: ev.author, createdAt: ev.createdAt };
         if (ev.message) record.message = ev.message;
         nextRestores.set(ev.comment, record);
