@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { neutralizeLine } from "../text/neutralize.ts";
+import { neutralizeLine, ZWSP } from "../text/neutralize.ts";
 import { canonicalJson } from "./canonical.ts";
 import { signMessage } from "./signature.ts";
 import {
@@ -175,10 +175,21 @@ function humanLine(node: string, e: ProtocolEvent): string {
 /**
  * Outside text (a title, a note, a reason) on one readable line, defused so
  * that GitHub does not act on it in the comment: no mention, closing
- * keyword, cross-reference, HTML or HTML comment (`src/text/neutralize.ts`).
+ * keyword, cross-reference, HTML, HTML comment, link, image or entity (`src/text/neutralize.ts`).
  */
 function oneLine(s: string, max = 1_000): string {
   return neutralizeLine(s, max);
+}
+
+/**
+ * Whether a body is the encoder's rendering, zero-width spaces (U+200B) aside:
+ * they are what defuses outside text in the readable lines, so a reader
+ * accepts messages of a version that defuses more or less of it (a link, an
+ * entity) as long as every visible character is the encoder's.
+ */
+function sameRendering(rendered: string, body: string): boolean {
+  if (rendered === body) return true;
+  return rendered.replaceAll(ZWSP, "") === body.replaceAll(ZWSP, "");
 }
 
 /**
@@ -211,7 +222,9 @@ export function decodeBody(body: string): Decoded {
     }
     const message = parseMessage(raw, false);
     if (typeof message === "string") return { kind: "malformed", error: message };
-    if (renderMessage(message) !== body) return { kind: "malformed", error: NOT_WHOLE };
+    if (!sameRendering(renderMessage(message), body)) {
+      return { kind: "malformed", error: NOT_WHOLE };
+    }
     return { kind: "message", message };
   } catch (error) {
     return { kind: "malformed", error: error instanceof Error ? error.message : String(error) };

@@ -8,15 +8,22 @@
  * a commit closes those issues when it is merged
  * (https://docs.github.com/en/issues/tracking-your-work-with-issues/using-issues/linking-a-pull-request-to-an-issue#linking-a-pull-request-to-an-issue-using-a-keyword),
  * `other/repo#9` leaves a cross-reference on another repository's issue, raw
- * HTML renders, and an HTML comment hides text, or carries a
+ * HTML renders, an HTML comment hides text, or carries a
  * `<!-- p2p-dev ... -->` marker that looks like one of the swarm's protocol
- * messages.
+ * messages, a Markdown image (`![](https://…)`) is fetched by every reader's
+ * browser (through GitHub's image proxy) and shown as the swarm's, a link's
+ * text can say something other than where it goes (`[docs](https://evil)`,
+ * `[docs][1]` with `[1]: https://evil`), and an HTML entity (`&#64;user`)
+ * renders as the character it names after the text was checked.
  *
  * {@linkcode neutralizeMarkdown} keeps the text readable and defuses each of
  * these by inserting a zero-width space (U+200B) where GitHub's syntax needs
  * two characters to be adjacent: after the `<` that opens a tag or comment,
  * after the `@` of a mention, after a closing keyword followed by an issue
- * reference, and after the `#` of a cross-repository reference. That works
+ * reference, after the `#` of a cross-repository reference, after the `]`
+ * of a link, image or link definition (before its `(`, `[` or `:`), and
+ * after the `&` of an entity. A bare URL stays as it is: it shows where it
+ * goes, and GitHub links it as any reader would. That works
  * the same in plain text, tables, code spans and code blocks, where escaping
  * with entities would show the entity. Invisible characters already in the
  * text are removed first, so none can be used to undo the defusing.
@@ -52,9 +59,15 @@ const CLOSING_RE =
 /** `owner/repo#9`: a reference that leaves a cross-reference on another repository's issue. */
 const CROSS_REF_RE = /(?<=[A-Za-z0-9_.-]\/[A-Za-z0-9_.-]{1,100})#(?=\d)/g;
 
+/** `]` that ends a link's or image's text, or a link definition's label: `](`, `][`, `]:`. */
+const LINK_RE = /\](?=[(\[:])/g;
+
+/** `&` that starts a named or numeric character reference (`&#64;`, `&commat;`, `&#x40;`). */
+const ENTITY_RE = /&(?=#?[A-Za-z0-9]{1,32};)/g;
+
 /**
- * Defuses mentions, closing keywords, cross-repository references, raw HTML
- * and HTML comments (see the module documentation), removes invisible
+ * Defuses mentions, closing keywords, cross-repository references, raw HTML,
+ * HTML comments, links, images and entities (see the module documentation), removes invisible
  * characters, and cuts the result to `maxChars` characters (with `…`).
  * Linear in the length of the text.
  *
@@ -69,7 +82,9 @@ export function neutralizeMarkdown(text: string, maxChars = 60_000): string {
     .replace(TAG_OPEN_RE, `<${ZWSP}`)
     .replace(MENTION_RE, `@${ZWSP}`)
     .replace(CLOSING_RE, (keyword) => keyword + ZWSP)
-    .replace(CROSS_REF_RE, `#${ZWSP}`);
+    .replace(CROSS_REF_RE, `#${ZWSP}`)
+    .replace(LINK_RE, `]${ZWSP}`)
+    .replace(ENTITY_RE, `&${ZWSP}`);
   return capText(out, maxChars);
 }
 

@@ -99,6 +99,12 @@ const WRAPS: readonly ((body: string, payload: string) => string)[] = [
   (b) => b.replace("<!-- p2p-dev v1 ", "<!--  p2p-dev v1 "),
 ];
 
+/**
+ * The wraps that change a visible character: a body that differs from the encoder's only in
+ * zero-width spaces is its message (docs/PROTOCOL.md: they are what defuses outside text).
+ */
+const VISIBLE_WRAPS = WRAPS.filter((wrap) => wrap("a\nb", "b").replaceAll("\u200b", "") !== "a\nb");
+
 Deno.test("hostile log fuzz: no text an outsider writes, hidden markers and crafted messages included, changes a decision of the fold; each is counted as stopped", () => {
   for (const secret of [false, true]) {
     fc.assert(
@@ -168,7 +174,7 @@ Deno.test("hostile log fuzz: what the swarm's own identity posts holding a marke
                 }, { repo: REPO, issue: ISSUE, secret: secret ? "not-the-secret" : undefined });
                 const payload = fresh.split("\n").at(-1)!;
                 // Without a secret, the identity's whole messages count by design: only wrapped text here.
-                const wrap = WRAPS[s.wrap % WRAPS.length]!;
+                const wrap = VISIBLE_WRAPS[s.wrap % VISIBLE_WRAPS.length]!;
                 const text = secret && s.wrap % 4 === 0 ? fresh : wrap(fresh, payload);
                 return { ...after, body: text, author: BOT, authorType: "Bot" };
               },

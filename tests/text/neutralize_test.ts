@@ -53,3 +53,22 @@ Deno.test("neutralizeLine makes one line and caps it without splitting a surroga
   assert.ok(capped.endsWith("…"));
   assert.equal(capText("ab😀cd", 4), "ab…");
 });
+
+Deno.test("links, images, link definitions and entities are defused; bare URLs stay as they are", () => {
+  const cases: [string, RegExp][] = [
+    ["![pixel](https://evil.example/p.png)", /!\[[^\]]*\]\(/],
+    ["see [the docs](https://evil.example)", /\]\(/],
+    ["see [the docs][1]", /\]\[/],
+    ["[1]: https://evil.example", /\]:/],
+    ["![pixel][1]\n\n[1]: https://evil.example/p.png", /\]\[|\]:/],
+    ["thanks &#64;alice and &commat;bob, other/repo&#35;9", /&#?[A-Za-z0-9]+;/],
+  ];
+  for (const [text, live] of cases) {
+    const out = neutralizeMarkdown(text);
+    assert.doesNotMatch(out, live, text);
+    assert.equal(out.replaceAll(ZWSP, ""), text, "only zero-width spaces were added");
+  }
+  for (const text of ["https://example.com/a?b=c", "- [ ] T1: a task", "[x] done", "a & b; c"]) {
+    assert.equal(neutralizeMarkdown(text), text);
+  }
+});
