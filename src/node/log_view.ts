@@ -40,6 +40,7 @@ import {
 } from "../protocol/trust.ts";
 import type { LogComment, ProtocolEvent, VouchReason } from "../protocol/types.ts";
 import type { Clock } from "./ports.ts";
+import { ownCopy } from "../text/own_copy.ts";
 
 const WRITE_LEVELS = new Set<Permission>(["admin", "maintain", "write"]);
 
@@ -391,7 +392,12 @@ export class LogView {
 
     let from = Infinity;
     for (const f of fresh.sort((a, b) => a.entry.id - b.entry.id)) {
-      this.#keep(f.entry, f.digest, f.comment.updatedAt, f.comment.body.slice(0, HEAD_CHARS));
+      this.#keep(
+        f.entry,
+        f.digest,
+        f.comment.updatedAt,
+        ownCopy(f.comment.body.slice(0, HEAD_CHARS)),
+      );
       this.#raw?.set(f.comment.id, f.comment);
       if (f.entry.id <= this.#state.lastId) from = Math.min(from, f.entry.id);
       // Only reads move `since`: an own write may be far newer than what this
@@ -423,7 +429,7 @@ export class LogView {
     kept.seen = comment.updatedAt;
     kept.digest = digest;
     const next = toEntry(comment);
-    kept.head = comment.body.slice(0, HEAD_CHARS);
+    kept.head = ownCopy(comment.body.slice(0, HEAD_CHARS));
     if (takeBack) {
       // A body withheld before and wanted now: same comment, now decoded.
       kept.entry = next;
