@@ -123,6 +123,30 @@ Deno.test({
   },
 });
 
+Deno.test("a planner command (--planner-cmd) that dumps its environment and its node's finds no credential, and still plans", async () => {
+  await using swarm = await startSwarm({ issueBody: "Planned by a command.\n" });
+  const dumps = join(swarm.tmp, "dumps");
+  await Deno.mkdir(dumps, { recursive: true });
+  const planner =
+    `{ env; echo "== node"; tr "\\0" "\\n" < /proc/$PPID/environ; } > "$E2E_DUMP/planner.txt" 2>&1; ` +
+    `echo '[{"id":"T1","title":"One task","priority":"high"}]'`;
+  const node = swarm.spawn({
+    id: "n1",
+    args: ["--planner", "command", "--planner-cmd", planner, "--exec", "true"],
+    env: { ...CREDENTIALS, E2E_DUMP: dumps },
+  });
+  assertExitCodes(swarm, await swarm.waitAll(), { n1: 0 });
+  assert.ok(node.events("exec_end").some((e) => e.ok === true), swarm.describe());
+  const dump = await Deno.readTextFile(join(dumps, "planner.txt"));
+  assert.match(dump, /^P2P_DEV_ISSUE_NUMBER=\d+$/m, "the planner's own environment");
+  if (Deno.build.os === "linux") {
+    assert.match(dump, /== node\n(.|\n)*^E2E_DUMP=/m, "and its node's");
+  }
+  for (const name of NEVER) assert.doesNotMatch(dump, new RegExp(`^${name}=`, "m"), name);
+  const find = secretFinder(SECRET_VALUES, { context: false });
+  assert.deepEqual(find(dump).map(([s, e]) => dump.slice(s, e)), [], "no credential, in any form");
+});
+
 /**
  * A task that looks everywhere a checkout keeps a credential: the
  * repository's `.git/config`, git's whole configuration as seen from the
