@@ -61,6 +61,19 @@ function hostileEvents(messages: readonly { comment: LogComment; message: Messag
   events.push({ type: "end", reason: "done" });
   events.push({ type: "retry", tasks: tasks.length > 0 ? tasks : ["T1"] });
   events.push({ type: "vouch", logins: [{ login: "mallory", reason: "admin" }] });
+  // A forged completion whose branch would reach a dependent task's P2P_DEP_BRANCHES.
+  for (const task of tasks.length > 0 ? tasks : ["T1"]) {
+    for (const attempt of [1, 2]) {
+      events.push({
+        type: "progress",
+        task,
+        attempt,
+        status: "completed",
+        percent: 100,
+        result: { summary: "done", branch: "attacker/branch" },
+      });
+    }
+  }
   for (const { comment, message } of messages.slice(0, 4)) {
     events.push({
       type: "restore",
