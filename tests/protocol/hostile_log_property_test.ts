@@ -139,8 +139,9 @@ Deno.test("hostile log fuzz: no text an outsider writes, hidden markers and craf
               pos: s.pos,
               make: (after: LogComment) => {
                 const source = messages[s.pick % messages.length]!;
-                // A message of its own making (any event, node ids of the swarm), or a copy.
-                const body = s.crafted
+                // A message of its own making (any event, node ids of the swarm), or a copy
+                // of one already posted (nobody can copy what is not there yet).
+                const body = s.crafted || source.comment.id > after.id
                   ? encodeMessage({
                     node: source.message.node,
                     nonce: `mallory-${s.pick}-${s.wrap}`,
@@ -226,14 +227,20 @@ Deno.test("hostile log fuzz: edits and deletions of trusted comments after the f
           const events = hostileEvents(messages);
           const sign = secret ? "s3cret" : undefined;
           const targets = new Map<number, { how: Rewrite; body: string }>();
+          // An edit within the comment's own second looks unedited: one into a vouch is a vouch
+          // until the restore replaces it, and can make the voucher's own restore stand first
+          // (docs/PROTOCOL.md, limits). Only people with write access can edit the swarm's
+          // comments, and they are trusted anyway: such edits are left out here.
+          const unvouched = events.filter((e) => e.type !== "vouch");
           for (const r of rewrites) {
             const { comment, message } = messages[r.pick % messages.length]!;
+            const pool = r.how === "edit_same_second" ? unvouched : events;
             // Rewritten into another message the encoder would write, signed with the real
             // secret (the worst case: a maintainer or a workflow of the swarm's own identity).
             const body = encodeMessage({
               node: message.node,
               nonce: `${message.nonce}-rewritten`,
-              events: [events[r.into % events.length]!],
+              events: [pool[r.into % pool.length]!],
             }, { repo: REPO, issue: ISSUE, secret: sign });
             targets.set(comment.id, { how: r.how, body });
           }
