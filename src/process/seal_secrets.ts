@@ -80,15 +80,24 @@ export function sealedNames(env: EnvRecord): string[] {
  */
 export function sealSecrets(env: EnvRecord): SealReport {
   const names = sealedNames(env);
-  for (const name of names) {
-    try {
-      Deno.env.delete(name);
-    } catch {
-      // Without --allow-env nothing can be removed; the steps below still run.
-    }
+  // Only with permissions already granted: a step must never make Deno prompt.
+  if (granted({ name: "env" })) {
+    for (const name of names) Deno.env.delete(name);
   }
   if (Deno.build.os !== "linux") return { names, scrubbed: false, undumpable: false };
-  return { names, scrubbed: scrubInitialEnvironment(new Set(names)), undumpable: setUndumpable() };
+  const mem = "/proc/self/mem";
+  const scrubbed = granted({ name: "read", path: "/proc/self/stat" }) &&
+    granted({ name: "read", path: mem }) && granted({ name: "write", path: mem }) &&
+    scrubInitialEnvironment(new Set(names));
+  return { names, scrubbed, undumpable: granted({ name: "ffi" }) && setUndumpable() };
+}
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
 }
 
 /** Overwrites the `NAME=value` entries of `names` in this process's initial environment block. */
