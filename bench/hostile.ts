@@ -8,6 +8,8 @@
  * @module
  */
 import type { GitHub } from "../src/github/port.ts";
+import { createGitHub } from "../src/github/octokit.ts";
+import { startEmulator } from "../src/emulator/mod.ts";
 import { LogView } from "../src/node/log_view.ts";
 import { buildMetrics, renderSummary } from "../src/node/metrics.ts";
 import { systemClock } from "../src/node/ports.ts";
@@ -139,6 +141,62 @@ const row = (what: string, figure: string) => rows.push([what, figure]);
       held.toFixed(1)
     } MiB${gc ? "" : " (no --expose-gc: heap figure unreliable)"}`,
   );
+}
+
+// 1b. The same flood over real HTTP: the emulator, the REST client with its page cache, the view.
+{
+  const big = "x".repeat(64_000);
+  const comments = Array.from({ length: 1_000 }, (_, i) => ({
+    author: "mallory",
+    body: `${big}${i}`,
+  }));
+  const emu = await startEmulator({
+    port: 0,
+    tokens: [{
+      token: "ghs_bench",
+      login: BOT,
+      kind: "actions",
+      repos: ["o/r"],
+      limit: 1_000_000,
+    }],
+    users: [{ login: "o", token: "ghp_o" }, { login: "mallory", token: "ghp_m" }],
+    repos: [{ owner: "o", name: "r", issues: [{ title: "flood", author: "o", comments }] }],
+  });
+  try {
+    comments.length = 0;
+    // The emulator runs in this process: what the client and the view hold is what goes when
+    // they are dropped.
+    let github: GitHub | undefined = createGitHub({
+      token: "ghs_bench",
+      baseUrl: emu.url,
+      owner: "o",
+      repo: "r",
+    });
+    let view: LogView | undefined = new LogView({
+      github,
+      clock: systemClock,
+      issue: 1,
+      self: BOT,
+      allow: [],
+      sinceSlackMs: 0,
+    });
+    await view.refresh({ full: true });
+    await view.refresh({ full: true });
+    const size = view.size;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const withClient = heapMiB();
+    github = undefined;
+    view = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    row(
+      "the same flood over HTTP (REST client + page cache + view)",
+      `client and view hold ${
+        (withClient - heapMiB()).toFixed(1)
+      } MiB after two full reads of ${size} comments`,
+    );
+  } finally {
+    await emu.close();
+  }
 }
 
 // 2. A stranger edits an ordinary comment in a log of 4,000 tasks and 4,000 claims.

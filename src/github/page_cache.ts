@@ -3,6 +3,12 @@
  * page's weak ETag, its decoded items and its `next` link, because a
  * `304 Not Modified` carries neither a body nor a `Link` header.
  *
+ * It is bounded by pages and by the characters of the comment bodies it
+ * holds: a stranger's flood of comments as large as GitHub allows (65,536
+ * characters) would otherwise stay in memory whole, page after page, whatever
+ * the node's log view keeps. A page evicted for size costs one full read (a
+ * `200` instead of a free `304`) the next time it is listed.
+ *
  * See https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate
  *
  * @module
@@ -37,43 +43,66 @@ export interface CachedPage {
  * ```
  */
 export class PageCache {
-  readonly #pages = new Map<string, CachedPage>();
+  readonly #pages = new Map<string, { page: CachedPage; chars: number }>();
   readonly #limit: number;
+  readonly #maxChars: number;
+  #chars = 0;
 
-  /** Create a cache holding at most `limit` pages (at least 1). */
-  constructor(limit = 256) {
+  /**
+   * Create a cache holding at most `limit` pages (at least 1) and at most
+   * `maxChars` characters of comment bodies (default 8 Mi; a page larger
+   * than that alone is not cached).
+   */
+  constructor(limit = 256, maxChars = 8 * 2 ** 20) {
     if (!(limit >= 1)) {
       throw new RangeError(
         `Page cache limit must be at least 1, got ${limit}: pass a positive number.`,
       );
     }
+    if (!(maxChars >= 0)) {
+      throw new RangeError(
+        `Page cache size must be a number of characters of at least 0, got ${maxChars}.`,
+      );
+    }
     this.#limit = limit;
+    this.#maxChars = maxChars;
   }
 
   /** The page cached for `url`, marking it recently used. */
   get(url: string): CachedPage | undefined {
-    const page = this.#pages.get(url);
-    if (page !== undefined) {
+    const entry = this.#pages.get(url);
+    if (entry !== undefined) {
       this.#pages.delete(url);
-      this.#pages.set(url, page);
+      this.#pages.set(url, entry);
     }
-    return page;
+    return entry?.page;
   }
 
-  /** Cache `page` for `url`, evicting the least recently used page when full. */
+  /** Cache `page` for `url`, evicting the least recently used pages when full. */
   set(url: string, page: CachedPage): void {
-    this.#pages.delete(url);
-    this.#pages.set(url, page);
-    while (this.#pages.size > this.#limit) {
+    this.delete(url);
+    const chars = page.comments.reduce((n, c) => n + c.body.length, 0);
+    if (chars > this.#maxChars) return;
+    this.#pages.set(url, { page, chars });
+    this.#chars += chars;
+    while (this.#pages.size > this.#limit || this.#chars > this.#maxChars) {
       const oldest = this.#pages.keys().next();
       if (oldest.done) break;
-      this.#pages.delete(oldest.value);
+      this.delete(oldest.value);
     }
   }
 
   /** Forget the page cached for `url`. */
   delete(url: string): void {
+    const entry = this.#pages.get(url);
+    if (entry === undefined) return;
     this.#pages.delete(url);
+    this.#chars -= entry.chars;
+  }
+
+  /** Characters of comment bodies cached. */
+  get chars(): number {
+    return this.#chars;
   }
 
   /** How many pages are cached. */

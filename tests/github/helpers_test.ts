@@ -89,3 +89,32 @@ Deno.test("isRateLimitAnswer tells rate limits from permission errors", () => {
   );
   assert.equal(isRateLimitAnswer(500, none, "rate limit"), false);
 });
+
+Deno.test("PageCache keeps at most its budget of body characters: a flood of large comments is evicted, a page larger than the budget is not cached", () => {
+  const cache = new PageCache(256, 100);
+  const page = (etag: string, ...sizes: number[]) => ({
+    etag,
+    comments: sizes.map((n, i) => ({
+      id: i + 1,
+      body: "x".repeat(n),
+      author: "mallory",
+      authorType: "User",
+      createdAt: 0,
+      updatedAt: 0,
+    })),
+    next: undefined,
+  });
+  cache.set("a", page("1", 30, 10));
+  cache.set("b", page("2", 40));
+  assert.equal(cache.chars, 80);
+  cache.get("a");
+  cache.set("c", page("3", 50));
+  assert.equal(cache.get("b"), undefined, "the least recently used page went first");
+  assert.equal(cache.chars, 90);
+  cache.set("d", page("4", 101));
+  assert.equal(cache.get("d"), undefined, "a page over the budget alone is not cached");
+  cache.set("a", page("5", 5));
+  assert.equal(cache.chars, 55, "a page cached again replaces its old size");
+  assert.equal(cache.size, 2);
+  assert.throws(() => new PageCache(1, -1), RangeError);
+});
