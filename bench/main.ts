@@ -15,7 +15,9 @@
  * @module
  */
 import { cpus } from "node:os";
-import { ceiling, PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../src/protocol/budget.ts";
+import { admit } from "../src/protocol/admission.ts";
+import { PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../src/protocol/budget.ts";
+import { defaultConfig } from "../src/node/config.ts";
 import { VERSION } from "../src/version.ts";
 import { benchEmulator } from "./emulator.ts";
 import { benchFold } from "./fold.ts";
@@ -28,13 +30,17 @@ import { benchSwarm, quantile, type SwarmFigures } from "./swarm.ts";
 /** Settings of one benchmark run. */
 export interface BenchPlan {
   quick: boolean;
-  /** Simulated swarm sizes and seeds per size. */
+  /** Simulated swarm sizes and seeds per size, every node on one `GITHUB_TOKEN`. */
   sizes: { nodes: number; seeds: number }[];
+  /** The same workload with every node on one GitHub App installation's token. */
+  appSizes: { nodes: number; seeds: number }[];
   /** Tasks per node and mean task duration of the simulated workload. */
   tasksPerNode: number;
   taskMinutes: number;
-  /** Node counts tried for the largest swarm inside GITHUB_TOKEN's limits. */
+  /** Node counts tried for the largest swarm inside the token's limits. */
   sweep: number[];
+  /** Token kinds the sweep runs for. */
+  sweepKinds: TokenKind[];
   /** Tasks per node of the sweep (no dependencies: every node busy for about an hour). */
   sweepTasksPerNode: number;
   /** Zero-work throughput runs. */
@@ -60,9 +66,11 @@ export function benchPlan(quick: boolean): BenchPlan {
     ? {
       quick,
       sizes: [{ nodes: 5, seeds: 3 }, { nodes: 20, seeds: 2 }],
+      appSizes: [{ nodes: 20, seeds: 2 }],
       tasksPerNode: 2,
       taskMinutes: 10,
       sweep: [2, 3, 5, 10, 15, 20, 30],
+      sweepKinds: ["actions"],
       sweepTasksPerNode: 6,
       throughput: [{ nodes: 5, tokenKind: "pat" }, { nodes: 5, tokenKind: "actions" }],
       throughputTasks: 600,
@@ -73,10 +81,22 @@ export function benchPlan(quick: boolean): BenchPlan {
     }
     : {
       quick,
-      sizes: [{ nodes: 5, seeds: 8 }, { nodes: 20, seeds: 6 }, { nodes: 100, seeds: 2 }],
+      sizes: [
+        { nodes: 5, seeds: 8 },
+        { nodes: 20, seeds: 6 },
+        { nodes: 50, seeds: 3 },
+        { nodes: 100, seeds: 2 },
+      ],
+      appSizes: [
+        { nodes: 5, seeds: 3 },
+        { nodes: 20, seeds: 3 },
+        { nodes: 50, seeds: 2 },
+        { nodes: 100, seeds: 2 },
+      ],
       tasksPerNode: 2,
       taskMinutes: 10,
       sweep: [2, 3, 5, 10, 15, 20, 30, 50, 75, 100],
+      sweepKinds: ["actions", "app"],
       sweepTasksPerNode: 6,
       throughput: [
         { nodes: 5, tokenKind: "pat" },
@@ -99,8 +119,8 @@ function progress(text: string): void {
   Deno.stderr.writeSync(encoder.encode(`… ${text}\n`));
 }
 
-const simId = (strategy: string, nodes: number, seed: number) =>
-  `sim ${strategy} n=${nodes} seed=${seed}`;
+const simId = (strategy: string, kind: TokenKind, nodes: number, seed: number) =>
+  `sim ${strategy} ${kind} n=${nodes} seed=${seed}`;
 const throughputId = (strategy: string, nodes: number, tokenKind: string) =>
   `throughput ${strategy} n=${nodes} ${tokenKind}`;
 
@@ -181,14 +201,19 @@ interface SizeSummary {
   runs: number;
   electionP50Ms: number;
   electionP99Ms: number;
+  workingElectionP50Ms: number;
+  workingElectionP99Ms: number;
   splitRuns: number;
   planKnownP50Ms: number;
+  workingPlanKnownP50Ms: number;
   claimP50Ms: number;
   claimP99Ms: number;
   tasks: number;
   done: number;
   lost: number;
   executedTwice: number;
+  lapses: number;
+  peakRunning: number;
   countedPerTask: number;
   writesPerTask: number;
   notModifiedShare: number;
@@ -206,18 +231,24 @@ function summarise(list: SimFigures[]): SizeSummary {
   const counted = sum(list, (f) => f.counted);
   const notModified = sum(list, (f) => f.notModified);
   const nodeHours = sum(list, (f) => f.nodeHours);
+  const ms = (x: number | null) => x ?? Infinity;
   return {
     runs: list.length,
-    electionP50Ms: q(list.map((f) => f.electionMs ?? Infinity), 0.5),
-    electionP99Ms: q(list.map((f) => f.electionMs ?? Infinity), 0.99),
+    electionP50Ms: q(list.map((f) => ms(f.electionMs)), 0.5),
+    electionP99Ms: q(list.map((f) => ms(f.electionMs)), 0.99),
+    workingElectionP50Ms: q(list.map((f) => ms(f.workingElectionMs)), 0.5),
+    workingElectionP99Ms: q(list.map((f) => ms(f.workingElectionMs)), 0.99),
     splitRuns: list.filter((f) => f.electionSplit).length,
-    planKnownP50Ms: q(list.map((f) => f.planKnownMs ?? Infinity), 0.5),
+    planKnownP50Ms: q(list.map((f) => ms(f.planKnownMs)), 0.5),
+    workingPlanKnownP50Ms: q(list.map((f) => ms(f.workingPlanKnownMs)), 0.5),
     claimP50Ms: q(list.flatMap((f) => f.claimMs), 0.5),
     claimP99Ms: q(list.flatMap((f) => f.claimMs), 0.99),
     tasks,
     done: sum(list, (f) => f.done),
     lost: sum(list, (f) => f.lost),
     executedTwice: sum(list, (f) => f.executedTwice),
+    lapses: sum(list, (f) => f.lapses),
+    peakRunning: Math.max(...list.map((f) => f.peakRunning)),
     countedPerTask: counted / tasks,
     writesPerTask: sum(list, (f) => f.writes) / tasks,
     notModifiedShare: notModified / Math.max(1, counted + notModified),
@@ -232,32 +263,43 @@ function summarise(list: SimFigures[]): SizeSummary {
 }
 
 /**
- * The largest swarm DESIGN.md's budget arithmetic allows for a workload where
- * every node finishes a task every `taskMinutes`, at `w` writes per task:
- * writes/h W = n·60/T·w must stay within 500, and W plus the counted reads,
- * n × min(polls per node-hour, W), within the token's primary limit, with
- * polls at the budget's rate (`ceiling().readsPerNodeHour`) or a fixed rate.
+ * The workers admission control admits for `nodes` nodes on `tokenKind`, with
+ * the benchmark's node configuration and tasks of `taskMinutes`: in the
+ * swarm's first hour (start-up reads counted) and after it.
  *
  * @example
  * ```ts
- * arithmeticLargest({ tokenKind: "actions", taskMinutes: 10, w: 2, polls: "budget" });
+ * admitted({ tokenKind: "actions", nodes: 100, taskMinutes: 10, remainingTasks: 200 }); // { first: 9, later: 15 }
  * ```
  */
-export function arithmeticLargest(
-  o: { tokenKind: TokenKind; taskMinutes: number; w: number; polls: "budget" | number },
-): number {
-  let best = 0;
-  for (let n = 1; n <= 10_000; n++) {
-    const writes = n * (60 / o.taskMinutes) * o.w;
-    const polls = o.polls === "budget"
-      ? ceiling({ tokenKind: o.tokenKind, nodes: n, writesPerTask: o.w }).readsPerNodeHour
-      : o.polls;
-    const reads = n * Math.min(polls, o.polls === "budget" ? writes : polls);
-    if (writes <= WRITE_LIMIT.perHour && writes + reads <= PRIMARY_LIMIT[o.tokenKind]) best = n;
-    else break;
-  }
-  return best;
+export function admitted(
+  o: { tokenKind: TokenKind; nodes: number; taskMinutes: number; remainingTasks: number },
+): { first: number; later: number } {
+  const config = defaultConfig(1, "bench");
+  const input = {
+    requestsPerHour: PRIMARY_LIMIT[o.tokenKind],
+    nodes: o.nodes,
+    taskMs: o.taskMinutes * 60_000,
+    leaseMs: config.leaseMs,
+    renewMs: config.renewMs,
+    settleMs: config.settleMs,
+    pollMinMs: config.pollMinMs,
+    pollMaxMs: config.pollMaxMs,
+    strict: false,
+    remainingTasks: o.remainingTasks,
+    writesLastHour: 0,
+  };
+  return {
+    first: admit({ ...input, firstHour: true }).workers,
+    later: admit({ ...input, firstHour: false }).workers,
+  };
 }
+
+const KIND_LABEL: Record<TokenKind, string> = {
+  actions: "GITHUB_TOKEN",
+  pat: "one PAT",
+  app: "one GitHub App installation",
+};
 
 // --- formatting ---------------------------------------------------------------
 
@@ -312,32 +354,45 @@ export async function runBench(
 ): Promise<{ table: string; json: Record<string, unknown> }> {
   const started = performance.now();
   const workload = {
-    tokenKind: "actions" as const,
     execMs: plan.taskMinutes * 60_000,
     dag: "layered" as const,
   };
+  const kinds: { kind: TokenKind; sizes: BenchPlan["sizes"] }[] = [
+    { kind: "actions", sizes: plan.sizes },
+    { kind: "app", sizes: plan.appSizes },
+  ];
   const jobs: SimJob[] = [];
-  for (const { nodes, seeds } of plan.sizes) {
-    for (let seed = 1; seed <= seeds; seed++) {
-      for (const strategy of STRATS) {
-        jobs.push({
-          kind: "run",
-          id: simId(strategy, nodes, seed),
-          strategy,
-          scenario: { seed, nodes, tasks: nodes * plan.tasksPerNode, ...workload },
-        });
+  for (const { kind, sizes } of kinds) {
+    for (const { nodes, seeds } of sizes) {
+      for (let seed = 1; seed <= seeds; seed++) {
+        for (const strategy of STRATS) {
+          jobs.push({
+            kind: "run",
+            id: simId(strategy, kind, nodes, seed),
+            strategy,
+            scenario: {
+              seed,
+              nodes,
+              tasks: nodes * plan.tasksPerNode,
+              tokenKind: kind,
+              ...workload,
+            },
+          });
+        }
       }
     }
   }
-  for (const strategy of STRATS) {
-    jobs.push({
-      kind: "sweep",
-      id: `sweep ${strategy}`,
-      strategy,
-      sizes: plan.sweep,
-      scenario: { seed: 1, ...workload, dag: "flat" },
-      tasksPerNode: plan.sweepTasksPerNode,
-    });
+  for (const kind of plan.sweepKinds) {
+    for (const strategy of STRATS) {
+      jobs.push({
+        kind: "sweep",
+        id: `sweep ${strategy} ${kind}`,
+        strategy,
+        sizes: plan.sweep,
+        scenario: { seed: 1, tokenKind: kind, ...workload, dag: "flat" },
+        tasksPerNode: plan.sweepTasksPerNode,
+      });
+    }
   }
   for (const t of plan.throughput) {
     for (const strategy of STRATS) {
@@ -401,153 +456,184 @@ export async function runBench(
   const sweeps = results.filter((r): r is Extract<SimJobResult, { kind: "sweep" }> =>
     r.kind === "sweep"
   );
-  const main = (strategy: string, nodes: number) =>
-    Array.from(
-      { length: plan.sizes.find((s) => s.nodes === nodes)!.seeds },
-      (_, i) => byId.get(simId(strategy, nodes, i + 1))!,
-    );
+  const runsOf = (strategy: string, kind: TokenKind, nodes: number, seeds: number) =>
+    Array.from({ length: seeds }, (_, i) => byId.get(simId(strategy, kind, nodes, i + 1))!);
   const throughputOf = (strategy: string, t: BenchPlan["throughput"][number]) =>
     byId.get(throughputId(strategy, t.nodes, t.tokenKind))!;
-  const bySize = plan.sizes.map(({ nodes }) => ({
-    nodes,
-    ours: summarise(main("ours", nodes)),
-    original: summarise(main("original", nodes)),
+  const bySize = kinds.map(({ kind, sizes }) => ({
+    kind,
+    sizes: sizes.map(({ nodes, seeds }) => ({
+      nodes,
+      ours: summarise(runsOf("ours", kind, nodes, seeds)),
+      original: summarise(runsOf("original", kind, nodes, seeds)),
+    })),
   }));
 
   const sections: { title: string; rows: Row[] }[] = [];
-  const simRows: Row[] = [];
-  const add = (
-    figure: string,
-    nodes: number,
-    pick: (s: SizeSummary) => number,
-    fmt: (x: number) => string,
-    ceil: string | ((s: SizeSummary) => string),
-  ) => {
-    const s = bySize.find((b) => b.nodes === nodes)!;
-    const a = pick(s.ours), b = pick(s.original);
-    simRows.push([
-      figure,
-      String(nodes),
-      fmt(a),
-      fmt(b),
-      ratio(a, b),
-      typeof ceil === "string" ? ceil : ceil(s.ours),
-    ]);
-  };
-  const each = (
-    figure: string,
-    pick: (s: SizeSummary) => number,
-    fmt: (x: number) => string,
-    ceil: string | ((s: SizeSummary, nodes: number) => string),
-  ) => {
-    for (const { nodes } of plan.sizes) {
-      add(figure, nodes, pick, fmt, typeof ceil === "string" ? ceil : (s) => ceil(s, nodes));
-    }
-  };
-  const c = (nodes: number, w: number) =>
-    ceiling({ tokenKind: "actions", nodes, writesPerTask: w });
-  each("election: all nodes agree, p50 (s)", (s) => s.electionP50Ms, sec, "doc: 2–5 s");
-  each("election: all nodes agree, p99 (s)", (s) => s.electionP99Ms, sec, "doc: 2–5 s");
-  each("election: runs where two nodes acted as leader", (s) => s.splitRuns, (x) => num(x, 0), "0");
-  each("plan known to every node, p50 (s)", (s) => s.planKnownP50Ms, sec, "");
-  each("claim: ready → confirmed start, p50 (s)", (s) => s.claimP50Ms, sec, "doc: 1–2 s");
-  each("claim: ready → confirmed start, p99 (s)", (s) => s.claimP99Ms, sec, "doc: 1–2 s");
-  each("tasks done (of planned)", (s) => s.done, (x) => num(x, 0), (s) => `${s.tasks}`);
-  each("tasks run to the end twice", (s) => s.executedTwice, (x) => num(x, 0), "0");
-  each(
-    "counted requests per task",
-    (s) => s.countedPerTask,
-    (x) => num(x),
-    (s, n) => `arithmetic ≈ (n+1)·w = ${num((n + 1) * s.writesPerTask)}`,
-  );
-  each(
-    "writes per task (w)",
-    (s) => s.writesPerTask,
-    (x) => num(x, 2),
-    "→ 1 (result + next claim)",
-  );
-  each("304 share of reads", (s) => s.notModifiedShare, pct, "");
-  each(
-    "counted requests per node-hour",
-    (s) => s.countedPerNodeHour,
-    (x) => num(x),
-    (s, n) => `≤ ${num(c(n, s.writesPerTask).requestsPerHour / n)} (1,000/n)`,
-  );
-  each(
-    "writes per node-hour",
-    (s) => s.writesPerNodeHour,
-    (x) => num(x),
-    (_s, n) => `≤ ${num(WRITE_LIMIT.perHour / n)} (500/n)`,
-  );
-  each(
-    "swarm: most counted requests in 1 h",
-    (s) => s.peakCountedPerHour,
-    (x) => num(x, 0),
-    "≤ 1000",
-  );
-  each("swarm: most writes in 1 h", (s) => s.peakWritesPerHour, (x) => num(x, 0), "≤ 500");
-  each("rate-limit answers: primary", (s) => s.primaryLimited, (x) => num(x, 0), "0");
-  each("rate-limit answers: content (secondary)", (s) => s.secondaryLimited, (x) => num(x, 0), "0");
-  each("run length, trigger → last task, p50 (h)", (s) => s.hoursP50, (x) => num(x, 2), "");
-  // Group the rows by figure, sizes together.
-  sections.push({
-    title:
-      `Simulator, GITHUB_TOKEN: ${plan.tasksPerNode}n tasks of ~${plan.taskMinutes} min in 4 layers, ` +
-      `seeds ${plan.sizes.map((s) => `${s.nodes}:${s.seeds}`).join(" ")}`,
-    rows: simRows,
-  });
-
-  // Largest swarm inside GITHUB_TOKEN's limits: the largest size such that
-  // it and every smaller size tried stayed inside.
-  const largest = (strategy: string) => {
-    const s = sweeps.find((x) => x.strategy === strategy)!;
-    let best = 0;
-    for (const f of s.runs) {
-      if (!insideLimits(f)) break;
-      best = f.nodes;
-    }
-    return {
-      best,
-      inside: s.runs.filter(insideLimits).map((f) => f.nodes),
-      over: s.runs.filter((f) => !insideLimits(f)).map((f) => f.nodes),
-      runs: s.runs,
+  for (const { kind, sizes } of bySize) {
+    if (sizes.length === 0) continue;
+    const limit = PRIMARY_LIMIT[kind];
+    const rows: Row[] = [];
+    const each = (
+      figure: string,
+      pick: (s: SizeSummary) => number,
+      fmt: (x: number) => string,
+      ceil: string | ((s: SizeSummary, nodes: number) => string),
+    ) => {
+      for (const { nodes, ours, original } of sizes) {
+        const a = pick(ours), b = pick(original);
+        rows.push([
+          figure,
+          String(nodes),
+          fmt(a),
+          fmt(b),
+          ratio(a, b),
+          typeof ceil === "string" ? ceil : ceil(ours, nodes),
+        ]);
+      }
     };
-  };
-  const lo = largest("ours"), lg = largest("original");
-  const sweepW = (() => {
-    const first = sweeps.find((x) => x.strategy === "ours")!.runs[0]!;
-    return first.writes / first.tasks;
-  })();
-  const arith = arithmeticLargest({
-    tokenKind: "actions",
-    taskMinutes: plan.taskMinutes,
-    w: sweepW,
-    polls: "budget",
-  });
+    const int = (x: number) => num(x, 0);
+    each(
+      "admitted workers / most running at once",
+      (s) => s.peakRunning,
+      int,
+      (_s, n) => {
+        const k = admitted({
+          tokenKind: kind,
+          nodes: n,
+          taskMinutes: plan.taskMinutes,
+          remainingTasks: n * plan.tasksPerNode,
+        });
+        return `admission: ${k.first} in the 1st hour, ${k.later} after`;
+      },
+    );
+    each(
+      "election: working nodes agree, p50 (s)",
+      (s) => s.workingElectionP50Ms,
+      sec,
+      "doc: 2–5 s",
+    );
+    each(
+      "election: working nodes agree, p99 (s)",
+      (s) => s.workingElectionP99Ms,
+      sec,
+      "doc: 2–5 s",
+    );
+    each(
+      "election: all nodes agree (standbys too), p50 (s)",
+      (s) => s.electionP50Ms,
+      sec,
+      "standbys: at their next poll",
+    );
+    each("election: runs where two nodes acted as leader", (s) => s.splitRuns, int, "0");
+    each("plan known to every working node, p50 (s)", (s) => s.workingPlanKnownP50Ms, sec, "");
+    each("plan known to every node (standbys too), p50 (s)", (s) => s.planKnownP50Ms, sec, "");
+    each("claim: ready → confirmed start, p50 (s)", (s) => s.claimP50Ms, sec, "doc: 1–2 s");
+    each("claim: ready → confirmed start, p99 (s)", (s) => s.claimP99Ms, sec, "doc: 1–2 s");
+    each("tasks done (of planned)", (s) => s.done, int, (s) => `${s.tasks}`);
+    each("tasks run to the end twice", (s) => s.executedTwice, int, "0");
+    each("lease lapses", (s) => s.lapses, int, "0");
+    each("counted requests per task", (s) => s.countedPerTask, (x) => num(x), "");
+    each(
+      "writes per task (w)",
+      (s) => s.writesPerTask,
+      (x) => num(x, 2),
+      "→ 1 (result + next claim)",
+    );
+    each("304 share of reads", (s) => s.notModifiedShare, pct, "");
+    each(
+      "counted requests per node-hour",
+      (s) => s.countedPerNodeHour,
+      (x) => num(x),
+      (_s, n) => `${num(limit / n)} (${limit}/n)`,
+    );
+    each(
+      "writes per node-hour",
+      (s) => s.writesPerNodeHour,
+      (x) => num(x),
+      (_s, n) => `${num(WRITE_LIMIT.perHour / n)} (500/n)`,
+    );
+    each("swarm: most counted requests in 1 h", (s) => s.peakCountedPerHour, int, `≤ ${limit}`);
+    each("swarm: most writes in 1 h", (s) => s.peakWritesPerHour, int, "≤ 500");
+    each("rate-limit answers: primary", (s) => s.primaryLimited, int, "0");
+    each("rate-limit answers: content (secondary)", (s) => s.secondaryLimited, int, "0");
+    each("run length, trigger → last task, p50 (h)", (s) => s.hoursP50, (x) => num(x, 2), "");
+    sections.push({
+      title:
+        `Simulator, ${KIND_LABEL[kind]} (${limit} requests/h): ${plan.tasksPerNode}n tasks of ` +
+        `~${plan.taskMinutes} min in 4 layers, seeds ${
+          sizes.map((x) => `${x.nodes}:${x.ours.runs}`).join(" ")
+        }`,
+      rows,
+    });
+  }
+
+  // Largest swarm inside the token's limits: the largest size such that it
+  // and every smaller size tried stayed inside.
   const list = (xs: number[]) => (xs.length ? xs.join(",") : "none");
-  sections.push({
-    title:
-      `Largest swarm inside GITHUB_TOKEN's limits: ${plan.sweepTasksPerNode}n tasks of ~${plan.taskMinutes} min, ` +
-      `no dependencies (each node busy ~1 h), seed 1, sizes ${plan.sweep.join(",")}`,
-    rows: [
-      [
-        "largest swarm with no rate-limit answer",
-        "",
-        String(lo.best),
-        String(lg.best),
-        ratio(lo.best, lg.best),
-        `arithmetic: ${arith} (w=${num(sweepW, 1)}); doc: 5–20`,
+  const sweepSummaries: Record<string, unknown> = {};
+  for (const kind of plan.sweepKinds) {
+    const largest = (strategy: string) => {
+      const s = sweeps.find((x) => x.id === `sweep ${strategy} ${kind}`)!;
+      let best = 0;
+      for (const f of s.runs) {
+        if (!insideLimits(f)) break;
+        best = f.nodes;
+      }
+      return {
+        best,
+        inside: s.runs.filter(insideLimits).map((f) => f.nodes),
+        over: s.runs.filter((f) => !insideLimits(f)).map((f) => f.nodes),
+        runs: s.runs,
+      };
+    };
+    const lo = largest("ours"), lg = largest("original");
+    const admittedBySize = lo.runs.map((f) => ({
+      nodes: f.nodes,
+      ...admitted({
+        tokenKind: kind,
+        nodes: f.nodes,
+        taskMinutes: plan.taskMinutes,
+        remainingTasks: f.tasks,
+      }),
+    }));
+    sweepSummaries[kind] = { ours: lo, original: lg, admitted: admittedBySize };
+    sections.push({
+      title:
+        `Largest swarm inside ${KIND_LABEL[kind]}'s limits: ${plan.sweepTasksPerNode}n tasks of ` +
+        `~${plan.taskMinutes} min, no dependencies (each node busy ~1 h if it worked alone), seed 1, ` +
+        `sizes ${plan.sweep.join(",")}`,
+      rows: [
+        [
+          "largest swarm with no rate-limit answer",
+          "",
+          String(lo.best),
+          String(lg.best),
+          ratio(lo.best, lg.best),
+          "doc: 5–20",
+        ],
+        [
+          "  sizes inside / over a limit",
+          "",
+          `${list(lo.inside)} / ${list(lo.over)}`,
+          `${list(lg.inside)} / ${list(lg.over)}`,
+          "",
+          "stops after 2 sizes over",
+        ],
+        ...lo.runs.map((f): Row => {
+          const k = admittedBySize.find((a) => a.nodes === f.nodes)!;
+          return [
+            "  most running at once / most counted in 1 h",
+            String(f.nodes),
+            `${f.peakRunning} / ${f.peakCountedPerHour}`,
+            "",
+            "",
+            `admission: ${k.first} (1st hour), ${k.later} after; ≤ ${PRIMARY_LIMIT[kind]}`,
+          ];
+        }),
       ],
-      [
-        "  sizes inside / over a limit",
-        "",
-        `${list(lo.inside)} / ${list(lo.over)}`,
-        `${list(lg.inside)} / ${list(lg.over)}`,
-        "",
-        "stops after 2 sizes over",
-      ],
-    ],
-  });
+    });
+  }
 
   // Throughput.
   const tpRows: Row[] = [];
@@ -555,7 +641,7 @@ export async function runBench(
     const a = throughputOf("ours", t), b = throughputOf("original", t);
     const wa = a.writes / a.tasks;
     tpRows.push([
-      `tasks in the 1st hour, zero-work, ${t.tokenKind === "pat" ? "one PAT" : "GITHUB_TOKEN"}`,
+      `tasks in the 1st hour, zero-work, ${KIND_LABEL[t.tokenKind]}`,
       String(t.nodes),
       num(a.tasksPerHour, 0),
       num(b.tasksPerHour, 0),
@@ -563,10 +649,10 @@ export async function runBench(
       `≤ 500/w = ${num(WRITE_LIMIT.perHour / wa, 0)}; doc: 10–50`,
     ]);
     tpRows.push([
-      `  done of ${plan.throughputTasks} / writes per task`,
+      `  done of ${plan.throughputTasks} / writes per task / rate-limit answers`,
       String(t.nodes),
-      `${a.done} / ${num(wa, 2)}`,
-      `${b.done} / ${num(b.writes / b.tasks, 2)}`,
+      `${a.done} / ${num(wa, 2)} / ${a.primaryLimited + a.secondaryLimited}`,
+      `${b.done} / ${num(b.writes / b.tasks, 2)} / ${b.primaryLimited + b.secondaryLimited}`,
       "",
       "",
     ]);
@@ -682,9 +768,14 @@ export async function runBench(
     model: { faults: GITHUB_LIKE },
     simulator: {
       bySize,
-      runs: plan.sizes.flatMap(({ nodes }) => [...main("ours", nodes), ...main("original", nodes)]),
+      runs: kinds.flatMap(({ kind, sizes }) =>
+        sizes.flatMap(({ nodes, seeds }) => [
+          ...runsOf("ours", kind, nodes, seeds),
+          ...runsOf("original", kind, nodes, seeds),
+        ])
+      ),
     },
-    largestSwarm: { ours: lo, original: lg, arithmetic: { nodes: arith, writesPerTask: sweepW } },
+    largestSwarm: sweepSummaries,
     throughput: plan.throughput.flatMap((
       t,
     ) => [throughputOf("ours", t), throughputOf("original", t)]),

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { admit } from "../src/protocol/admission.ts";
 import { PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../src/protocol/budget.ts";
 import { fold } from "../src/protocol/fold.ts";
 import { type LogComment, type PlanTask, PRIORITIES } from "../src/protocol/types.ts";
@@ -21,6 +22,7 @@ import {
   type Strategy,
   type SwarmRun,
 } from "../tests/sim/harness.ts";
+import { NO_HUMANS, PRODUCTION_CONFIG } from "../tests/sim/designed.ts";
 import { checkerPolicy, figures } from "../tests/sim/invariants.ts";
 import { type ModelClient, type ModelFaults, NO_FAULTS } from "../tests/sim/model.ts";
 import { ours } from "../tests/sim/ours.ts";
@@ -46,6 +48,18 @@ export const GITHUB_LIKE: ModelFaults = {
   latencyMs: [80, 600],
 };
 
+/** The one identity and token every node of a benchmark swarm shares, by token kind. */
+const IDENTITIES: Record<TokenKind, Pick<NodeSpec, "login" | "accountId" | "type" | "token">> = {
+  actions: {
+    login: ACTIONS_BOT.login,
+    accountId: ACTIONS_BOT.id,
+    type: "Bot",
+    token: "GITHUB_TOKEN",
+  },
+  pat: { login: "swarm-bot", accountId: 1000, type: "User", token: "pat-swarm-bot" },
+  app: { login: "p2p-dev-swarm[bot]", accountId: 2000, type: "Bot", token: "app-installation" },
+};
+
 /** What {@linkcode benchScenario} builds. */
 export interface BenchScenarioOptions {
   seed: number;
@@ -54,9 +68,11 @@ export interface BenchScenarioOptions {
   /**
    * `actions`: every node is a matrix job sharing `GITHUB_TOKEN` (one identity,
    * 1,000 requests/h); `pat`: every node shares one personal access token
-   * (one identity, 5,000 requests/h).
+   * (one identity, 5,000 requests/h); `app`: every node uses a token of one
+   * GitHub App installation (one `[bot]` identity, 5,000 requests/h: the
+   * installation's floor).
    */
-  tokenKind: "actions" | "pat";
+  tokenKind: TokenKind;
   /** Mean task duration, ms (each task 0.5–1.5 times it); 0 for zero-work tasks. */
   execMs: number;
   /** `layered`: four layers, each task after one or two of the layer before; `flat`: no dependencies. */
@@ -82,14 +98,11 @@ export interface BenchScenarioOptions {
  */
 export function benchScenario(o: BenchScenarioOptions): Scenario {
   const r = new Rng(derive(o.seed, "bench", o.nodes, o.tasks, o.tokenKind, o.execMs));
-  const shared = o.tokenKind === "actions";
   const spread = o.startSpreadMs ?? 2_000;
+  const who = IDENTITIES[o.tokenKind];
   const nodes: NodeSpec[] = Array.from({ length: o.nodes }, (_, i) => ({
-    node: shared ? `run-1-job-${i + 1}` : `vps-${i + 1}`,
-    login: shared ? ACTIONS_BOT.login : "swarm-bot",
-    accountId: shared ? ACTIONS_BOT.id : 1000,
-    type: shared ? "Bot" : "User",
-    token: shared ? "GITHUB_TOKEN" : "pat-swarm-bot",
+    node: o.tokenKind === "pat" ? `vps-${i + 1}` : `run-1-job-${i + 1}`,
+    ...who,
     offsetMs: 0,
     drift: 0,
     startAt: r.int(0, spread),
@@ -116,29 +129,14 @@ export function benchScenario(o: BenchScenarioOptions): Scenario {
     planMs: o.planMs ?? 5_000,
     faults: o.faults ?? GITHUB_LIKE,
     nodeFaults: [],
-    humans: {
-      strangerPerHour: 0,
-      trustedPerHour: 0,
-      editProbability: 0,
-      sameSecondEditProbability: 0,
-      deleteProbability: 0,
-    },
+    humans: NO_HUMANS,
     allow: [],
-    config: {
-      settleMs: 10_000,
-      leaseMs: 10 * 60_000,
-      renewMs: 4 * 60_000,
-      pollMinMs: 5_000,
-      pollMaxMs: 5 * 60_000,
-      maxAttempts: 3,
-      backoffMs: 30_000,
-      electionTimeoutMs: 5 * 60_000,
-      strict: false,
-      tokenKind,
-    },
+    config: { ...PRODUCTION_CONFIG, tokenKind },
     primaryLimit: PRIMARY_LIMIT[tokenKind],
     maintainer: "octo-owner",
     stranger: "mallory",
+    // Matrix jobs know the matrix size (`strategy.job-total`); a PAT's VPS nodes are told too.
+    sizeHint: true,
   };
 }
 
@@ -270,12 +268,18 @@ export interface SimFigures {
   lost: number;
   /** Tasks that ran to a successful end more than once. */
   executedTwice: number;
+  /** Attempts whose lease lapsed (the final fold's `lapsed` ends). */
+  lapses: number;
+  /** Most executions running at one time. */
+  peakRunning: number;
   /**
    * From the trigger until the last node had decided who leads (ours: its
    * first `elected`, `follower` or `plan_seen`; the original: its listing
    * after its election comment). `null` when some node never decided.
    */
   electionMs: number | null;
+  /** The same over the working nodes: those that led or claimed within 2 min of knowing the plan (standbys excluded). */
+  workingElectionMs: number | null;
   /** Whether the nodes' decisions named more than one leader (split brain). */
   electionSplit: boolean;
   /** Followers whose first leader was a candidate whose lower-id rival was still lagging (ours). */
@@ -285,6 +289,8 @@ export interface SimFigures {
    * original: it posted or listed a `TASKS_DATA`); `null` when some node never had it.
    */
   planKnownMs: number | null;
+  /** The same over the working nodes. */
+  workingPlanKnownMs: number | null;
   /**
    * Per task: from ready (plan published and every dependency done) to the
    * first execution start; `Infinity` for a task never started.
@@ -339,8 +345,20 @@ function measure(run: SwarmRun, strategy: string): Omit<SimFigures, "wallMs"> {
   const nodeProcs = run.processes.filter((p) => !p.proc.startsWith("human:"));
 
   // --- election ---------------------------------------------------------------
-  const decisions: { t: number; leader: string }[] = [];
+  const decisions: { t: number; leader: string; working: boolean }[] = [];
   let undecided = false;
+  let undecidedWorking = false;
+  // Working: with admission control, the nodes whose seats start warm (the
+  // first `k` of the first hour) and the leader; standbys neither work nor
+  // need the leader at once, learn it at their next poll and may step in
+  // later. The original design: every node.
+  const warmSeats = strategy === "ours" ? admittedFirstHour(s) : s.nodes.length;
+  const seatOf = (node: string) => {
+    const i = s.nodes.findIndex((n) => n.node === node);
+    return (i + 1) % s.nodes.length;
+  };
+  const working = (p: (typeof nodeProcs)[number]) =>
+    seatOf(p.node) < warmSeats || p.events.some(({ e }) => e.type === "elected");
   let wrongFirst = 0;
   if (strategy === "ours") {
     const state = fold(run.model.finalLog(), checkerPolicy(s));
@@ -352,16 +370,18 @@ function measure(run: SwarmRun, strategy: string): Omit<SimFigures, "wallMs"> {
       const follower = p.events.find(({ e }) => e.type === "follower");
       const planSeen = at("plan_seen");
       const first = Math.min(elected, follower?.t ?? Infinity, planSeen);
+      const w = working(p);
       if (!Number.isFinite(first)) {
         undecided = true;
+        if (w) undecidedWorking = true;
         continue;
       }
       if (first === elected) {
-        decisions.push({ t: elected, leader: p.node });
+        decisions.push({ t: elected, leader: p.node, working: w });
         continue;
       }
       if (first === planSeen || !term) {
-        decisions.push({ t: planSeen, leader: term?.node ?? "(none)" });
+        decisions.push({ t: planSeen, leader: term?.node ?? "(none)", working: w });
         continue;
       }
       // A follower agrees once it has the winner's election comment (the
@@ -369,7 +389,7 @@ function measure(run: SwarmRun, strategy: string): Omit<SimFigures, "wallMs"> {
       // a later listing brought the lagging winner, at the latest when it saw
       // the plan.
       if (String(follower!.e.leader) === term.node) {
-        decisions.push({ t: follower!.t, leader: term.node });
+        decisions.push({ t: follower!.t, leader: term.node, working: w });
         continue;
       }
       wrongFirst++;
@@ -377,6 +397,7 @@ function measure(run: SwarmRun, strategy: string): Omit<SimFigures, "wallMs"> {
       decisions.push({
         t: Math.min(planSeen, Math.max(follower!.t, seenWinner)),
         leader: term.node,
+        working: w,
       });
     }
   } else {
@@ -388,24 +409,32 @@ function measure(run: SwarmRun, strategy: string): Omit<SimFigures, "wallMs"> {
       }
       // A failed listing decides nothing: the node goes on without knowing.
       if (first.e.leader === "(none)") undecided = true;
-      else decisions.push({ t: first.t, leader: String(first.e.leader) });
+      else decisions.push({ t: first.t, leader: String(first.e.leader), working: working(p) });
     }
   }
   const electionMs = undecided || decisions.length === 0
     ? null
     : Math.max(...decisions.map((d) => d.t)) - s.start;
+  const workingDecisions = decisions.filter((d) => d.working);
+  const workingElectionMs = undecidedWorking || workingDecisions.length === 0
+    ? null
+    : Math.max(...workingDecisions.map((d) => d.t)) - s.start;
   // Split brain: two processes acted as leader of one term (ours), or the
   // nodes' decisions named different leaders (the original never revises its own).
   const electionSplit = f.believedLeaders > 1 ||
     new Set(decisions.map((d) => d.leader)).size > 1;
 
-  const planTimes = nodeProcs.map((p) =>
-    p.events.find(({ e }) => e.type === (strategy === "ours" ? "plan_seen" : "bench_plan_seen"))
-      ?.t
-  );
-  const planKnownMs = planTimes.length && planTimes.every((t) => t !== undefined)
-    ? Math.max(...(planTimes as number[])) - s.start
-    : null;
+  const planKnown = (procs: typeof nodeProcs) => {
+    const times = procs.map((p) =>
+      p.events.find(({ e }) => e.type === (strategy === "ours" ? "plan_seen" : "bench_plan_seen"))
+        ?.t
+    );
+    return times.length && times.every((t) => t !== undefined)
+      ? Math.max(...(times as number[])) - s.start
+      : null;
+  };
+  const planKnownMs = planKnown(nodeProcs);
+  const workingPlanKnownMs = planKnown(nodeProcs.filter(working));
 
   // --- claim latency ------------------------------------------------------------
   const ready = readyTimes(run, strategy);
@@ -474,10 +503,14 @@ function measure(run: SwarmRun, strategy: string): Omit<SimFigures, "wallMs"> {
     failed: f.failed,
     lost: f.lost,
     executedTwice: f.executedTwice,
+    lapses: lapsesOf(run),
+    peakRunning: peakRunning(run),
     electionMs,
+    workingElectionMs,
     electionSplit,
     followedLoserFirst: wrongFirst,
     planKnownMs,
+    workingPlanKnownMs,
     claimMs,
     counted: f.requests,
     notModified: f.notModified,
@@ -491,6 +524,51 @@ function measure(run: SwarmRun, strategy: string): Omit<SimFigures, "wallMs"> {
     tasksPerHour,
     virtualHours: (run.endTime - s.start) / 3_600_000,
   };
+}
+
+/**
+ * Workers admission control admits at the start of a benchmark scenario: in
+ * the first hour, before the plan is known (its size, token kind and
+ * timings; tasks a lease long, as a node assumes before any result). These
+ * seats start warm.
+ */
+export function admittedFirstHour(s: Scenario): number {
+  const c = s.config;
+  return admit({
+    requestsPerHour: s.primaryLimit,
+    nodes: s.nodes.length,
+    taskMs: c.leaseMs,
+    leaseMs: c.leaseMs,
+    renewMs: c.renewMs,
+    settleMs: c.settleMs,
+    pollMinMs: c.pollMinMs,
+    pollMaxMs: c.pollMaxMs,
+    strict: c.strict,
+    firstHour: true,
+    remainingTasks: Infinity,
+    writesLastHour: 0,
+  }).workers;
+}
+
+/** Attempts the final fold ended as `lapsed` (their owner fell silent for a whole lease). */
+function lapsesOf(run: SwarmRun): number {
+  const state = fold(run.model.finalLog(), checkerPolicy(run.scenario));
+  let n = 0;
+  for (const id of state.order) {
+    for (const a of state.tasks[id]!.attempts) if (a.end?.kind === "lapsed") n++;
+  }
+  return n;
+}
+
+/** Most executions running at once. */
+function peakRunning(run: SwarmRun): number {
+  const edges = run.execs.flatMap((e) => [
+    { t: e.start, d: 1 },
+    { t: e.end ?? run.endTime, d: -1 },
+  ]).sort((a, b) => a.t - b.t || a.d - b.d);
+  let now = 0, peak = 0;
+  for (const e of edges) peak = Math.max(peak, now += e.d);
+  return peak;
 }
 
 /** Most events within any window of one hour (times ascending). */

@@ -103,7 +103,9 @@ export function nodeOutput(
       finish: () => {},
     };
   }
-  const stampOf = (e: NodeEvent) => new Date(e.serverTime).toISOString().slice(11, 19);
+  // Before its first read a node knows no server time (serverTime 0).
+  const stampOf = (e: NodeEvent) =>
+    e.serverTime > 0 ? new Date(e.serverTime).toISOString().slice(11, 19) : "--:--:--";
   if (ctx.isTty && !actions) {
     const view = new LiveView(
       ctx.out,

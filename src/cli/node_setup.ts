@@ -119,7 +119,8 @@ Environment:
   P2P_SECRET              shared secret: every message is signed (HMAC-SHA256), unsigned ones are ignored
   P2P_PASS_ENV            more variables tasks, agents and planner commands get (added to --pass-env)
   P2P_STATE_DIR           the state folder when --state-dir is not given
-  P2P_JOB_INDEX           in GitHub Actions: the matrix index, for a readable node id
+  P2P_JOB_INDEX           in GitHub Actions: the matrix index, for a readable node id and the seat
+  P2P_SWARM_SIZE          the swarm's size (strategy.job-total) when --swarm-size is not given
   P2P_DEBUG               print the stack of an unexpected error
   P2P_CLAUDE_PERMISSION_MODE, P2P_CLAUDE_ALLOWED_TOOLS, P2P_CLAUDE_DISALLOWED_TOOLS,
   P2P_CLAUDE_APPEND_SYSTEM_PROMPT, P2P_CLAUDE_ARGS, P2P_ACCEPT_DENIALS, P2P_MAX_BUDGET_USD,
@@ -227,6 +228,7 @@ export async function setupNode(
     renewMs: num(values.renewMs) ?? Math.min(defaults.renewMs, Math.floor(leaseMs * 0.4)),
     pollMinMs: num(values.pollMs) ?? defaults.pollMinMs,
     pollMaxMs: num(values.pollMaxMs) ?? defaults.pollMaxMs,
+    announceSpreadMs: num(values.announceSpreadMs) ?? defaults.announceSpreadMs,
     electionTimeoutMs: num(values.electionTimeoutMs) ?? defaults.electionTimeoutMs,
     maxAttempts: num(values.maxAttempts) ?? defaults.maxAttempts,
     backoffMs: num(values.backoffMs) ?? defaults.backoffMs,
@@ -235,6 +237,7 @@ export async function setupNode(
     role,
     ...(num(values.maxTasks) !== undefined ? { maxTasks: num(values.maxTasks)! } : {}),
     ...(num(values.maxRuntime) !== undefined ? { maxRuntimeMs: num(values.maxRuntime)! } : {}),
+    ...swarmPlace(values, ctx),
   });
   try {
     validateTiming(config);
@@ -325,6 +328,26 @@ async function childSetup(values: OptionValues, ctx: CliContext): Promise<ChildS
     claudeEnv: childEnv(ctx.env, { agent: "claude", passEnv }),
     containment,
   };
+}
+
+/**
+ * `--swarm-size` and `--seat`, else `P2P_SWARM_SIZE` and `P2P_JOB_INDEX`; a
+ * seat counts only with a size. `P2P_JOB_INDEX` also names the node and may
+ * be a job's name: then seats follow the log.
+ */
+function swarmPlace(values: OptionValues, ctx: CliContext): { swarmSize?: number; seat?: number } {
+  const fromEnv = ctx.env.P2P_SWARM_SIZE || undefined;
+  if (num(values.swarmSize) === undefined && fromEnv === undefined) return {};
+  const swarmSize = num(values.swarmSize) ?? Number(fromEnv);
+  if (!Number.isSafeInteger(swarmSize) || swarmSize < 1) {
+    throw new UsageError(
+      `Invalid P2P_SWARM_SIZE "${fromEnv}": use the number of nodes (strategy.job-total), 1 or more.`,
+    );
+  }
+  const index = Number(ctx.env.P2P_JOB_INDEX);
+  const seat = num(values.seat) ??
+    (ctx.env.P2P_JOB_INDEX && Number.isSafeInteger(index) && index >= 0 ? index : undefined);
+  return seat === undefined ? { swarmSize } : { swarmSize, seat };
 }
 
 const idleExecutor: Executor = {

@@ -196,6 +196,34 @@ export const TIMING_OPTIONS: readonly OptionSpec[] = [
     description: "also take an atomic git-ref lock for claims and elections",
     config: "claims.strict",
   },
+  {
+    name: "announceSpreadMs",
+    flags: "--announce-spread-ms <ms>",
+    kind: "duration",
+    group: "Swarm",
+    description: "without --swarm-size, a node announces itself at a random moment within this " +
+      "long of its start (so a swarm started at once posts no burst)",
+    default: DEFAULTS.announceSpreadMs,
+    config: "timings.announce-spread-ms",
+  },
+  {
+    name: "swarmSize",
+    flags: "--swarm-size <n>",
+    kind: "count",
+    group: "Swarm",
+    description: "nodes in the swarm (a matrix's strategy.job-total): admission control sizes " +
+      "the budget from it without waiting for announcements",
+    defaultText: "$P2P_SWARM_SIZE, else the nodes the log shows",
+  },
+  {
+    name: "seat",
+    flags: "--seat <n>",
+    kind: "number",
+    range: { min: 0, integer: true, text: "a whole number, 0 or more" },
+    group: "Swarm",
+    description: "this node's place in the swarm (the matrix index): the first seats start working",
+    defaultText: "$P2P_JOB_INDEX when it is a number",
+  },
 ];
 
 /** How long a silent leader keeps its term before planning. */

@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { ceiling, type TokenKind } from "../protocol/budget.ts";
+import { admit, observe } from "../protocol/admission.ts";
+import { PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../protocol/budget.ts";
 import { budgetReached, costCap, spentUsd, taskCostUsd } from "../protocol/cost.ts";
+import { defaultConfig } from "../node/config.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { activeNodes, currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
 import { plural } from "./advice.ts";
@@ -46,10 +48,21 @@ export function bar(fraction: number, width: number): string {
   return "█".repeat(filled) + "░".repeat(width - filled);
 }
 
+/** What the budget lines need beyond the state: the token's measured limit, the swarm's size, its login. */
+export interface BudgetContext {
+  /** The token's primary limit per hour (`GET /rate_limit`); the token kind's figure when absent. */
+  requestsPerHour?: number;
+  /** The configured swarm size (`--swarm-size`), when known. */
+  swarmSize?: number;
+  /** The swarm's login; the author of most node messages when absent. */
+  login?: string;
+}
+
 /**
  * The state as lines: leader, plan, nodes, a task table with each task's
  * cost, what was spent against the cost cap (the plan's, or `maxCostUsd`),
- * denied tool calls, ignored messages and the rate-limit ceiling.
+ * denied tool calls, ignored messages, and admission control: how many
+ * nodes may work at once, and why.
  * Text from comments (titles, node ids, the planner's name, reasons) is
  * printed without its escape sequences and control characters
  * (`src/text/terminal.ts`), so a title cannot drive the terminal.
@@ -64,15 +77,17 @@ export function renderState(
   now: number,
   tokenKind: TokenKind,
   maxCostUsd?: number,
+  budget: BudgetContext = {},
 ): string[] {
-  return renderLines(state, now, tokenKind, maxCostUsd).map(terminalLine);
+  return renderLines(state, now, tokenKind, maxCostUsd, budget).map(terminalLine);
 }
 
 function renderLines(
   state: SwarmState,
   now: number,
   tokenKind: TokenKind,
-  maxCostUsd?: number,
+  maxCostUsd: number | undefined,
+  budget: BudgetContext,
 ): string[] {
   const lines: string[] = [];
   const leader = currentLeader(state);
@@ -157,17 +172,47 @@ function renderLines(
     `Messages: ${state.accepted} accepted, ${state.foreign} ordinary comments, ` +
       `ignored: ${ignored.map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`,
   );
-  const cap = ceiling({
-    tokenKind,
-    nodes: Math.max(1, active.length || nodes.length),
-    writesPerTask: 2,
-  });
-  lines.push(
-    `Budget (${tokenKind} token, ${
-      plural(cap.nodes, "node")
-    }): ${cap.requestsPerHour} requests/h shared, ` +
-      `one counted read per node every ${Math.round(cap.pollIntervalSec)} s, ` +
-      `≤ ${Math.round(cap.tasksPerHourByWrites)} tasks/h at 2 writes per task.`,
-  );
+  lines.push(...renderAdmission(state, now, tokenKind, budget));
   return lines;
+}
+
+/** Lines that say how many nodes may work at once and why (`src/protocol/admission.ts`). */
+function renderAdmission(
+  state: SwarmState,
+  now: number,
+  tokenKind: TokenKind,
+  budget: BudgetContext,
+): string[] {
+  const login = budget.login ?? mostCommonAuthor(state);
+  const o = observe(state, now, login ?? "", 6 * 3_600_000);
+  const nodes = Math.max(1, budget.swarmSize ?? 0, o.nodes.length);
+  const requestsPerHour = budget.requestsPerHour ?? PRIMARY_LIMIT[tokenKind];
+  const config = defaultConfig(0, "state");
+  const a = admit({
+    requestsPerHour,
+    nodes,
+    taskMs: o.taskMs ?? state.settings.leaseMs,
+    leaseMs: state.settings.leaseMs,
+    renewMs: config.renewMs,
+    settleMs: config.settleMs,
+    pollMinMs: config.pollMinMs,
+    pollMaxMs: config.pollMaxMs,
+    strict: false,
+    firstHour: o.since === undefined || now - o.since < 3_600_000,
+    remainingTasks: state.plan ? o.remaining : Infinity,
+    writesLastHour: 0,
+  });
+  return [
+    `Budget (${tokenKind} token${login ? `, ${login}` : ""}): ${requestsPerHour} requests/h, ` +
+    `${WRITE_LIMIT.perHour} new comments/h and ${WRITE_LIMIT.perMinute}/min per identity.`,
+    `Admission: ${a.reason}; ${o.holders.length} hold work now.`,
+  ];
+}
+
+function mostCommonAuthor(state: SwarmState): string | undefined {
+  const counts = new Map<string, number>();
+  for (const n of Object.values(state.nodes)) {
+    counts.set(n.author, (counts.get(n.author) ?? 0) + n.messages);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
 }

@@ -13,7 +13,7 @@ import { connect, readerView, resolveAllow, resolveTokenKind } from "./connect.t
 import { defineCommand } from "./define.ts";
 import { GITHUB_OPTIONS, ISSUE_OPTION, JSON_OPTION } from "./option_groups.ts";
 import type { OptionSpec } from "./options.ts";
-import { renderState } from "./render_state.ts";
+import { type BudgetContext, renderState } from "./render_state.ts";
 import { UsageError } from "./usage_error.ts";
 
 const WRITE_ASSOCIATIONS = new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
@@ -49,6 +49,14 @@ export const STATE_OPTIONS: readonly OptionSpec[] = [
     description: "environment variable holding the HMAC secret",
     default: "P2P_SECRET",
   },
+  {
+    name: "swarmSize",
+    flags: "--swarm-size <n>",
+    kind: "count",
+    group: "Budget",
+    description: "the swarm's size, for the admission line",
+    defaultText: "$P2P_SWARM_SIZE, else the nodes the log shows",
+  },
   { ...JSON_OPTION, description: "print the folded state as JSON (task results included)" },
 ];
 
@@ -75,6 +83,11 @@ COLLABORATOR stand in for users with write access.`,
       }
       let state;
       let now: number;
+      const budget: BudgetContext = {};
+      const size = typeof opts.swarmSize === "number"
+        ? opts.swarmSize
+        : Number(ctx.env.P2P_SWARM_SIZE || NaN);
+      if (Number.isSafeInteger(size) && size > 0) budget.swarmSize = size;
       const secret = ctx.env[opts.secretEnv as string] || undefined;
       const allow = resolveAllow(opts.allow, ctx.env);
       if (typeof opts.comments === "string") {
@@ -99,6 +112,7 @@ COLLABORATOR stand in for users with write access.`,
           secret,
         });
         now = state.lastTime;
+        if (typeof opts.self === "string") budget.login = opts.self;
       } else {
         const issue = opts.issue as number;
         const conn = connect(opts, ctx);
@@ -116,12 +130,16 @@ COLLABORATOR stand in for users with write access.`,
         await view.refresh();
         state = view.state;
         now = view.serverNow();
+        if (self) budget.login = self;
+        // Free: GET /rate_limit does not count against the limit it reports.
+        const limit = (await conn.github.rateLimit().catch(() => undefined))?.limit;
+        if (limit) budget.requestsPerHour = limit;
       }
       if (opts.json) {
         ctx.out(JSON.stringify(state, null, 2));
       } else {
         const tokenKind = resolveTokenKind(opts.tokenKind, ctx.env, opts.token);
-        for (const line of renderState(state, now, tokenKind)) ctx.out(line);
+        for (const line of renderState(state, now, tokenKind, undefined, budget)) ctx.out(line);
       }
     },
   });

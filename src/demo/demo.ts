@@ -74,6 +74,8 @@ const OWNER_TOKEN = "ghp_demo_owner_token";
 const DEMO_FLAGS = [
   "--settle-ms",
   "600",
+  "--announce-spread-ms",
+  "500",
   "--poll-ms",
   "250",
   "--poll-max-ms",
@@ -280,7 +282,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }
     }
 
-    // Aggregate as a workflow's last job would, with the bot's token.
+    // Aggregate as a workflow's last job would, with the bot's token, once
+    // the configured list lag is over (a list may miss the last comments
+    // until then, and the saved log must be the whole log).
+    const lag = Math.max(options.lagMs ?? 0, faults.listLag?.maxMs ?? 0);
+    if (lag > 0) await new Promise((r) => setTimeout(r, lag));
     const counts = emu.control.counts();
     const github = createGitHub({
       token: BOT_TOKEN,

@@ -41,6 +41,7 @@ import type {
   IssueInfo,
   LabelSpec,
   Permission,
+  RateLimitStatus,
   ReactionContent,
   ReactionSubject,
   WorkflowGitHub,
@@ -1009,7 +1010,7 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
         const said = failure === undefined ? "" : githubMessage(failure);
         if (failure?.status === 422 && /already exists/i.test(said)) {
           if (unknown === undefined) return false;
-          return await this.#settleRefRace(full, sha, op, unknown);
+          return await this.#settleRefRace(full, sha, op);
         }
         // "Reference update failed" is a transient fault, not a lost race.
         if (failure?.status === 422 && /reference update failed/i.test(said)) continue;
@@ -1028,26 +1029,97 @@ class OctokitGitHub implements GitHub, WorkflowGitHub {
 
   /**
    * The ref exists after an attempt of ours had an unknown outcome. If it
-   * points elsewhere someone else made it; if at our SHA nobody can tell.
+   * points elsewhere someone else made it; at our SHA it is ours (callers
+   * that must tell refs apart point each at an object of their own).
    */
-  async #settleRefRace(full: string, sha: string, op: Op, cause: unknown): Promise<boolean> {
-    const short = full.slice("refs/".length);
+  async #settleRefRace(full: string, sha: string, op: Op): Promise<boolean> {
+    const found = await this.#readRef(full.slice("refs/".length), op);
+    return found === sha;
+  }
+
+  async #readRef(short: string, op: Op): Promise<string | undefined> {
     try {
       const { data } = await this.#octokit.rest.git.getRef({
         owner: this.#owner,
         repo: this.#repo,
         ref: short,
       });
-      if (data.object.sha !== sha) return false;
+      return data.object.sha;
     } catch (error) {
-      throw this.#error(error, { ...op, what: `read ref "${full}"`, permission: "contents: read" });
+      if (httpFailure(error)?.status === 404) return undefined;
+      throw this.#error(error, {
+        ...op,
+        what: `read ref "refs/${short}"`,
+        permission: "contents: read",
+      });
     }
-    throw new OutcomeUnknownError(
-      `Cannot ${op.what}: an earlier attempt failed with an unknown outcome and the ref now ` +
-        `exists at "${sha}", so it may be ours or another node's. Treat the claim as lost or ` +
-        `confirm it through the comment log.`,
-      { request: op.request, cause },
+  }
+
+  async getRef(ref: string): Promise<string | undefined> {
+    const short = ref.startsWith("refs/") ? ref.slice("refs/".length) : ref;
+    return await this.#readRef(
+      short,
+      this.#op(
+        `read ref "refs/${short}"`,
+        "contents: read",
+        "GET",
+        this.#repoPath(`/git/ref/${short}`),
+      ),
     );
+  }
+
+  async commitTree(sha: string): Promise<string> {
+    const op = this.#op(
+      `read commit "${sha}"`,
+      "contents: read",
+      "GET",
+      this.#repoPath(`/git/commits/${sha}`),
+    );
+    try {
+      const { data } = await this.#octokit.rest.git.getCommit({
+        owner: this.#owner,
+        repo: this.#repo,
+        commit_sha: sha,
+      });
+      return data.tree.sha;
+    } catch (error) {
+      throw this.#error(error, op);
+    }
+  }
+
+  async createCommit(
+    commit: { message: string; tree: string; parents: string[] },
+  ): Promise<string> {
+    const op = this.#op(
+      "create a commit object",
+      "contents: write",
+      "POST",
+      this.#repoPath("/git/commits"),
+    );
+    try {
+      // Retried after a 5xx: a repeat only makes another unreferenced object.
+      const { data } = await this.#octokit.rest.git.createCommit({
+        owner: this.#owner,
+        repo: this.#repo,
+        message: commit.message,
+        tree: commit.tree,
+        parents: commit.parents,
+      });
+      return data.sha;
+    } catch (error) {
+      throw this.#error(error, op);
+    }
+  }
+
+  async rateLimit(): Promise<RateLimitStatus> {
+    const op = this.#op("read the rate limit", "(none)", "GET", "/rate_limit");
+    try {
+      const { data } = await this.#octokit.rest.rateLimit.get();
+      const core = data.resources.core;
+      return { limit: core.limit, remaining: core.remaining, resetAt: core.reset * 1000 };
+    } catch (error) {
+      throw this.#error(error, op);
+    }
   }
 
   async deleteRef(ref: string): Promise<void> {

@@ -48,6 +48,16 @@ export interface CommentPage {
   notModified: boolean;
 }
 
+/** The token's primary rate limit, as `GET /rate_limit` reports it (`resources.core`). */
+export interface RateLimitStatus {
+  /** Requests per hour this token may make. */
+  limit: number;
+  /** Requests left in the current window. */
+  remaining: number;
+  /** When the window resets, epoch ms. */
+  resetAt: number;
+}
+
 /** Counts of API use by one client, exact. */
 export interface ApiStats {
   /** Every HTTP request sent, including retries. */
@@ -115,14 +125,31 @@ export interface GitHub {
   branchSha(branch: string): Promise<string>;
   /** Default branch name (`GET /repos/{o}/{r}`). */
   defaultBranch(): Promise<string>;
-  /** `POST /repos/{o}/{r}/git/refs`: `true` when created, `false` when it already existed (422). */
+  /**
+   * `POST /repos/{o}/{r}/git/refs`: `true` when created, `false` when it
+   * already existed (422). After an attempt of unknown outcome, a ref found
+   * at `sha` counts as created: a caller that must tell its refs from others'
+   * points each at an object of its own.
+   */
   createRef(ref: string, sha: string): Promise<boolean>;
+  /** `GET /repos/{o}/{r}/git/ref/{ref}` (ref without `refs/`): the SHA it points at; undefined when missing. */
+  getRef(ref: string): Promise<string | undefined>;
+  /** The tree of a commit (`GET /repos/{o}/{r}/git/commits/{sha}`). */
+  commitTree(sha: string): Promise<string>;
+  /** `POST /repos/{o}/{r}/git/commits`: creates a commit object (no ref moves); returns its SHA. */
+  createCommit(commit: { message: string; tree: string; parents: string[] }): Promise<string>;
   /** `DELETE /repos/{o}/{r}/git/refs/{ref}` (ref without `refs/`); missing refs are fine. */
   deleteRef(ref: string): Promise<void>;
   /** `POST /repos/{o}/{r}/pulls`; returns the PR's html_url. */
   createPullRequest(
     pr: { title: string; head: string; base: string; body: string; draft: boolean },
   ): Promise<string>;
+  /**
+   * `GET /rate_limit`: the token's primary limit and what is left of it.
+   * Free: "Accessing this endpoint does not count against your REST API rate
+   * limit" (https://docs.github.com/rest/rate-limit/rate-limit).
+   */
+  rateLimit(): Promise<RateLimitStatus>;
   /** Exact counts of this client's API use so far. */
   stats(): ApiStats;
 }

@@ -9,7 +9,7 @@
  */
 import { budgetReached } from "../protocol/cost.ts";
 import { applyComment } from "../protocol/fold.ts";
-import { nextTask } from "../protocol/schedule.ts";
+import { readyTasks } from "../protocol/schedule.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import type { ProtocolEvent } from "../protocol/types.ts";
 import { errorText, isTransientApiError } from "./api_errors.ts";
@@ -67,11 +67,16 @@ export class Claims {
    * Claims the next ready task (posting `carry` events in the same comment),
    * confirms it after the settle window and runs it. Returns the events to
    * carry into the next write (a completion to combine with the next claim).
+   *
+   * In strict mode the claim is posted only under the attempt's lock; a held
+   * lock sends the node to the next ready task, and a lock whose claim did
+   * not land is claimed again under it (same nonce) or deleted at once.
    */
   async claimAndWork(
     carry: ProtocolEvent[],
   ): Promise<{ carry: ProtocolEvent[]; posted: boolean }> {
     const ctx = this.#ctx;
+    const strict = ctx.config.strict;
     // A conditional re-read before claiming: free (304) when nothing changed,
     // and it spares a lost race when another node claimed in the meantime.
     if (ctx.deps.clock.now() - ctx.lastRead >= ctx.config.pollMinMs / 2) {
@@ -80,46 +85,54 @@ export class Claims {
     await this.#releaseStray(carry);
     const state = ctx.view.state;
     const now = ctx.now();
-    const pick = this.#pickAfter(state, carry, now);
+    const leaseMs = state.settings.leaseMs;
+    const picks = this.#picksAfter(state, carry, now);
+    const kindOf = (p: { task: string; attempt: number }) => `${p.task}/attempt-${p.attempt}`;
+    const pick = strict
+      ? picks.find((p) => !this.#locks.waiting(kindOf(p)) || this.#locks.stale(kindOf(p), leaseMs))
+      : picks[0];
     if (!pick) return { carry: await this.flush(carry), posted: carry.length > 0 };
-    const lockKind = `${pick.task}/attempt-${pick.attempt}`;
-    let locked = false;
-    if (ctx.config.strict && !this.#locks.expired(lockKind)) {
-      let held: boolean;
-      try {
-        held = !(await this.#locks.take(lockKind));
-      } catch (error) {
-        // Unknown outcome: the ref may be ours. Fall back to the log's own
-        // claim rule (post, settle, re-read) rather than strand the attempt.
-        if (!isTransientApiError(error)) throw error;
-        held = false;
-      }
-      if (held) {
-        this.claimsLost++;
-        this.#locks.noteHeldByOther(lockKind);
-        ctx.emit({ ...pick, type: "claim_lost", winner: "(lock held)", serverTime: now });
-        // Not a tight loop: wait a poll before trying again.
+    const lockKind = kindOf(pick);
+    // A lock held for a whole lease with no claim in the log: its holder died
+    // between locking and claiming, so the attempt is claimed through the log.
+    const locked = strict && !this.#locks.stale(lockKind, leaseMs);
+    if (locked) {
+      const outcome = await this.#locks.take(lockKind);
+      if (outcome !== "mine") {
+        if (outcome === "theirs") {
+          this.claimsLost++;
+          ctx.emit({ ...pick, type: "claim_lost", winner: "(lock held)", serverTime: now });
+        }
+        // Not a tight loop: the next try waits a poll.
         return { carry: await this.flush(carry), posted: false };
       }
-      locked = true;
     }
     ctx.emit({ type: "claim", ...pick, serverTime: now });
+    ctx.admission.noteClaim();
     const nonce = ctx.nonce();
-    try {
-      await ctx.post([...carry, { type: "claim", ...pick }], nonce);
-    } catch (error) {
-      if (!isTransientApiError(error)) throw error;
-      ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
-      locked = false; // the outcome is unknown: confirm through the log below
+    const events: ProtocolEvent[] = [...carry, { type: "claim", ...pick }];
+    let sure = await this.#tryPost(events, nonce);
+    if (!sure) {
+      // The outcome is unknown: wait out list lag and look for the nonce.
+      await ctx.settle();
+      if (locked && !Object.hasOwn(ctx.view.state.nonces, nonce)) {
+        // Under the lock nobody else claims this attempt: claim again, same nonce.
+        sure = await this.#tryPost(events, nonce);
+      }
+    } else if (locked) {
+      // One re-read confirms: only the lock holder claims this attempt.
+      await ctx.refresh();
+    } else {
+      await ctx.settle();
     }
-    // With a lock, one re-read confirms; without, wait out list lag first.
-    if (locked) await ctx.refresh();
-    else await ctx.settle();
     const landed = Object.hasOwn(ctx.view.state.nonces, nonce);
     const kept = landed ? [] : carry;
     const attempt = ctx.view.state.tasks[pick.task]?.attempts[pick.attempt - 1];
     if (!attempt || attempt.claimNonce !== nonce) {
       this.claimsLost++;
+      // A claim that did not land (or lost) frees its lock at once, so the
+      // attempt is not stranded; a late landing is released as stray.
+      if (locked) await this.#locks.release(lockKind);
       ctx.emit({
         type: "claim_lost",
         ...pick,
@@ -128,9 +141,21 @@ export class Claims {
       });
       return { carry: kept, posted: true };
     }
-    if (ctx.config.strict) this.#locks.keep(lockKind);
     const next = await this.#execution.run(pick.task, pick.attempt, nonce);
     return { carry: [...kept, ...next], posted: true };
+  }
+
+  /** Posts a message; false when its outcome is unknown (a transient error). */
+  async #tryPost(events: ProtocolEvent[], nonce: string): Promise<boolean> {
+    const ctx = this.#ctx;
+    try {
+      await ctx.post(events, nonce);
+      return true;
+    } catch (error) {
+      if (!isTransientApiError(error)) throw error;
+      ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
+      return false;
+    }
   }
 
   /**
@@ -144,16 +169,16 @@ export class Claims {
   }
 
   /**
-   * The task to claim next, judged on the state as it will be once `carry`
-   * (a completion) is folded: so a completion and the next claim can share
-   * one comment.
+   * The tasks to claim, best first, judged on the state as it will be once
+   * `carry` (a completion) is folded: so a completion and the next claim can
+   * share one comment.
    */
-  #pickAfter(state: SwarmState, carry: ProtocolEvent[], now: number) {
+  #picksAfter(state: SwarmState, carry: ProtocolEvent[], now: number) {
     const ctx = this.#ctx;
     if (carry.length === 0) {
       return budgetReached(state, ctx.config.maxCostUsd)
-        ? undefined
-        : nextTask(state, ctx.config.node, now);
+        ? []
+        : readyTasks(state, ctx.config.node, now);
     }
     const future = structuredClone(state);
     const body = ctx.encode(carry, "preview");
@@ -171,7 +196,7 @@ export class Claims {
       ctx.view.facts,
     );
     // A completion that spends the rest of the budget claims nothing more.
-    if (budgetReached(future, ctx.config.maxCostUsd)) return undefined;
-    return nextTask(future, ctx.config.node, now);
+    if (budgetReached(future, ctx.config.maxCostUsd)) return [];
+    return readyTasks(future, ctx.config.node, now);
   }
 }

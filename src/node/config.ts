@@ -58,6 +58,15 @@ export interface NodeConfig {
   role: "all" | "elect" | "plan" | "work";
   /** How far back `since` reaches before the newest comment seen, to catch lagging comments. */
   sinceSlackMs: number;
+  /**
+   * Nodes in the swarm, when known up front (a matrix's `strategy.job-total`):
+   * admission control then needs no announcements to size the budget.
+   */
+  swarmSize?: number;
+  /** This node's place in the swarm (a matrix's job index, 0- or 1-based): which nodes start warm. */
+  seat?: number;
+  /** Without a swarm size, a node announces itself at a random moment within this long of its start. */
+  announceSpreadMs: number;
 }
 
 /**
@@ -91,6 +100,7 @@ export function defaultConfig(
     retryFailed: false,
     role: "all",
     sinceSlackMs: 2 * 60_000,
+    announceSpreadMs: 20_000,
     ...overrides,
   };
 }
@@ -153,6 +163,16 @@ export function validateTiming(config: NodeConfig): void {
   }
   if (!(config.backoffMs >= 0) || !Number.isFinite(config.backoffMs)) {
     throw new RangeError(`Invalid backoffMs ${config.backoffMs}: use 0 or more milliseconds.`);
+  }
+  if (
+    config.swarmSize !== undefined && (!Number.isInteger(config.swarmSize) || config.swarmSize < 1)
+  ) {
+    throw new RangeError(
+      `Invalid swarm size ${config.swarmSize}: use the number of nodes, 1 or more.`,
+    );
+  }
+  if (config.seat !== undefined && (!Number.isInteger(config.seat) || config.seat < 0)) {
+    throw new RangeError(`Invalid seat ${config.seat}: use the job's index, 0 or more.`);
   }
   if (!Number.isInteger(config.maxAttempts) || config.maxAttempts < 1) {
     throw new RangeError(`Invalid maxAttempts ${config.maxAttempts}: use 1 or more.`);

@@ -9,23 +9,18 @@
 import type { Executor } from "../executor/port.ts";
 import type { GitHub, IssueInfo } from "../github/port.ts";
 import type { Planner } from "../planner/planner.ts";
-import { pollInterval } from "../protocol/budget.ts";
 import { encodeMessage, MAX_COMMENT_CHARS } from "../protocol/codec.ts";
 import type { Attempt, SwarmState } from "../protocol/state.ts";
 import type { LogComment, ProtocolEvent } from "../protocol/types.ts";
 import { activeNodes, taskPhase } from "../protocol/view.ts";
 import { VERSION } from "../version.ts";
 import { errorText, isFatalApiError } from "./api_errors.ts";
+import { AdmissionControl, SWARM_WINDOW_MS } from "./admission.ts";
 import type { NodeConfig } from "./config.ts";
 import type { NodeEvent } from "./events.ts";
 import type { LogView } from "./log_view.ts";
 import type { Clock, Random } from "./ports.ts";
-
-/** Swarm-wide, at most one poll per this many ms per node while no plan is in force (600 a minute). */
-const PRE_PLAN_MS_PER_NODE = 100;
-
-/** How long a node counts as part of the swarm after its last message (an Actions job's limit). */
-const SWARM_WINDOW_MS = 6 * 60 * 60_000;
+import { RateGate } from "./rate_gate.ts";
 
 /**
  * The ports and trust settings a node runs with.
@@ -66,14 +61,24 @@ export interface NodeDeps {
 export class NodeContext {
   readonly deps: NodeDeps;
   readonly config: NodeConfig;
+  /** The GitHub port behind this node's rate gate: use it for every request. */
+  readonly github: GitHub;
+  /** Holds every request while GitHub asked for quiet. */
+  readonly gate: RateGate;
+  /** How many nodes may work, and this node's poll and renewal rates. */
+  readonly admission: AdmissionControl;
   /** Nonces of every message this process wrote (or tried to). */
   readonly nonces = new Set<string>();
   /** Whether this node's announcement has landed. */
   announced = false;
   /** Comments this node wrote. */
   writes = 0;
-  /** Local time of the last list read. */
+  /** Local time of the last list read (tried). */
   lastRead = 0;
+  /** Local time at which the last successful list read was sent. */
+  lastGoodRead = 0;
+  /** Local time at which the last write of this node was sent. */
+  lastWrite = 0;
   /** Local time the node started (for `--max-runtime`). */
   startedAt = 0;
   /** Attempts in a row that failed for reasons of this node, not the task's. */
@@ -85,18 +90,24 @@ export class NodeContext {
   #issue?: IssueInfo;
   /** This node's own wait before restoring what people rewrote (drawn once). */
   #restoreDelay: number | undefined;
-  /** Local time before which GitHub asked for no requests (a rate limit). */
-  #quietUntil = 0;
 
   constructor(deps: NodeDeps, config: NodeConfig) {
     this.deps = deps;
     this.config = config;
+    this.gate = new RateGate(deps.clock, deps.signal);
+    this.github = this.gate.wrap(deps.github);
+    this.admission = new AdmissionControl(this);
   }
 
   /** Binds the context to its view of the log and the token's login (once known). */
   attach(view: LogView, login: string): void {
     this.#view = view;
     this.#login = login;
+  }
+
+  /** Whether the first read of the log has been made. */
+  get attached(): boolean {
+    return this.#view !== undefined;
   }
 
   /** The node's view of the log. */
@@ -115,14 +126,14 @@ export class NodeContext {
     this.deps.log?.(event);
   }
 
-  /** Estimated server time. */
+  /** Estimated server time; 0 until the first read (the token's identity comes first). */
   now(): number {
-    return this.view.serverNow();
+    return this.#view ? this.#view.serverNow() : 0;
   }
 
   /** The issue's title and body, read once. */
   async issue(): Promise<IssueInfo> {
-    this.#issue ??= await this.deps.github.getIssue(this.config.issue);
+    this.#issue ??= await this.github.getIssue(this.config.issue);
     return this.#issue;
   }
 
@@ -157,14 +168,8 @@ export class NodeContext {
     if (vouch) events = [...events, vouch];
     this.nonces.add(nonce);
     const body = this.encode(events, nonce);
-    await this.gate();
-    let comment: LogComment;
-    try {
-      comment = await this.deps.github.createComment(this.config.issue, body, nonce);
-    } catch (error) {
-      this.noteRateLimit(error);
-      throw error;
-    }
+    this.lastWrite = this.deps.clock.now();
+    const comment = await this.github.createComment(this.config.issue, body, nonce);
     this.writes++;
     if (announcing) this.announced = true;
     if (!this.#login) {
@@ -248,26 +253,8 @@ export class NodeContext {
 
   /** Sleeps one poll interval (with jitter), then re-reads the log. */
   async wait(mode: "idle" | "busy", capMs = Infinity, cancel?: AbortSignal): Promise<void> {
-    const state = this.view.state;
-    const now = this.now();
-    // Idle nodes write nothing yet poll all the same: count every node seen
-    // within a job's lifetime, not only those that wrote lately.
-    const nodes = Math.max(1, activeNodes(state, now, SWARM_WINDOW_MS).length);
-    const base = pollInterval({
-      tokenKind: this.config.tokenKind,
-      nodes,
-      mode,
-      minMs: this.config.pollMinMs,
-      maxMs: this.config.pollMaxMs,
-      ...(this.config.requestsPerHour ? { requestsPerHour: this.config.requestsPerHour } : {}),
-    });
-    // Before a plan is in force, polls mostly answer with free 304s and every
-    // node is waiting for the same few comments: poll faster, keeping the
-    // swarm within GitHub's per-endpoint budget (900 points a minute; we use
-    // at most 600).
-    const interval = state.plan
-      ? base
-      : Math.min(base, Math.max(this.config.pollMinMs, nodes * PRE_PLAN_MS_PER_NODE));
+    await this.admission.remeasure();
+    const interval = this.admission.pollMs(mode);
     const ms = Math.min(capMs, interval * (1 + this.config.jitter * this.deps.random.next()));
     const signal = cancel ? AbortSignal.any([this.deps.signal, cancel]) : this.deps.signal;
     try {
@@ -288,7 +275,6 @@ export class NodeContext {
         await this.onPolled();
       } catch (error) {
         if (isFatalApiError(error)) throw error;
-        this.noteRateLimit(error);
         this.emit({ type: "api_error", message: errorText(error), serverTime: this.now() });
       }
     }
@@ -306,15 +292,15 @@ export class NodeContext {
    * transient errors are reported and read as "nothing changed".
    */
   async refresh(options: { full?: boolean } = {}): Promise<boolean> {
-    if (!(await this.gate())) return false;
-    this.lastRead = this.deps.clock.now();
     try {
+      await this.gate.pass();
+      const sent = this.lastRead = this.deps.clock.now();
       const changed = await this.view.refresh(options);
+      this.lastGoodRead = sent;
       if (changed) this.deps.onState?.(this.view.state, this.now());
       return changed;
     } catch (error) {
       if (isFatalApiError(error)) throw error;
-      this.noteRateLimit(error);
       this.emit({ type: "api_error", message: errorText(error), serverTime: this.now() });
       return false;
     }
@@ -332,9 +318,8 @@ export class NodeContext {
   }
 
   /** Waits after a transient error: `retry-after` when GitHub gave one, else exponential. */
-  async backOff(error: unknown, failures: number): Promise<void> {
-    this.noteRateLimit(error);
-    const asked = this.#quietUntil - this.deps.clock.now();
+  async backOff(failures: number): Promise<void> {
+    const asked = this.gate.remainingMs(); // a rate limit: as long as GitHub asked
     const ms = asked > 0
       ? asked
       : Math.min(this.config.pollMaxMs, this.config.pollMinMs * 2 ** Math.min(failures, 10));
@@ -345,29 +330,6 @@ export class NodeContext {
       );
     } catch {
       // Interrupted: the loop notices the signal.
-    }
-  }
-
-  /**
-   * Waits out a rate limit GitHub asked us to respect before any request.
-   * Returns false when interrupted.
-   */
-  async gate(): Promise<boolean> {
-    const wait = this.#quietUntil - this.deps.clock.now();
-    if (wait <= 0) return true;
-    try {
-      await this.deps.clock.sleep(wait, this.deps.signal);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Remembers how long GitHub asked this node to stay quiet. */
-  noteRateLimit(error: unknown): void {
-    const asked = (error as { retryAfterMs?: unknown })?.retryAfterMs;
-    if (typeof asked === "number" && asked > 0) {
-      this.#quietUntil = Math.max(this.#quietUntil, this.deps.clock.now() + asked);
     }
   }
 }

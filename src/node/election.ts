@@ -8,7 +8,6 @@
 import { budgetReached } from "../protocol/cost.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { canCampaign, isFinished } from "../protocol/view.ts";
-import { isTransientApiError } from "./api_errors.ts";
 import type { NodeContext } from "./context.ts";
 import type { StrictLocks } from "./locks.ts";
 
@@ -55,14 +54,16 @@ export class Election {
   async campaign(term: number): Promise<boolean> {
     const ctx = this.#ctx;
     const strict = ctx.config.strict;
-    if (strict) {
-      let held = false;
-      try {
-        held = !(await this.#locks.take(`term-${term}`));
-      } catch (error) {
-        if (!isTransientApiError(error)) throw error; // unknown outcome: let the log decide
-      }
-      if (held) return false;
+    const kind = `term-${term}`;
+    // A term lock held for a whole election timeout with no election in the
+    // log: its holder died between locking and campaigning; campaign through
+    // the log alone.
+    const locked = strict && !this.#locks.stale(kind, ctx.config.electionTimeoutMs);
+    if (locked) {
+      if (this.#locks.waiting(kind)) return false;
+      // Unknown (a 5xx whose re-read did not tell): never campaign without
+      // knowing the lock is ours; try again at the next poll.
+      if ((await this.#locks.take(kind)) !== "mine") return false;
     }
     ctx.emit({ type: "campaign", term, serverTime: ctx.now() });
     const { comment } = await ctx.post([{
@@ -70,9 +71,8 @@ export class Election {
       term,
       timeoutMs: ctx.config.electionTimeoutMs,
     }]);
-    if (strict) {
-      this.#locks.keep(`term-${term}`);
-      await ctx.refresh();
+    if (locked) {
+      await ctx.refresh(); // only the lock holder campaigns for this term
     } else {
       await ctx.settle();
     }

@@ -12,6 +12,9 @@ import { taskPhase } from "../protocol/view.ts";
 import { errorText, isFatalApiError } from "./api_errors.ts";
 import type { NodeContext } from "./context.ts";
 
+/** The late look at the log comes this many settle windows after a run starts. */
+export const LATE_CHECK_SETTLES = 3;
+
 /**
  * Runs claimed attempts and keeps their leases.
  *
@@ -93,17 +96,26 @@ export class Execution {
       }),
     );
     let lastWrite = ctx.now();
+    let renewAt = lastWrite + ctx.admission.view().admission.renewMs;
+    // One more look once list lag has surely passed (three settle windows
+    // after the start): a rival's earlier claim that lagged past the settle
+    // window shows then, and this run stops before it runs to its end.
+    let checkAt = ctx.now() + LATE_CHECK_SETTLES * ctx.config.settleMs;
     let lost = false;
     /** Why this node stops the attempt itself (and releases it), if it does. */
     let stopping: string | undefined;
     try {
       while (true) {
-        const renew = Math.min(ctx.config.renewMs, ctx.view.state.settings.leaseMs * 0.4);
-        const untilRenew = Math.max(0, lastWrite + renew - ctx.now());
+        const untilRenew = Math.max(0, renewAt - ctx.now());
         // --max-runtime holds during a task too: wake up when it runs out.
         const untilDeadline = Math.max(0, ctx.deadline() - ctx.deps.clock.now());
+        const untilCheck = Math.max(0, checkAt - ctx.now());
         const cancelTick = new AbortController();
-        const tick = ctx.wait("busy", Math.min(untilRenew, untilDeadline), cancelTick.signal)
+        const tick = ctx.wait(
+          "busy",
+          Math.min(untilRenew, untilDeadline, untilCheck),
+          cancelTick.signal,
+        )
           .then(() => ({ done: false as const }));
         const first = await Promise.race([run, tick]);
         if (first.done) {
@@ -119,6 +131,7 @@ export class Execution {
           controller.abort(new Error(`Stopped: ${stopping}.`));
           break;
         }
+        if (ctx.now() >= checkAt) checkAt = Infinity;
         if (!this.owns(task, attempt, nonce)) {
           lost = true;
           controller.abort(new Error("Lost the claim."));
@@ -129,10 +142,9 @@ export class Execution {
           await ctx.postRestores();
         } catch (error) {
           if (isFatalApiError(error)) throw error;
-          ctx.noteRateLimit(error);
           ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
         }
-        if (ctx.now() - lastWrite >= renew) {
+        if (ctx.now() >= renewAt) {
           const event: ProtocolEvent = percent !== reported
             ? {
               type: "progress",
@@ -143,14 +155,17 @@ export class Execution {
               ...(note !== undefined ? { note } : {}),
             }
             : { type: "heartbeat", tasks: [{ task, attempt, percent }] };
-          reported = percent;
           try {
             await ctx.post([event]);
+            reported = percent;
+            lastWrite = ctx.now();
+            renewAt = lastWrite + ctx.admission.view().admission.renewMs;
           } catch (error) {
             if (isFatalApiError(error)) throw error;
             ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
+            // Not renewed: try again soon, while the lease still runs.
+            renewAt = ctx.now() + ctx.config.pollMinMs;
           }
-          lastWrite = ctx.now();
         }
       }
       const { outcome } = await run;

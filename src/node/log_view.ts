@@ -384,7 +384,10 @@ export class LogView {
         fresh.push({ comment: c, entry: toEntry(c), digest });
       }
     }
-    if (fresh.length === 0 && changes.length === 0) return false;
+    if (fresh.length === 0 && changes.length === 0) {
+      if (fromRead) this.#advanceSince(incoming);
+      return false;
+    }
     const trustedBefore = new Set(this.#trustedAuthors());
     const looked = await this.#lookUp(
       fresh.filter((f) => this.#needsAuthor(f.entry)).map((f) => f.entry.author),
@@ -400,21 +403,25 @@ export class LogView {
       );
       this.#raw?.set(f.comment.id, f.comment);
       if (f.entry.id <= this.#state.lastId) from = Math.min(from, f.entry.id);
-      // Only reads move `since`: an own write may be far newer than what this
-      // node has read (after a pause), and must not hide what it missed.
-      if (fromRead && f.comment.updatedAt > this.#maxUpdated) {
-        this.#maxUpdated = f.comment.updatedAt;
-      }
     }
     for (const ch of changes) {
       from = Math.min(from, this.#change(ch.kept, ch.comment, ch.digest));
       this.#raw?.set(ch.comment.id, ch.comment);
-      if (fromRead && ch.comment.updatedAt > this.#maxUpdated) {
-        this.#maxUpdated = ch.comment.updatedAt;
-      }
     }
+    if (fromRead) this.#advanceSince(incoming);
     await this.#settleTrust(trustedBefore, looked, from);
     return true;
+  }
+
+  /**
+   * Moves `since` to the newest `updated_at` a read returned, known comments
+   * included: a node's own writes come back in its reads, and a swarm of one
+   * would otherwise list the whole log at every poll. Only reads move it: an
+   * own write may be far newer than what this node has read (after a pause),
+   * and must not hide what it missed.
+   */
+  #advanceSince(read: LogComment[]): void {
+    for (const c of read) if (c.updatedAt > this.#maxUpdated) this.#maxUpdated = c.updatedAt;
   }
 
   /**

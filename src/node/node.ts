@@ -14,7 +14,7 @@
  */
 import type { ApiStats } from "../github/port.ts";
 import { budgetReached, costCap, spentUsd } from "../protocol/cost.ts";
-import type { SwarmState, TermInfo } from "../protocol/state.ts";
+import { emptyState, type SwarmState, type TermInfo } from "../protocol/state.ts";
 import type { ProtocolEvent } from "../protocol/types.ts";
 import { canCampaign, currentLeader, isFinished, taskPhase } from "../protocol/view.ts";
 import { errorText, isTransientApiError } from "./api_errors.ts";
@@ -80,6 +80,8 @@ class SwarmNode {
   readonly #claims: Claims;
   readonly #steering: Steering;
   #seenPlan = false;
+  /** Whether this node saw the swarm with work left (so it took part). */
+  #sawWork = false;
   #orphansReleased = false;
   /** `lastId` of the state the last check before stopping looked at. */
   #finalCheckAt = -1;
@@ -100,13 +102,15 @@ class SwarmNode {
 
   async run(): Promise<NodeReport> {
     const ctx = this.#ctx;
-    const { github, clock } = ctx.deps;
+    const { clock } = ctx.deps;
     const config = ctx.config;
     ctx.startedAt = clock.now();
     // An installation token learns its login from its first write (context.ts).
-    const identity = await github.identity();
+    const known = await this.#patiently(async () => ({ identity: await ctx.github.identity() }));
+    if (!known) return this.#stop("interrupted");
+    const identity = known.identity;
     const view = new LogView({
-      github,
+      github: ctx.github,
       clock,
       issue: config.issue,
       self: identity?.login,
@@ -118,19 +122,27 @@ class SwarmNode {
       lagMs: Math.max(10_000, 3 * config.settleMs),
     });
     ctx.attach(view, identity?.login ?? "");
+    await ctx.admission.measure();
     ctx.lastRead = clock.now();
-    await view.refresh();
+    const read = await this.#patiently(() => view.refresh().then(() => true));
+    ctx.lastGoodRead = ctx.lastRead;
+    if (!read) return this.#stop("interrupted");
     this.#termsAtStart = view.state.terms.length;
     ctx.emit({ type: "start", node: config.node, login: ctx.login, serverTime: ctx.now() });
-    const reason = await this.#loop();
+    return this.#stop(await this.#loop());
+  }
+
+  #stop(reason: StopReason): NodeReport {
+    const ctx = this.#ctx;
     ctx.emit({
       type: "stop",
       reason,
       ...(this.#detail !== undefined ? { detail: this.#detail } : {}),
       serverTime: ctx.now(),
     });
+    const view = ctx.attached ? ctx.view : undefined;
     return {
-      node: config.node,
+      node: ctx.config.node,
       login: ctx.login,
       reason,
       terms: this.#election.terms,
@@ -138,12 +150,30 @@ class SwarmNode {
       failed: this.#execution.failed,
       claimsLost: this.#claims.claimsLost,
       writes: ctx.writes,
-      reads: view.reads,
-      api: github.stats(),
-      state: view.state,
+      reads: view?.reads ?? 0,
+      api: ctx.deps.github.stats(),
+      state: view?.state ?? emptyState(),
       serverTime: ctx.now(),
       ...(this.#detail !== undefined ? { detail: this.#detail } : {}),
     };
+  }
+
+  /**
+   * Runs a start-up call until it succeeds, backing off on transient errors
+   * (a rate limit waits as long as GitHub asked). Undefined when stopped.
+   */
+  async #patiently<T>(call: () => Promise<T>): Promise<T | undefined> {
+    const ctx = this.#ctx;
+    for (let failures = 1; !ctx.deps.signal.aborted; failures++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!isTransientApiError(error)) throw error;
+        ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
+        await ctx.backOff(failures);
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -160,13 +190,23 @@ class SwarmNode {
         const step = await this.#step(carry);
         failures = 0;
         carry = step.carry;
-        if (step.stop) return step.stop;
-        if (step.idle) await ctx.wait("idle");
+        if (step.stop) {
+          // Whatever the reason, a stopping node deletes the locks it holds.
+          await this.#locks.releaseAll();
+          return step.stop;
+        }
+        // An idle node still announces itself on time, whatever its poll interval.
+        if (step.idle) {
+          await ctx.wait(
+            "idle",
+            Math.min(ctx.admission.announceDueInMs(), step.waitMs ?? Infinity),
+          );
+        }
       } catch (error) {
         if (!isTransientApiError(error)) throw error;
         failures++;
         ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
-        await ctx.backOff(error, failures);
+        await ctx.backOff(failures);
       }
     }
   }
@@ -174,18 +214,31 @@ class SwarmNode {
   /** One turn of the loop. */
   async #step(
     carry: ProtocolEvent[],
-  ): Promise<{ stop?: StopReason; carry: ProtocolEvent[]; idle?: boolean }> {
+  ): Promise<{ stop?: StopReason; carry: ProtocolEvent[]; idle?: boolean; waitMs?: number }> {
     const ctx = this.#ctx;
     const config = ctx.config;
     const claims = this.#claims;
     if (ctx.deps.signal.aborted) {
-      // A leader stopped before its plan is out gives its term up, so the
-      // others campaign at once instead of waiting out its timeout.
-      const leader = currentLeader(ctx.view.state);
-      if (leader && this.#isMe(leader)) {
-        await resign(ctx, leader, "interrupted", "the leader was stopped before its plan was out");
+      // One try each: a node told to stop does not wait out errors (its
+      // leases lapse instead). A leader stopped before its plan is out gives
+      // its term up, so the others campaign at once instead of waiting out
+      // its timeout.
+      try {
+        const leader = currentLeader(ctx.view.state);
+        if (leader && this.#isMe(leader)) {
+          await resign(
+            ctx,
+            leader,
+            "interrupted",
+            "the leader was stopped before its plan was out",
+          );
+        }
+        await claims.flush(carry);
+      } catch (error) {
+        if (!isTransientApiError(error)) throw error;
+        ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });
       }
-      return { stop: "interrupted", carry: await claims.flush(carry) };
+      return { stop: "interrupted", carry: [] };
     }
     if (ctx.deps.clock.now() >= ctx.deadline()) {
       return { stop: "max_runtime", carry: await claims.flush(carry) };
@@ -201,7 +254,7 @@ class SwarmNode {
       this.#orphansReleased = true;
       await this.#claims.releaseOrphans();
     }
-    if (!ctx.announced) await this.#election.announce();
+    if (!ctx.announced && ctx.admission.shouldAnnounce()) await this.#election.announce();
     await ctx.postRestores();
     const state = ctx.view.state;
     const now = ctx.now();
@@ -232,7 +285,7 @@ class SwarmNode {
         }
         return { carry };
       }
-      if (config.role !== "work" && canCampaign(state, now)) {
+      if (config.role !== "work" && canCampaign(state, now) && ctx.admission.view().candidate) {
         if (await this.#election.campaign(state.terms.length + 1)) return { carry };
       } else if (leader && this.#followed !== leader.term) {
         this.#followed = leader.term;
@@ -260,6 +313,20 @@ class SwarmNode {
         config.retryFailed = false;
         return { carry };
       }
+      // Show in the log before stopping (without the swarm's size, nodes
+      // announce late, and a short swarm may finish first); not a node that
+      // found the swarm already finished.
+      if (this.#sawWork && ctx.admission.announceBeforeStop()) {
+        await ctx.post([]);
+        return { carry };
+      }
+      // Confirm on a read sent after this node's last write: its own view
+      // may lack what others wrote meanwhile (a result that reopens work).
+      if (ctx.lastGoodRead <= ctx.lastWrite) {
+        if (ctx.lastRead > ctx.lastWrite) return { carry, idle: true }; // that read failed: wait
+        await ctx.refresh();
+        return { carry };
+      }
       // Before leaving, one last look for messages people deleted or edited:
       // once every node that folded them is gone, nobody could restore them.
       // (Once per state: when it still says finished afterwards, the node stops.)
@@ -273,9 +340,9 @@ class SwarmNode {
         this.#finalCheckAt = ctx.view.state.lastId;
         return { carry };
       }
-      if (config.strict) await this.#locks.releaseAll();
       return { stop: "finished", carry };
     }
+    this.#sawWork = true;
     if (config.maxTasks !== undefined && this.#execution.completed.length >= config.maxTasks) {
       return { stop: "max_tasks", carry: await claims.flush(carry) };
     }
@@ -285,6 +352,19 @@ class SwarmNode {
         costCap(state, config.maxCostUsd)
       } (--max-cost-usd): no new task is claimed. Raise the cap to go on.`;
       return { stop: "budget", carry: await claims.flush(carry) };
+    }
+    if (!ctx.admission.view().mayClaim) {
+      // Enough nodes work already: report what this one finished, then stand by.
+      return { carry: await claims.flush(carry), idle: true };
+    }
+    const pace = ctx.admission.claimWaitMs();
+    if (pace > 0) {
+      // Tasks so short that claiming at once would overspend: wait, polling
+      // as usual (the swarm may finish meanwhile). A result waits with it to
+      // share the next claim's comment, unless the wait is long enough to
+      // matter to its lease.
+      const keep = pace < state.settings.leaseMs / 4 ? carry : await claims.flush(carry);
+      return { carry: keep, idle: true, waitMs: pace };
     }
     const worked = await claims.claimAndWork(carry);
     return { carry: worked.carry, idle: !worked.posted && worked.carry.length === 0 };

@@ -82,9 +82,9 @@ export class Steering {
     const [kept, ...duplicates] = comments.filter((c) =>
       c.author === ctx.login && c.body.startsWith(STATUS_MARKER) && !this.#deleted.has(c.id)
     );
-    const { github } = ctx.deps;
+    // Through the node's rate gate: no request while GitHub asked for quiet.
+    const { github } = ctx;
     for (const duplicate of duplicates) {
-      await ctx.gate();
       // False: a twin deleted it first; either way it is gone.
       if (await github.deleteComment(duplicate.id)) ctx.writes++;
       this.#deleted.add(duplicate.id);
@@ -108,7 +108,6 @@ export class Steering {
     });
     const body = statusBody(renderSummary(metrics), request.id, request.by);
     const nonce = ctx.nonce();
-    await ctx.gate();
     const written = kept ? await github.updateComment(kept.id, body) : await github.createComment(
       ctx.config.issue,
       `${body}<!-- p2p-dev:nonce ${nonce} -->\n`,

@@ -1,13 +1,16 @@
 /**
  * Budget arithmetic (DESIGN.md, "Budget arithmetic"): what GitHub's limits
- * allow a swarm of `n` nodes on one issue, and the poll interval each node
- * derives from it.
+ * allow a swarm of `n` nodes on one issue. Admission control
+ * (`admission.ts`) decides from it how many nodes work at once.
  *
- * Figures, from GitHub's REST documentation ("Rate limits for the REST API"):
+ * Figures, from GitHub's REST documentation ("Rate limits for the REST API",
+ * https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api):
  * `GITHUB_TOKEN` 1,000 requests per hour per repository; a personal access
- * token 5,000 per hour; a GitHub App installation up to 12,500. Secondary:
- * content creation at most 80 per minute and 500 per hour; conditional
- * requests answered 304 do not count against the primary limit.
+ * token 5,000 per hour; a GitHub App installation 5,000 per hour, plus 50 for
+ * each repository over 20 and, on an organization, 50 for each user over 20,
+ * up to 12,500. Secondary: content creation at most 80 per minute and 500 per
+ * hour; conditional requests answered 304 do not count against the primary
+ * limit.
  *
  * @module
  */
@@ -15,12 +18,34 @@
 /** The kind of token the swarm runs with. */
 export type TokenKind = "actions" | "pat" | "app";
 
-/** Primary requests per hour by token kind. */
+/**
+ * Primary requests per hour by token kind, the documented floor: a GitHub
+ * App installation may have more ({@linkcode appInstallationLimit}); a node
+ * measures its token's real limit with `GET /rate_limit`.
+ */
 export const PRIMARY_LIMIT: Record<TokenKind, number> = {
   actions: 1_000,
   pat: 5_000,
-  app: 12_500,
+  app: 5_000,
 };
+
+/** The most a GitHub App installation gets per hour (outside GitHub Enterprise Cloud). */
+export const APP_LIMIT_MAX = 12_500;
+
+/**
+ * A GitHub App installation's primary limit: 5,000 requests per hour, plus
+ * 50 for each repository over 20 it is installed on and, on an organization,
+ * 50 for each user over 20, at most 12,500.
+ *
+ * @example
+ * ```ts
+ * appInstallationLimit({ repositories: 30, users: 100 }); // 9500
+ * ```
+ */
+export function appInstallationLimit(o: { repositories: number; users: number }): number {
+  const extra = 50 * Math.max(0, o.repositories - 20) + 50 * Math.max(0, o.users - 20);
+  return Math.min(APP_LIMIT_MAX, PRIMARY_LIMIT.app + extra);
+}
 
 /** Content-creation limits per identity. */
 export const WRITE_LIMIT = { perMinute: 80, perHour: 500 } as const;
@@ -72,37 +97,4 @@ export function ceiling(
     tasksPerHourByWrites: WRITE_LIMIT.perHour / writesPerTask,
     writesPerTask,
   };
-}
-
-/**
- * The poll interval a node uses: the budget's interval while the node is idle
- * and work may appear, doubled while it executes a long task, clamped to
- * `[minMs, maxMs]`.
- *
- * @example
- * ```ts
- * pollInterval({ tokenKind: "pat", nodes: 5, mode: "idle", minMs: 2_000, maxMs: 300_000 });
- * ```
- */
-export function pollInterval(
-  options: {
-    tokenKind: TokenKind;
-    nodes: number;
-    mode: "idle" | "busy";
-    minMs: number;
-    maxMs: number;
-    requestsPerHour?: number;
-  },
-): number {
-  const base = ceiling({
-    tokenKind: options.tokenKind,
-    nodes: options.nodes,
-    writesPerTask: 1,
-    ...(options.requestsPerHour ? { requestsPerHour: options.requestsPerHour } : {}),
-  }).pollIntervalSec * 1000;
-  // Idle polls at the budget's rate (a poll that finds nothing new is a free
-  // 304, one that finds news is what the budget pays for); a node busy with a
-  // long task needs the log only to notice a lost claim, at half that rate.
-  const scaled = options.mode === "idle" ? base : base * 2;
-  return Math.round(Math.min(options.maxMs, Math.max(options.minMs, scaled)));
 }

@@ -99,6 +99,50 @@ Deno.test("state --comments folds a saved log into a readable table", async () =
   await Deno.remove(path);
 });
 
+Deno.test("state says how many nodes may work at once and why, for the swarm's size and token", async () => {
+  const path = await writeLog();
+  const small = await runCli([
+    "state",
+    "--comments",
+    path,
+    "--self",
+    "github-actions[bot]",
+    "--token-kind",
+    "actions",
+  ]);
+  assert.equal(small.code, 0, small.stderr);
+  assert.match(small.stdout, /^Budget \(actions token, github-actions\[bot\]\): 1000 requests\/h/m);
+  assert.match(
+    small.stdout,
+    // The one task done took 4 s: short tasks mean many claims an hour per worker.
+    /^Admission: 1 of 2 node\(s\) may work at once: 850 requests\/h usable .*tasks of ~0\.1 min.*; 1 hold work now\.$/m,
+  );
+  const sized = (...more: string[]) =>
+    runCli([
+      "state",
+      "--comments",
+      path,
+      "--self",
+      "github-actions[bot]",
+      "--swarm-size",
+      "100",
+      ...more,
+    ]);
+  const big = await sized("--token-kind", "actions");
+  assert.equal(big.code, 0, big.stderr);
+  assert.match(
+    big.stdout,
+    /^Admission: \d+ of 100 node\(s\) may work at once: 850 requests\/h usable \(85% of 1000\).*standby node\(s\) poll every \d+ min/m,
+  );
+  const app = await sized("--token-kind", "app");
+  assert.match(app.stdout, /^Budget \(app token, github-actions\[bot\]\): 5000 requests\/h/m);
+  assert.match(
+    app.stdout,
+    /^Admission: \d+ of 100 node\(s\) may work at once: 4250 requests\/h usable \(85% of 5000\)/m,
+  );
+  await Deno.remove(path);
+});
+
 Deno.test("state --json prints the folded state as JSON", async () => {
   const path = await writeLog();
   const r = await runCli(["state", "--comments", path, "--self", "github-actions[bot]", "--json"]);

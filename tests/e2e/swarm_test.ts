@@ -22,7 +22,7 @@ import {
 } from "./_swarm.ts";
 import { SUMMARY_MARKER } from "../../src/node/metrics.ts";
 
-const LOCKS = "refs/heads/p2p-lock/";
+const LOCKS = "refs/p2p-lock/";
 
 /** A small task command: reports progress, writes a file, says what it did. */
 const WORK = `${RECORD_PID}; echo "P2P_PROGRESS 50 halfway"; sleep 0.2; ` +
@@ -115,7 +115,7 @@ Deno.test("five nodes on one issue: one leader, every task done exactly once aft
   });
 });
 
-Deno.test("--strict: same outcome as the default mode; the nodes took git-ref locks under refs/heads/p2p-lock/ and none remains at the end", async () => {
+Deno.test("--strict: same outcome as the default mode; the nodes took git-ref locks under refs/p2p-lock/ (no branch) and none remains at the end", async () => {
   await using swarm = await startSwarm();
   const repo = swarm.emulator.control.world.repo(OWNER, REPO)!;
   // The emulator runs in this process: sample its refs while the swarm runs.
@@ -153,7 +153,7 @@ Deno.test("--strict: same outcome as the default mode; the nodes took git-ref lo
   );
   const deleted = log.filter((e) =>
     e.method === "DELETE" && decodeURIComponent(e.path).startsWith(
-      `/repos/${OWNER}/${REPO}/git/refs/heads/p2p-lock/issue-${swarm.issue}/`,
+      `/repos/${OWNER}/${REPO}/git/refs/p2p-lock/issue-${swarm.issue}/`,
     ) && e.status === 204
   );
   const pattern = new RegExp(
@@ -174,4 +174,6 @@ Deno.test("--strict: same outcome as the default mode; the nodes took git-ref lo
   );
   const left = Object.keys(repo.refs).filter((r) => r.startsWith(LOCKS));
   assert.deepEqual(left, [], "no lock ref remains");
+  const branches = Object.keys(repo.refs).filter((r) => r.startsWith("refs/heads/p2p-lock"));
+  assert.deepEqual(branches, [], "no lock was ever a branch");
 });

@@ -423,6 +423,42 @@ Deno.test("git: branch, commit, refs with atomic create and fast-forward updates
   });
 });
 
+Deno.test("git: a ref outside refs/heads (a strict-mode lock) is created atomically, at a commit of its own, and is no branch", async () => {
+  await withHarness(async (h) => {
+    const octo = h.octokit("ghp_writer");
+    const head = (await octo.rest.repos.getBranch({ ...REPO, branch: "main" })).data.commit;
+    const target = await octo.rest.git.createCommit({
+      ...REPO,
+      message: "p2p-dev lock target: issue #1, node n1, process 1",
+      tree: head.commit.tree.sha,
+      parents: [head.sha],
+    });
+    const ref = "refs/p2p-lock/issue-1/T1/attempt-1";
+    const created = await octo.rest.git.createRef({ ...REPO, ref, sha: target.data.sha });
+    assert.equal(created.status, 201);
+    const exists = await rejection(octo.rest.git.createRef({ ...REPO, ref, sha: head.sha }));
+    assert.equal(exists.status, 422);
+    assert.match(exists.message, /Reference already exists/);
+    // A re-read says whose lock it is: it points at the creator's own commit.
+    const got = await octo.rest.git.getRef({ ...REPO, ref: "p2p-lock/issue-1/T1/attempt-1" });
+    assert.equal(got.data.object.sha, target.data.sha);
+    const matching = await octo.rest.git.listMatchingRefs({ ...REPO, ref: "p2p-lock/issue-1/" });
+    assert.deepEqual(matching.data.map((r) => r.ref), [ref]);
+    // Not a branch.
+    const asBranch = await rejection(
+      octo.rest.repos.getBranch({ ...REPO, branch: "p2p-lock/issue-1/T1/attempt-1" }),
+    );
+    assert.equal(asBranch.status, 404);
+    // GitHub's rule: the name starts with "refs" and has at least two slashes.
+    const short = await rejection(
+      octo.rest.git.createRef({ ...REPO, ref: "refs/p2p-lock", sha: head.sha }),
+    );
+    assert.equal(short.status, 422);
+    const del = await octo.rest.git.deleteRef({ ...REPO, ref: "p2p-lock/issue-1/T1/attempt-1" });
+    assert.equal(del.status, 204);
+  });
+});
+
 Deno.test("pull requests: create (draft too), list, get, and GitHub's 422s", async () => {
   await withHarness(async (h) => {
     const octo = h.octokit("ghp_writer");

@@ -192,7 +192,7 @@ Deno.test("createRef retries a 422 Reference update failed", async () => {
   assert.deepEqual(fake.received("POST", REFS_PATH).map((r) => r.status), [422, 201]);
 });
 
-Deno.test("createRef after an unknown outcome: another SHA means lost, our SHA is undecidable", async () => {
+Deno.test("createRef after an unknown outcome: another SHA means lost, our own SHA means created", async () => {
   await using fake = await FakeGitHub.start();
   const ours = "d".repeat(40);
   // Someone else creates the ref while our attempt fails with a 500.
@@ -208,8 +208,16 @@ Deno.test("createRef after an unknown outcome: another SHA means lost, our SHA i
     await next();
     return fake.json(502, { message: "Bad Gateway" });
   });
-  await assert.rejects(() => gh.createRef("refs/heads/maybe", ours), OutcomeUnknownError);
+  assert.equal(await gh.createRef("refs/heads/maybe", ours), true);
   assert.deepEqual(fake.received("POST", REFS_PATH).map((r) => r.status), [500, 422, 502, 422]);
+});
+
+Deno.test("getRef reads the SHA a ref points at, and undefined for a missing ref", async () => {
+  await using fake = await FakeGitHub.start();
+  fake.refs.set("refs/p2p-lock/issue-7/T1/attempt-1", "a".repeat(40));
+  const { gh } = clientOf(fake);
+  assert.equal(await gh.getRef("p2p-lock/issue-7/T1/attempt-1"), "a".repeat(40));
+  assert.equal(await gh.getRef("refs/p2p-lock/issue-7/T1/attempt-2"), undefined);
 });
 
 Deno.test("deleteRef deletes, and ignores a ref that does not exist", async () => {

@@ -116,6 +116,7 @@ export function fastConfig(node: string, overrides: Partial<NodeConfig> = {}): N
     backoffMs: 300,
     maxAttempts: 3,
     sinceSlackMs: 10_000,
+    announceSpreadMs: 300,
     ...overrides,
   });
 }

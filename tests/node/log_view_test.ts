@@ -464,3 +464,31 @@ Deno.test("a comment edited within its own second is kept as first seen, and res
   assert.ok(restore?.type === "restore");
   assert.deepEqual(restore.message?.events, [{ type: "retry", tasks: ["T1"] }]);
 });
+
+Deno.test("reads of a node's own writes move `since`: a swarm of one does not list its whole log at every poll", async () => {
+  const emulator = await startWorld();
+  try {
+    const { github } = client(emulator, BOT_TOKENS[0]!);
+    const sinces: (string | undefined)[] = [];
+    const spy: GitHub = {
+      ...github,
+      listComments: (issue, since) => {
+        sinces.push(since);
+        return github.listComments(issue, since);
+      },
+    };
+    const view = viewOf(spy, 0);
+    await view.refresh();
+    // Everything in the log is this node's own: known before any read returns it.
+    for (const c of await leaderAndPlan(github)) await view.addOwn(c);
+    await view.refresh();
+    const own = view.comments().at(-1)!;
+    await view.refresh();
+    // The third read asks only for what changed since the newest comment the second returned.
+    const third = sinces[2];
+    assert.ok(third !== undefined, `since: ${JSON.stringify(sinces)}`);
+    assert.ok(Date.parse(third) >= Math.floor(own.updatedAt / 60_000) * 60_000, third);
+  } finally {
+    await emulator.close();
+  }
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { RunningEmulator } from "../../src/emulator/mod.ts";
 import { exitCodeOf } from "../../src/cli/run.ts";
-import { pollInterval } from "../../src/protocol/budget.ts";
+import { admit } from "../../src/protocol/admission.ts";
 import { decodeBody } from "../../src/protocol/codec.ts";
 import { fold } from "../../src/protocol/fold.ts";
 import type { LogComment, PlanTask, ProtocolEvent } from "../../src/protocol/types.ts";
@@ -468,7 +468,7 @@ Deno.test("a restarted process under the same node id releases the old attempt, 
   }
 });
 
-Deno.test("strict mode takes a git-ref lock for the election and for each claim, and deletes them", async () => {
+Deno.test("strict mode takes a lock ref outside refs/heads for the election and each claim, each at the node's own commit, and deletes them", async () => {
   const emulator = await startWorld();
   const executor = recordingExecutor({ delayMs: 40 });
   const planner = fixedPlanner(planWithDeps(4));
@@ -490,20 +490,26 @@ Deno.test("strict mode takes a git-ref lock for the election and for each claim,
     const won = created.filter((e) => e.status === 201);
     const lost = created.filter((e) => e.status === 422);
     assert.equal(won.length, 1 + 4, "one term lock and one lock per task attempt");
-    // Octokit sends the ref URL-encoded (`heads%2Fp2p-lock%2F...`).
+    // Octokit sends the ref URL-encoded (`p2p-lock%2Fissue-1%2F...`).
     const deleted = log.filter((e) => e.method === "DELETE")
       .map((e) => ({ ...e, path: decodeURIComponent(e.path) }))
-      .filter((e) => e.path.startsWith(`${refPath}/heads/p2p-lock/issue-1/`));
+      .filter((e) => e.path.startsWith(`${refPath}/p2p-lock/issue-1/`));
     assert.deepEqual(
       deleted.map((e) => e.path.slice(refPath.length + 1)).sort(),
       [
-        "heads/p2p-lock/issue-1/T1/attempt-1",
-        "heads/p2p-lock/issue-1/T2/attempt-1",
-        "heads/p2p-lock/issue-1/T3/attempt-1",
-        "heads/p2p-lock/issue-1/T4/attempt-1",
-        "heads/p2p-lock/issue-1/term-1",
+        "p2p-lock/issue-1/T1/attempt-1",
+        "p2p-lock/issue-1/T2/attempt-1",
+        "p2p-lock/issue-1/T3/attempt-1",
+        "p2p-lock/issue-1/T4/attempt-1",
+        "p2p-lock/issue-1/term-1",
       ],
     );
+    // No branch was created for a lock, and each node's locks point at a commit of its own.
+    const repo = emulator.control.world.repo(OWNER, REPO)!;
+    assert.deepEqual(Object.keys(repo.refs).filter((r) => r.startsWith("refs/heads/p2p")), []);
+    const targets = repo.commits.filter((c) => c.message.startsWith("p2p-dev lock target:"));
+    assert.ok(targets.length >= 1 && targets.length <= 3, `${targets.length} lock commits`);
+    assert.equal(new Set(targets.map((c) => c.sha)).size, targets.length);
     assert.ok(deleted.every((e) => e.status === 204 || e.status === 200));
     const refs = Object.keys(emulator.control.world.repo(OWNER, REPO)!.refs);
     assert.deepEqual(refs.filter((r) => r.includes("p2p-lock")), [], "no lock is left behind");
@@ -518,32 +524,6 @@ Deno.test("strict mode takes a git-ref lock for the election and for each claim,
     await stopAll(nodes);
     await emulator.close();
   }
-});
-
-Deno.test("pollInterval grows with the number of nodes sharing the budget, doubled when busy", () => {
-  let previous = 0;
-  for (let nodes = 1; nodes <= 40; nodes++) {
-    const idle = pollInterval({ tokenKind: "actions", nodes, mode: "idle", minMs: 0, maxMs: 1e9 });
-    const busy = pollInterval({ tokenKind: "actions", nodes, mode: "busy", minMs: 0, maxMs: 1e9 });
-    assert.ok(idle >= previous);
-    assert.equal(busy, idle * 2);
-    // n nodes × one read per interval stay within 80% of 1,000 requests per hour.
-    assert.ok((nodes * 3_600_000) / idle <= 800 + 1e-6);
-    previous = idle;
-  }
-  // DESIGN.md: 20 nodes under GITHUB_TOKEN afford one counted read each 90 s.
-  assert.equal(
-    pollInterval({ tokenKind: "actions", nodes: 20, mode: "busy", minMs: 0, maxMs: 1e9 }),
-    180_000,
-  );
-  assert.equal(
-    pollInterval({ tokenKind: "actions", nodes: 20, mode: "idle", minMs: 0, maxMs: 1e9 }),
-    90_000,
-  );
-  assert.equal(
-    pollInterval({ tokenKind: "pat", nodes: 1, mode: "idle", minMs: 5_000, maxMs: 9_000 }),
-    5_000,
-  );
 });
 
 Deno.test("an idle node polls less often when more nodes are announced in the log (actions budget)", async () => {
@@ -593,27 +573,28 @@ Deno.test("an idle node polls less often when more nodes are announced in the lo
 
     assert.equal(Object.keys(rf.state.nodes).length, 2);
     assert.equal(Object.keys(rm.state.nodes).length, 26);
-    const intervalFew = pollInterval({
-      tokenKind: "actions",
-      requestsPerHour,
-      nodes: 2,
-      mode: "idle",
-      minMs: 200,
-      maxMs: 5_000,
-    });
-    const intervalMany = pollInterval({
-      tokenKind: "actions",
-      requestsPerHour,
-      nodes: 26,
-      mode: "idle",
-      minMs: 200,
-      maxMs: 5_000,
-    });
-    assert.equal(intervalFew, 600);
-    assert.equal(intervalMany, 5_000);
-    // While `few` made 16 reads (600–720 ms apart, plus request time), `many`
-    // waited 5,000–6,000 ms between reads: about one read per 8 of few's,
-    // beside its first. A factor 4 leaves room for slow machines.
+    // What admission control gives each: 2 nodes (L and few) or 26 sharing the budget.
+    const decide = (nodes: number) =>
+      admit({
+        requestsPerHour,
+        nodes,
+        taskMs: settings.leaseMs,
+        leaseMs: settings.leaseMs,
+        renewMs: 1_500,
+        settleMs: 300,
+        pollMinMs: 200,
+        pollMaxMs: 5_000,
+        strict: false,
+        firstHour: true,
+        remainingTasks: 1,
+        writesLastHour: nodes,
+      });
+    const [intervalFew, intervalMany] = [decide(2).workerPollMs, decide(26).workerPollMs];
+    assert.ok(intervalFew < 1_000, `${intervalFew} ms`);
+    assert.ok(intervalMany >= 5_000, `${intervalMany} ms`);
+    // While `few` made 16 reads (under a second apart), `many` waited 5 s or
+    // more between reads: about one read per 8 of few's, beside its first.
+    // A factor 4 leaves room for slow machines.
     // The emulator saw exactly the list requests each adapter logged.
     assert.equal(listRequests(emulator, 1).length, lists(few));
     assert.equal(listRequests(emulator, 2).length, lists(many));

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
-import { ceiling, pollInterval, PRIMARY_LIMIT, WRITE_LIMIT } from "../../src/protocol/budget.ts";
+import {
+  APP_LIMIT_MAX,
+  appInstallationLimit,
+  ceiling,
+  PRIMARY_LIMIT,
+  WRITE_LIMIT,
+} from "../../src/protocol/budget.ts";
 
 Deno.test("budget: GitHub's documented limits", () => {
-  assert.deepEqual(PRIMARY_LIMIT, { actions: 1_000, pat: 5_000, app: 12_500 });
+  assert.deepEqual(PRIMARY_LIMIT, { actions: 1_000, pat: 5_000, app: 5_000 });
   assert.deepEqual(WRITE_LIMIT, { perMinute: 80, perHour: 500 });
 });
 
@@ -19,9 +25,14 @@ Deno.test("ceiling: 20 nodes on GITHUB_TOKEN can afford one counted read each ev
   });
 });
 
-Deno.test("ceiling: a PAT gives 20 nodes a read every 18 s, an App every 7.2 s", () => {
+Deno.test("ceiling: a PAT gives 20 nodes a read every 18 s, an App installation at its floor too", () => {
   assert.equal(ceiling({ tokenKind: "pat", nodes: 20, writesPerTask: 1 }).pollIntervalSec, 18);
-  assert.equal(ceiling({ tokenKind: "app", nodes: 20, writesPerTask: 1 }).pollIntervalSec, 7.2);
+  assert.equal(ceiling({ tokenKind: "app", nodes: 20, writesPerTask: 1 }).pollIntervalSec, 18);
+  assert.equal(
+    ceiling({ tokenKind: "app", nodes: 20, writesPerTask: 1, requestsPerHour: 12_500 })
+      .pollIntervalSec,
+    7.2,
+  );
   assert.equal(ceiling({ tokenKind: "pat", nodes: 20, writesPerTask: 1 }).readsPerNodeHour, 200);
 });
 
@@ -51,52 +62,11 @@ Deno.test("ceiling: a swarm has at least one node; the read share and request bu
   assert.equal(c.pollIntervalSec, 36);
 });
 
-Deno.test("pollInterval: the budget interval when idle, double when busy", () => {
-  const base = { tokenKind: "actions" as const, nodes: 20, minMs: 1_000, maxMs: 3_600_000 };
-  assert.equal(pollInterval({ ...base, mode: "idle" }), 90_000);
-  assert.equal(pollInterval({ ...base, mode: "busy" }), 180_000);
-});
-
-Deno.test("pollInterval: clamped to [minMs, maxMs] and rounded to whole ms", () => {
-  // One node on a PAT could poll every 0.45 s: the floor holds it at 2 s.
-  assert.equal(
-    pollInterval({ tokenKind: "pat", nodes: 1, mode: "idle", minMs: 2_000, maxMs: 300_000 }),
-    2_000,
-  );
-  assert.equal(
-    pollInterval({ tokenKind: "actions", nodes: 20, mode: "busy", minMs: 2_000, maxMs: 120_000 }),
-    120_000,
-  );
-  const ms = pollInterval({ tokenKind: "actions", nodes: 7, mode: "idle", minMs: 0, maxMs: 1e9 });
-  assert.ok(Number.isInteger(ms));
-  assert.equal(ms, 31_500);
-});
-
-Deno.test("pollInterval: a custom request budget replaces the token's", () => {
-  assert.equal(
-    pollInterval({
-      tokenKind: "actions",
-      nodes: 20,
-      mode: "idle",
-      minMs: 0,
-      maxMs: 1e9,
-      requestsPerHour: 5_000,
-    }),
-    18_000,
-  );
-});
-
-Deno.test("pollInterval: more nodes never poll more often", () => {
-  let last = 0;
-  for (let nodes = 1; nodes <= 50; nodes++) {
-    const ms = pollInterval({
-      tokenKind: "actions",
-      nodes,
-      mode: "idle",
-      minMs: 1_000,
-      maxMs: 1e9,
-    });
-    assert.ok(ms >= last);
-    last = ms;
-  }
+Deno.test("app installation: 5,000 requests/h, 50 more per repository and per user over 20, at most 12,500", () => {
+  assert.equal(appInstallationLimit({ repositories: 1, users: 1 }), 5_000);
+  assert.equal(appInstallationLimit({ repositories: 20, users: 20 }), 5_000);
+  assert.equal(appInstallationLimit({ repositories: 30, users: 20 }), 5_500);
+  assert.equal(appInstallationLimit({ repositories: 30, users: 100 }), 9_500);
+  assert.equal(appInstallationLimit({ repositories: 500, users: 500 }), APP_LIMIT_MAX);
+  assert.equal(APP_LIMIT_MAX, 12_500);
 });

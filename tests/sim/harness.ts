@@ -279,6 +279,8 @@ export async function runSwarm(
     },
     permissions: permissionsOf(s),
     primaryLimit: () => s.primaryLimit,
+    ...(s.script ? { script: s.script.map((f) => ({ ...f })) } : {}),
+    ...(s.fixedLagMs !== undefined ? { fixedLagMs: s.fixedLagMs } : {}),
     firstId: 2 ** 31 + (derive(s.seed, "ids") % 1_000_000),
     trace: (r: RequestRecord) =>
       line(

@@ -272,7 +272,8 @@ export function checkRun(run: SwarmRun): Violation[] {
     else notEnded.push(`${id}:${phase}${blockedBy(state, id, run.endTime)}`);
   }
   if (!state.plan) v(3, "no_plan", `no plan in force at the end (${state.terms.length} terms)`);
-  if (notEnded.length > 0) {
+  // A trusted `end` stops the swarm on purpose: what it left is not lost.
+  if (notEnded.length > 0 && !state.ended) {
     const blockedOnFailed = notEnded.every((x) => x.includes("<-failed"));
     // A swarm that declared itself finished, and then a late result changed the state.
     let finishedAt = Infinity;

@@ -38,6 +38,7 @@ import type {
   Identity,
   IssueInfo,
   Permission,
+  RateLimitStatus,
 } from "../../src/github/port.ts";
 import type { Clock } from "../../src/node/ports.ts";
 import type { LogComment } from "../../src/protocol/types.ts";
@@ -184,6 +185,31 @@ export interface ModelOptions {
   firstId: number;
   /** Called for every exchange (trace hashing). */
   trace?: (record: RequestRecord) => void;
+  /** Faults on chosen requests, to reproduce one fault exactly. */
+  script?: ScriptedFault[];
+  /** Every comment version reaches every replica exactly this late (overrides the random lag). */
+  fixedLagMs?: number;
+}
+
+/**
+ * A fault on chosen requests: the first `times` requests that match fail with
+ * `status` (0: a timeout), before or after they took effect.
+ *
+ * @example
+ * ```ts
+ * const fault: ScriptedFault = { method: "POST", route: /\/git\/refs$/, proc: /^n1#/, times: 9, status: 502, when: "before" };
+ * ```
+ */
+export interface ScriptedFault {
+  method: string;
+  route: RegExp;
+  /** Only requests of processes whose label matches. */
+  proc?: RegExp;
+  /** Only posts whose body matches. */
+  body?: RegExp;
+  times: number;
+  status: number;
+  when: "before" | "after";
 }
 
 /**
@@ -308,8 +334,27 @@ export class GitHubModel {
     this.options.trace?.(r);
   }
 
+  /** The scripted fault for this request, if one matches (counting it). */
+  scripted(
+    method: string,
+    route: string,
+    proc: string,
+    body: string | undefined,
+  ): ScriptedFault | undefined {
+    const hit = this.options.script?.find((f) =>
+      f.times > 0 && f.method === method && f.route.test(route) &&
+      (f.proc === undefined || f.proc.test(proc)) &&
+      (f.body === undefined || (body !== undefined && f.body.test(body)))
+    );
+    if (hit) hit.times--;
+    return hit;
+  }
+
   #lags(): number[] {
     const f = this.faults;
+    if (this.options.fixedLagMs !== undefined) {
+      return Array.from({ length: f.replicas }, () => this.options.fixedLagMs!);
+    }
     const lags: number[] = [];
     for (let r = 0; r < f.replicas; r++) {
       lags.push(
@@ -400,6 +445,14 @@ export class GitHubModel {
     if (b.used >= this.options.primaryLimit(token)) return { ok: false, resetAt: b.resetAt };
     if (consume) b.used++;
     return { ok: true };
+  }
+
+  /** The primary bucket of `token` as `GET /rate_limit` shows it. */
+  primaryStatus(token: string): RateLimitStatus {
+    const limit = this.options.primaryLimit(token);
+    const b = this.#primary.get(token);
+    if (!b || this.now >= b.resetAt) return { limit, remaining: limit, resetAt: this.now + HOUR };
+    return { limit, remaining: Math.max(0, limit - b.used), resetAt: b.resetAt };
   }
 
   /** Checks the content-creation limits of `login`; records the write when allowed. */
@@ -591,6 +644,7 @@ export class ModelClient implements GitHub {
     route: string,
     kind: "read" | "write" | "content",
     effect: () => { value: T; status: number },
+    body?: string,
   ): Promise<Answer<T>> {
     const m = this.#m;
     const f = m.faults;
@@ -686,13 +740,17 @@ export class ModelClient implements GitHub {
       }
     }
     // From here on the request reaches the server and counts against the quota.
-    const faultBefore = !this.#faultless &&
-      (write
-        ? pickFault(rng, f.writeErrorBefore, f.writeTimeoutBefore)
-        : pickFault(rng, f.readError, f.readTimeout));
+    const script = this.#faultless ? undefined : m.scripted(method, route, this.#proc, body);
+    const faultBefore = script?.when === "before"
+      ? (script.status === 0 ? "timeout" : "error")
+      : !this.#faultless && !script &&
+        (write
+          ? pickFault(rng, f.writeErrorBefore, f.writeTimeoutBefore)
+          : pickFault(rng, f.readError, f.readTimeout));
     if (faultBefore) {
       if (!this.#faultless && !graphql) m.takePrimary(this.#actor.token, true);
-      await fail(faultBefore === "timeout" ? 0 : rng.pick([500, 502, 503]), "Server Error", {});
+      const status = script ? script.status : rng.pick([500, 502, 503]);
+      await fail(faultBefore === "timeout" ? 0 : status, "Server Error", {});
     }
     let answer: { value: T; status: number };
     try {
@@ -709,11 +767,14 @@ export class ModelClient implements GitHub {
     if (answer.status !== 304 && !this.#faultless && !graphql) {
       m.takePrimary(this.#actor.token, true);
     }
-    const faultAfter = !this.#faultless && write
+    const faultAfter = script?.when === "after"
+      ? (script.status === 0 ? "timeout" : "error")
+      : !this.#faultless && !script && write
       ? pickFault(rng, f.writeErrorAfter, f.writeTimeoutAfter)
       : undefined;
     if (faultAfter) {
-      await fail(faultAfter === "timeout" ? 0 : rng.pick([500, 502, 504]), "Server Error", {});
+      const status = script ? script.status : rng.pick([500, 502, 504]);
+      await fail(faultAfter === "timeout" ? 0 : status, "Server Error", {});
     }
     rec.status = answer.status;
     m.record(rec);
@@ -737,14 +798,15 @@ export class ModelClient implements GitHub {
     kind: "read" | "write" | "content",
     effect: () => { value: T; status: number },
     retry5xx: boolean,
+    body?: string,
   ): Promise<Answer<T>> {
-    if (!this.#adapter) return await this.#send(method, route, kind, effect);
+    if (!this.#adapter) return await this.#send(method, route, kind, effect, body);
     let limitRetries = 0;
     let errorRetries = 0;
     while (true) {
       if (kind !== "read") await this.#pace(kind);
       try {
-        return await this.#send(method, route, kind, effect);
+        return await this.#send(method, route, kind, effect, body);
       } catch (error) {
         if (!(error instanceof HttpFailure)) throw error;
         const limit = rateLimitOf(error);
@@ -909,11 +971,27 @@ export class ModelClient implements GitHub {
     const route = `/repos/${o.owner}/${o.repo}/issues/${issue}/comments`;
     const what = `post a comment on issue #${issue}`;
     const post = () =>
-      this.#call(what, "POST", route, "content", () => {
-        if (issue !== o.issue.number) throw new HttpFailure("POST", route, 404, "Not Found", {});
-        const c = m.create(this.#actor, body, this.#proc);
-        return { value: toLog(c, c.versions[0]!), status: 201 };
-      }, false).then((answer) => {
+      this.#call(
+        what,
+        "POST",
+        route,
+        "content",
+        () => {
+          if (issue !== o.issue.number) {
+            throw new HttpFailure(
+              "POST",
+              route,
+              404,
+              "Not Found",
+              {},
+            );
+          }
+          const c = m.create(this.#actor, body, this.#proc);
+          return { value: toLog(c, c.versions[0]!), status: 201 };
+        },
+        false,
+        body,
+      ).then((answer) => {
         this.#learn();
         return answer;
       });
@@ -1072,6 +1150,10 @@ export class ModelClient implements GitHub {
       if (attempt > 0) await this.#clock.sleep(1000 * attempt ** 2);
       try {
         await this.#call(what, "POST", route, "write", () => {
+          // GitHub: a name that does not start with "refs" and have at least two slashes is rejected.
+          if (!/^refs\/[^/]+\/.+/.test(full)) {
+            throw new HttpFailure("POST", route, 422, "Reference name is invalid", {});
+          }
           if (m.refs.has(full)) {
             throw new HttpFailure("POST", route, 422, "Reference already exists", {});
           }
@@ -1083,12 +1165,8 @@ export class ModelClient implements GitHub {
         const status = (error as { status?: number }).status;
         if (status === 422) {
           if (unknown === undefined) return false;
-          // The adapter's #settleRefRace: a ref at our sha cannot be told apart.
-          if (m.refs.get(full) !== sha) return false;
-          throw new OutcomeUnknownError(
-            `Cannot ${what}: an earlier attempt failed with an unknown outcome and the ref now exists.`,
-            { cause: unknown },
-          );
+          // The adapter's #settleRefRace: a re-read of the ref says whose it is.
+          return (await this.getRef(full)) === sha;
         }
         if (this.#adapter && isUnknownOutcome(error)) {
           unknown = error;
@@ -1100,6 +1178,62 @@ export class ModelClient implements GitHub {
     throw new OutcomeUnknownError(`Cannot ${what}: every attempt failed with transient errors.`, {
       cause: unknown,
     });
+  }
+
+  /** `GET .../git/ref/{ref}`: the SHA, undefined when missing. */
+  async getRef(ref: string): Promise<string | undefined> {
+    const m = this.#m;
+    const o = m.options;
+    const short = ref.startsWith("refs/") ? ref.slice(5) : ref;
+    const route = `/repos/${o.owner}/${o.repo}/git/ref/${short}`;
+    try {
+      const answer = await this.#call(`read ref "refs/${short}"`, "GET", route, "read", () => {
+        const sha = m.refs.get(`refs/${short}`);
+        if (sha === undefined) throw new HttpFailure("GET", route, 404, "Not Found", {});
+        return { value: sha, status: 200 };
+      }, true);
+      return answer.value;
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** `GET .../git/commits/{sha}`: the commit's tree. */
+  async commitTree(sha: string): Promise<string> {
+    const o = this.#m.options;
+    await this.#call(
+      `read commit "${sha}"`,
+      "GET",
+      `/repos/${o.owner}/${o.repo}/git/commits/${sha}`,
+      "read",
+      () => ({ value: null, status: 200 }),
+      true,
+    );
+    return "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+  }
+
+  /** `POST .../git/commits`: a commit object named by its content (a repeat makes the same one). */
+  async createCommit(
+    commit: { message: string; tree: string; parents: string[] },
+  ): Promise<string> {
+    const o = this.#m.options;
+    const sha = (fnv(`${commit.message}|${commit.tree}|${commit.parents.join(",")}`) >>> 0)
+      .toString(16).padStart(8, "0").repeat(5);
+    await this.#call(
+      "create a commit object",
+      "POST",
+      `/repos/${o.owner}/${o.repo}/git/commits`,
+      "write",
+      () => ({ value: null, status: 201 }),
+      true,
+    );
+    return sha;
+  }
+
+  /** `GET /rate_limit`: free, never limited, never faulty. */
+  rateLimit(): Promise<RateLimitStatus> {
+    return Promise.resolve(this.#m.primaryStatus(this.#actor.token));
   }
 
   /** `DELETE .../git/refs/{ref}`; a missing ref is fine. */

@@ -34,6 +34,14 @@ export const ours: Strategy = {
         allow: env.scenario.allow,
         secret: env.scenario.secret,
       },
-      defaultConfig(env.scenario.issue, env.node, { ...env.scenario.config }),
+      defaultConfig(env.scenario.issue, env.node, {
+        ...env.scenario.config,
+        ...(env.scenario.sizeHint
+          ? {
+            swarmSize: env.scenario.nodes.length,
+            seat: env.scenario.nodes.findIndex((n) => n.node === env.node) + 1,
+          }
+          : {}),
+      }),
     ),
 };

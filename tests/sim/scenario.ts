@@ -7,7 +7,7 @@
  */
 import type { TokenKind } from "../../src/protocol/budget.ts";
 import { type PlanTask, PRIORITIES } from "../../src/protocol/types.ts";
-import type { ModelFaults } from "./model.ts";
+import type { ModelFaults, ScriptedFault } from "./model.ts";
 import { derive, Rng } from "./rng.ts";
 
 /**
@@ -119,6 +119,15 @@ export interface Scenario {
   /** How long planning takes, ms. */
   planMs: number;
   faults: ModelFaults;
+  /** Faults on chosen requests (hand-written scenarios only). */
+  script?: ScriptedFault[];
+  /** Every comment lags exactly this long (hand-written scenarios only). */
+  fixedLagMs?: number;
+  /**
+   * Whether every node is told the swarm's size and its seat (a matrix
+   * passing `strategy.job-total` and its job index), as admission control uses.
+   */
+  sizeHint: boolean;
   nodeFaults: NodeFault[];
   humans: HumanSpec;
   secret?: string;
@@ -329,9 +338,17 @@ export function scenario(seed: number, profile: Profile): Scenario {
     primaryLimit: tokenKind === "actions" ? 1_000 : 5_000,
     maintainer: "octo-owner",
     stranger: "mallory",
+    ...laterChoices(seed, profile, tokenKind),
   };
   if (secret !== undefined) s.secret = secret;
   return s;
+}
+
+/** Choices added after the seeds were first recorded: their own stream, so old seeds keep their worlds. */
+function laterChoices(seed: number, profile: Profile, tokenKind: TokenKind): { sizeHint: boolean } {
+  const r = new Rng(derive(seed, "scenario-later", profile.name));
+  // Matrix jobs on GITHUB_TOKEN usually know the matrix size; laptops with PATs do not.
+  return { sizeHint: tokenKind === "actions" && r.chance(0.8) };
 }
 
 /** A random task graph: each task may depend on a few earlier ones. */

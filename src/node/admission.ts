@@ -1,0 +1,294 @@
+/**
+ * Applies admission control (`src/protocol/admission.ts`) to one node: it
+ * measures the token's limit once (`GET /rate_limit`, free), and at every
+ * turn works out from its view of the log how many nodes may work, whether
+ * it is one of them, how often it polls and renews, and whether it should
+ * announce itself or campaign.
+ *
+ * - With a configured swarm size (`--swarm-size`, `P2P_SWARM_SIZE`; in a
+ *   matrix `strategy.job-total`) and seat (`P2P_JOB_INDEX`), the first
+ *   `workers` seats start warm and the others stand by from the start: they
+ *   read the log once, then poll at the standby interval, write nothing
+ *   until they step in and never campaign unless no election appears within
+ *   the election timeout. Only the first three seats campaign at once. A
+ *   warm seat that wrote nothing announces itself before it stops.
+ * - Without one, every node announces itself after a random delay of up to
+ *   `announceSpreadMs` (20 s), or before it stops if it has written nothing,
+ *   the swarm's size is the nodes the log shows, and seats follow the order
+ *   of their first messages.
+ * - A node claims new work only while fewer than `workers` other nodes of its
+ *   identity hold a live attempt. A node that worked within the last lease,
+ *   or holds one of the first `workers` seats while a slot is free, is warm
+ *   (polls at the worker interval); the others stand by and step in when a
+ *   poll shows a free slot.
+ *
+ * @module
+ */
+import { PRIMARY_LIMIT } from "../protocol/budget.ts";
+import {
+  type Admission,
+  admit,
+  mayWork,
+  observe,
+  REQUEST_SHARE,
+  SWARM_POLLS_PER_MINUTE,
+  type SwarmObservation,
+} from "../protocol/admission.ts";
+import type { NodeContext } from "./context.ts";
+
+/** How often a node reads what its token has left (`GET /rate_limit`, free). */
+export const REMEASURE_MS = 5 * 60_000;
+
+/** How long a node counts as part of the swarm after its last message (an Actions job's limit). */
+export const SWARM_WINDOW_MS = 6 * 60 * 60_000;
+
+/** Seats that campaign at once when the swarm size is configured. */
+export const CANDIDATE_SEATS = 3;
+
+/** Everything the node decides from one look at its view. */
+export interface AdmissionView {
+  admission: Admission;
+  observation: SwarmObservation;
+  /** Nodes sharing the token, as this node counts them. */
+  nodes: number;
+  /** This node's seat (0-based), undefined before it has one. */
+  seat: number | undefined;
+  /** Whether this node polls at the worker interval. */
+  warm: boolean;
+  /** Whether this node may claim new work. */
+  mayClaim: boolean;
+  /** Whether this node may campaign now (if the log allows a campaign at all). */
+  candidate: boolean;
+}
+
+/**
+ * Admission control of one node.
+ *
+ * @example
+ * ```ts
+ * await ctx.admission.measure();
+ * if (ctx.admission.view().mayClaim) await claims.claimAndWork(carry);
+ * ```
+ */
+export class AdmissionControl {
+  readonly #ctx: NodeContext;
+  #requestsPerHour: number;
+  /** Local time the node started, and its announcement delay. */
+  #startedAt = 0;
+  #announceAfterMs = 0;
+  #writesKey = "";
+  #phased = false;
+  #measuredAt: number | undefined;
+  #left: { remaining: number; limit: number; resetsIn: number; at: number } | undefined;
+  #lastClaim: number | undefined;
+  #writes = 0;
+  /** Whether this node's seat was among the first `workers` when it first looked (with the swarm's size). */
+  #firstSeat: boolean | undefined;
+
+  constructor(ctx: NodeContext) {
+    this.#ctx = ctx;
+    this.#requestsPerHour = ctx.config.requestsPerHour ?? PRIMARY_LIMIT[ctx.config.tokenKind];
+  }
+
+  /** The primary limit the decisions use, per hour. */
+  get requestsPerHour(): number {
+    return this.#requestsPerHour;
+  }
+
+  /**
+   * Reads the token's primary limit (free: it does not count against it);
+   * keeps the token kind's documented figure when that fails. A configured
+   * `requestsPerHour` wins.
+   */
+  async measure(): Promise<void> {
+    const ctx = this.#ctx;
+    this.#startedAt = ctx.deps.clock.now();
+    this.#announceAfterMs = ctx.config.swarmSize === undefined
+      ? ctx.config.announceSpreadMs * ctx.deps.random.next()
+      : 0;
+    await this.remeasure();
+  }
+
+  /**
+   * Reads what the token has left in its window (free), at most every
+   * {@linkcode REMEASURE_MS}: whether the rest of the work fits it.
+   */
+  async remeasure(): Promise<void> {
+    const ctx = this.#ctx;
+    const now = ctx.deps.clock.now();
+    if (this.#measuredAt !== undefined && now - this.#measuredAt < REMEASURE_MS) return;
+    this.#measuredAt = now;
+    try {
+      const status = await ctx.github.rateLimit();
+      if (status.limit > 0) {
+        if (ctx.config.requestsPerHour === undefined) this.#requestsPerHour = status.limit;
+        this.#left = {
+          remaining: status.remaining,
+          limit: status.limit,
+          resetsIn: status.resetAt - ctx.view.serverNow(),
+          at: now,
+        };
+      }
+    } catch {
+      // GitHub Enterprise Server without rate limiting answers 404: keep the figure by kind.
+    }
+  }
+
+  /** Requests the token has left this window less the 15% kept free; undefined when unknown. */
+  #requestsLeft(): number | undefined {
+    const left = this.#left;
+    if (!left) return undefined;
+    const now = this.#ctx.deps.clock.now();
+    // Past the reset the whole limit is back; before it, only what was left.
+    const remaining = now - left.at > left.resetsIn ? left.limit : left.remaining;
+    return Math.max(0, remaining - left.limit * (1 - REQUEST_SHARE));
+  }
+
+  /** The decision at the node's current server time. */
+  view(): AdmissionView {
+    const ctx = this.#ctx;
+    const config = ctx.config;
+    const state = ctx.view.state;
+    const now = ctx.now();
+    const observation = observe(state, now, ctx.login, SWARM_WINDOW_MS);
+    const nodes = Math.max(1, config.swarmSize ?? 0, observation.nodes.length);
+    const admission = admit({
+      requestsPerHour: this.#requestsPerHour,
+      nodes,
+      // Claim to result includes the settle window before the run.
+      taskMs: observation.taskMs !== undefined
+        ? Math.max(0, observation.taskMs - config.settleMs)
+        : state.settings.leaseMs,
+      leaseMs: state.settings.leaseMs,
+      renewMs: config.renewMs,
+      settleMs: config.settleMs,
+      pollMinMs: config.pollMinMs,
+      pollMaxMs: config.pollMaxMs,
+      strict: config.strict,
+      firstHour: observation.since === undefined || now - observation.since < 3_600_000,
+      remainingTasks: state.plan ? observation.remaining : Infinity,
+      writesLastHour: this.#writesLastHour(now),
+      ...(this.#requestsLeft() !== undefined ? { requestsLeft: this.#requestsLeft()! } : {}),
+    });
+    const seat = config.seat !== undefined
+      ? ((config.seat % nodes) + nodes) % nodes
+      : observation.nodes.indexOf(config.node) >= 0
+      ? observation.nodes.indexOf(config.node)
+      : undefined;
+    const mayClaim = mayWork(admission, observation, config.node);
+    // Warm: worked within the last lease, or a seat among the first `workers`
+    // while a slot is free. A node that may not claim polls as a standby.
+    const warm = this.#workedWithin(state.settings.leaseMs) ||
+      (mayClaim && (seat === undefined || seat < admission.workers));
+    const candidate = config.swarmSize === undefined || seat === undefined ||
+      seat < Math.min(CANDIDATE_SEATS, admission.workers) || state.terms.length > 0 ||
+      ctx.deps.clock.now() - this.#startedAt > config.electionTimeoutMs;
+    this.#firstSeat ??= seat !== undefined && seat < admission.workers;
+    return {
+      admission,
+      observation,
+      nodes,
+      seat,
+      warm,
+      mayClaim,
+      candidate,
+    };
+  }
+
+  /** Whether this node should post its announcement now (one without a write of its own to carry it). */
+  shouldAnnounce(): boolean {
+    return this.announceDueInMs() === 0;
+  }
+
+  /** Milliseconds until this node's announcement is due: 0 now, Infinity for never (announced, or the size is known). */
+  announceDueInMs(): number {
+    const ctx = this.#ctx;
+    if (ctx.announced || ctx.config.swarmSize !== undefined) return Infinity;
+    return Math.max(0, this.#startedAt + this.#announceAfterMs - ctx.deps.clock.now());
+  }
+
+  /**
+   * Whether a node that wrote nothing yet announces itself before it stops,
+   * so that every node that took part shows in the log: any node without the
+   * swarm's size (its random moment may come after the swarm finished), and
+   * with it a node whose seat was among the first admitted when it started.
+   * A standby writes nothing.
+   */
+  announceBeforeStop(): boolean {
+    const ctx = this.#ctx;
+    if (ctx.announced) return false;
+    if (ctx.config.swarmSize === undefined) return true;
+    return this.#firstSeat === true;
+  }
+
+  /** The poll interval now: `busy` while running a task (at least one read before each renewal). */
+  pollMs(mode: "idle" | "busy"): number {
+    const v = this.view();
+    const a = v.admission;
+    if (mode === "busy") return Math.min(a.workerPollMs, a.renewMs);
+    if (!v.warm) {
+      // Standbys that started together would poll together: the first wait
+      // of each is a random part of the interval, which spreads their reads.
+      if (!this.#phased) {
+        this.#phased = true;
+        return a.standbyPollMs * (0.1 + 0.9 * this.#ctx.deps.random.next());
+      }
+      return a.standbyPollMs;
+    }
+    // Before a plan is in force, polls mostly answer with free 304s and every
+    // warm node is waiting for the same few comments: poll faster, keeping
+    // the swarm within GitHub's per-endpoint budget (900 points a minute; we
+    // use at most 600).
+    if (!this.#ctx.view.state.plan) {
+      return Math.min(
+        a.workerPollMs,
+        Math.max(this.#ctx.config.pollMinMs, (a.workers * 60_000) / SWARM_POLLS_PER_MINUTE),
+      );
+    }
+    return a.workerPollMs;
+  }
+
+  /** Comments of this node's identity created within the hour before `now` (cached per read). */
+  #writesLastHour(now: number): number {
+    const ctx = this.#ctx;
+    const key = `${ctx.view.size}:${Math.floor(now / 60_000)}`;
+    if (this.#writesKey !== key) {
+      this.#writesKey = key;
+      const login = ctx.login.toLowerCase();
+      this.#writes = ctx.view.comments().filter((c) =>
+        c.author.toLowerCase() === login && c.createdAt > now - 3_600_000
+      ).length;
+    }
+    return this.#writes;
+  }
+
+  /** Notes that this node posted a claim now (claim pacing). */
+  noteClaim(): void {
+    this.#lastClaim = this.#ctx.deps.clock.now();
+  }
+
+  /** Milliseconds this node must still wait before its next claim (0: none). */
+  claimWaitMs(): number {
+    const spacing = this.view().admission.claimSpacingMs;
+    if (spacing <= 0 || this.#lastClaim === undefined) return 0;
+    return Math.max(0, this.#lastClaim + spacing - this.#ctx.deps.clock.now());
+  }
+
+  /** Whether this node held or finished an attempt within `ms` (server time). */
+  #workedWithin(ms: number): boolean {
+    const ctx = this.#ctx;
+    const state = ctx.view.state;
+    const since = ctx.now() - ms;
+    for (const id of state.order) {
+      const t = state.tasks[id]!;
+      if (t.done && t.done.node === ctx.config.node && t.done.at >= since) return true;
+      const last = t.attempts.at(-1);
+      if (
+        last && last.node === ctx.config.node && last.author === ctx.login && last.lastBeat >= since
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,447 @@
+/**
+ * Admission control: how many nodes of a swarm may work at once, how often
+ * they renew their leases and how often each node polls, so that the swarm
+ * stays inside the token's budget and no lease lapses for lack of it. A pure
+ * decision over what a node knows (the token's measured limit, the swarm's
+ * size, the task durations the log shows); `src/node/` applies it.
+ *
+ * The arithmetic (the rule and its figures are in docs/PROTOCOL.md,
+ * "Admission"), per worker busy with tasks of `T` ms, renewing every `R`,
+ * confirming after a settle window `S`:
+ *
+ * - tasks per hour τ = 1 h / (T + S), at most (a result and the next claim
+ *   share a comment, so nothing else separates two tasks);
+ * - writes per task w = 1 + T / R: the claim (carrying the previous result)
+ *   and the renewals;
+ * - counted requests per task p = w + 4 + T / R (+ 2 in strict mode): the
+ *   writes, a re-read before the claim, one to confirm it and one once list
+ *   lag has surely passed, one read before each renewal, one for polls while
+ *   no task is ready (and a lock created and deleted);
+ * - a standby (a node not admitted) reads the log once per standby interval:
+ *   that read is counted, since the log changes with every write.
+ *
+ * `k` workers and `n − k` standbys fit when
+ * `k·τ·p + (n − k)·reads per standby + start-up ≤ 85% of the primary limit`
+ * (start-up, in the swarm's first hour: two requests per node and six per
+ * worker)
+ * and, when the work left needs more writes than the hour has left,
+ * `k·τ·w ≤ 90% of 500 writes/h` (content creation, per identity) and
+ * `k·τ·w / 60 ≤ 40 writes/min` (half of 80). The renewal interval is the
+ * configured one when every node can work with it, else 60% of the lease,
+ * which halves the renewals while still leaving 40% of the lease to retry a
+ * failed one.
+ *
+ * Limits, from GitHub's REST documentation ("Rate limits for the REST API"):
+ * https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api
+ *
+ * @module
+ */
+import { WRITE_LIMIT } from "./budget.ts";
+import type { SwarmState } from "./state.ts";
+import { liveAttempt, taskPhase } from "./view.ts";
+
+/** Share of the primary limit the swarm plans to spend (the rest absorbs retries and look-ups). */
+export const REQUEST_SHARE = 0.85;
+/** Share of the hourly content-creation limit the swarm plans to spend. */
+export const WRITE_SHARE = 0.9;
+/** Writes per minute the swarm plans for at most (GitHub: 80 a minute). */
+export const WRITES_PER_MINUTE = WRITE_LIMIT.perMinute / 2;
+/** Share of the usable requests that polls of standby nodes may take. */
+export const STANDBY_SHARE = 0.2;
+/**
+ * Polls a minute the whole swarm stays under when it polls fast (before the
+ * plan, or when the rest of the work fits the budget): GitHub's per-endpoint
+ * budget is 900 points a minute, and whether a 304 costs points is
+ * undocumented.
+ */
+export const SWARM_POLLS_PER_MINUTE = 600;
+
+/** A standby polls at least this often (so it notices a swarm that ended). */
+export const STANDBY_MAX_MS = 60 * 60_000;
+
+/** What a node knows when it decides. */
+export interface AdmissionInput {
+  /** Requests per hour the token may make (measured: `GET /rate_limit`). */
+  requestsPerHour: number;
+  /** Nodes sharing the token: the configured swarm size, or the nodes the log shows. */
+  nodes: number;
+  /** Typical run time of a task, ms: the median the log shows, or a prior. */
+  taskMs: number;
+  /** The lease in force (plan settings). */
+  leaseMs: number;
+  /** The configured renewal interval (the shortest a worker uses). */
+  renewMs: number;
+  settleMs: number;
+  pollMinMs: number;
+  pollMaxMs: number;
+  strict: boolean;
+  /** Whether the swarm is in its first hour: every node's start-up reads count then. */
+  firstHour: boolean;
+  /** Tasks not yet done or failed for good. */
+  remainingTasks: number;
+  /** Comments this identity posted within the last hour (the log shows them). */
+  writesLastHour: number;
+  /**
+   * Requests the token has left in its current window, less the 15% kept
+   * free (`GET /rate_limit`); undefined when not measured.
+   */
+  requestsLeft?: number;
+}
+
+/** The decision, with the figures behind it. */
+export interface Admission {
+  /** Nodes that may hold work at once. */
+  workers: number;
+  nodes: number;
+  /** How often a worker renews its lease. */
+  renewMs: number;
+  /** Poll interval of an admitted node, waiting for work or busy (then at most the renewal interval). */
+  workerPollMs: number;
+  /** Poll interval of a node not admitted (a standby). */
+  standbyPollMs: number;
+  /**
+   * Least time between two claims of one worker (0: none): when even the
+   * admitted workers' tasks are so short that they would spend more than the
+   * budget, each paces its claims.
+   */
+  claimSpacingMs: number;
+  /** What one busy worker costs. */
+  perWorker: {
+    tasksPerHour: number;
+    writesPerTask: number;
+    requestsPerTask: number;
+    requestsPerHour: number;
+    writesPerHour: number;
+  };
+  /** What the swarm may spend per hour, and what its standbys and start-up take. */
+  budget: {
+    requestsPerHour: number;
+    writesPerHour: number;
+    standbyRequestsPerHour: number;
+    startupRequests: number;
+  };
+  /** What stopped more nodes from working. */
+  limitedBy: "nodes" | "requests" | "writes";
+  /** One line a person can read: how many may work, and why. */
+  reason: string;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Decides how many nodes may work at once and at what rates.
+ *
+ * @example
+ * ```ts
+ * const a = admit({
+ *   requestsPerHour: 1_000, nodes: 100, taskMs: 600_000, leaseMs: 600_000, renewMs: 240_000,
+ *   settleMs: 10_000, pollMinMs: 5_000, pollMaxMs: 300_000, strict: false, firstHour: true,
+ * });
+ * a.workers; // 17: the rest stand by
+ * ```
+ */
+export function admit(input: AdmissionInput): Admission {
+  const n = Math.max(1, Math.floor(input.nodes));
+  const usableRequests = input.requestsPerHour * REQUEST_SHARE;
+  const usableWrites = WRITE_LIMIT.perHour * WRITE_SHARE;
+  const shortRenew = Math.min(input.renewMs, input.leaseMs * 0.4);
+  const longRenew = Math.max(shortRenew, input.leaseMs * 0.6);
+  const fits = restFits(input, n, shortRenew, usableWrites);
+  if (fits) return fits;
+  const at = (renewMs: number) => fit(input, n, renewMs, usableRequests, usableWrites);
+  let choice = at(shortRenew);
+  if (choice.workers < n) {
+    const longer = at(longRenew);
+    if (longer.workers > choice.workers) choice = longer;
+  }
+  const { workers, renewMs, cost, standbyPollMs, standbyReads, limitedBy, startup } = choice;
+  // Admitted nodes poll (busy or waiting for work) with what standbys,
+  // start-up and the workers' claims, confirmations and writes leave: each
+  // poll that finds something new is a counted read (most that find nothing
+  // are a free 304). A tight budget leaves about one read per renewal.
+  const fixedPerTask = cost.requestsPerTask - input.taskMs / renewMs;
+  const left = Math.max(
+    1,
+    usableRequests - choice.standbyReads - startup - workers * cost.tasksPerHour * fixedPerTask,
+  );
+  const workerPollMs = clamp(
+    (workers * HOUR) / left,
+    input.pollMinMs,
+    Math.max(input.pollMaxMs, renewMs),
+  );
+  // Tasks each worker may start per hour within what is left (requests; and
+  // writes, when the work left needs more than the hour has left).
+  const forWorkers = Math.max(1, usableRequests - choice.standbyReads - startup);
+  let allowed = forWorkers / (workers * cost.requestsPerTask);
+  if (choice.writesBind) allowed = Math.min(allowed, usableWrites / (workers * cost.writesPerTask));
+  allowed = Math.min(allowed, perMinuteAllowed(input, workers, cost.writesPerTask));
+  const claimSpacingMs = allowed >= cost.tasksPerHour ? 0 : HOUR / allowed;
+  const standbys = n - workers;
+  const why = limitedBy === "nodes"
+    ? "every node fits the budget"
+    : limitedBy === "requests"
+    ? `${Math.round(usableRequests)} requests/h usable (${
+      Math.round(REQUEST_SHARE * 100)
+    }% of ${input.requestsPerHour}), ${fmt(cost.requestsPerHour)} per busy worker`
+    : `${Math.round(usableWrites)} writes/h usable (${
+      Math.round(WRITE_SHARE * 100)
+    }% of ${WRITE_LIMIT.perHour}), ${fmt(cost.writesPerHour)} per busy worker`;
+  return {
+    workers,
+    nodes: n,
+    renewMs,
+    workerPollMs,
+    standbyPollMs,
+    claimSpacingMs,
+    perWorker: cost,
+    budget: {
+      requestsPerHour: usableRequests,
+      writesPerHour: usableWrites,
+      standbyRequestsPerHour: standbyReads,
+      startupRequests: startup,
+    },
+    limitedBy,
+    reason: `${workers} of ${n} node(s) may work at once: ${why}; ` +
+      `tasks of ~${fmt(input.taskMs / 60_000)} min, renewal every ${fmt(renewMs / 60_000)} min` +
+      (standbys > 0
+        ? `; ${standbys} standby node(s) poll every ${fmt(standbyPollMs / 60_000)} min`
+        : "") +
+      (claimSpacingMs > 0 ? `; a worker claims at most every ${fmt(claimSpacingMs / 1000)} s` : ""),
+  };
+}
+
+/**
+ * When all the work left fits what the token's window has left (measured),
+ * every node may work at the shortest poll: each of the `w` comments of a
+ * task is read by each node once, so the rest costs at most
+ * `tasks left × (p + n·w)` requests (`+ n²` in the first hour, for every
+ * node's first comment), and `tasks left × w` comments; both must fit twice.
+ */
+function restFits(
+  input: AdmissionInput,
+  n: number,
+  renewMs: number,
+  usableWrites: number,
+): Admission | undefined {
+  if (input.requestsLeft === undefined || !Number.isFinite(input.remainingTasks)) return undefined;
+  const cost = workerCost(input, renewMs);
+  const tasks = Math.max(0, input.remainingTasks);
+  // In the first hour every node's first comment (an announcement, an
+  // election) is read by every node too.
+  const requests = tasks * (cost.requestsPerTask + n * cost.writesPerTask) +
+    (input.firstHour ? n * n : 0);
+  const writes = tasks * cost.writesPerTask;
+  // Twice over: results posted alone, retries and comments of people are not in w.
+  if (2 * requests > input.requestsLeft || 2 * writes > usableWrites - input.writesLastHour) {
+    return undefined;
+  }
+  const perMinute = perMinuteAllowed(input, n, cost.writesPerTask);
+  return {
+    workers: n,
+    nodes: n,
+    renewMs,
+    workerPollMs: Math.max(input.pollMinMs, (n * 60_000) / SWARM_POLLS_PER_MINUTE),
+    standbyPollMs: input.pollMaxMs,
+    claimSpacingMs: perMinute >= cost.tasksPerHour ? 0 : HOUR / perMinute,
+    perWorker: cost,
+    budget: {
+      requestsPerHour: input.requestsPerHour * REQUEST_SHARE,
+      writesPerHour: usableWrites,
+      standbyRequestsPerHour: 0,
+      startupRequests: 0,
+    },
+    limitedBy: "nodes",
+    reason: `${n} of ${n} node(s) may work at once: the ${tasks} task(s) left need about ` +
+      `${Math.ceil(requests)} requests, under half the ${Math.floor(input.requestsLeft)} ` +
+      `the token has left this hour`,
+  };
+}
+
+/**
+ * Tasks a worker may start per hour so that `workers` of them write at most
+ * `WRITES_PER_MINUTE` comments a minute, when the work left needs more than
+ * that (Infinity when it does not: it cannot exceed a minute's share).
+ */
+function perMinuteAllowed(input: AdmissionInput, workers: number, writesPerTask: number): number {
+  if (Math.max(0, input.remainingTasks) * writesPerTask <= WRITES_PER_MINUTE) return Infinity;
+  return (WRITES_PER_MINUTE * 60) / (workers * writesPerTask);
+}
+
+/**
+ * Cost of one busy worker renewing every `renewMs`. Renewals count as a
+ * fraction (T / R: task times spread around their median); a read three
+ * settle windows into each run catches a rival's claim that lagged; one
+ * more read per task covers polls while no task is ready and the completion
+ * a node posts alone when nothing follows it (calibrated on the simulator).
+ */
+function workerCost(input: AdmissionInput, renewMs: number) {
+  const taskMs = Math.max(0, input.taskMs);
+  // The most a worker can do: the task, then the settle window before the next starts.
+  const tasksPerHour = HOUR / Math.max(1_000, taskMs + input.settleMs);
+  const renewals = taskMs / renewMs;
+  const writesPerTask = 1 + renewals;
+  const requestsPerTask = writesPerTask + 4 + renewals + (input.strict ? 2 : 0);
+  return {
+    tasksPerHour,
+    writesPerTask,
+    requestsPerTask,
+    requestsPerHour: tasksPerHour * requestsPerTask,
+    writesPerHour: tasksPerHour * writesPerTask,
+  };
+}
+
+/** The most workers that fit at `renewMs`, and the standbys' poll interval that goes with them. */
+function fit(
+  input: AdmissionInput,
+  n: number,
+  renewMs: number,
+  usableRequests: number,
+  usableWrites: number,
+) {
+  const cost = workerCost(input, renewMs);
+  // Writes bind only when the work left needs more than the hour has left
+  // (or more than a minute's share at once); a short plan finishes first.
+  const needed = Math.max(0, input.remainingTasks) * cost.writesPerTask;
+  const writesBind = needed > usableWrites - input.writesLastHour;
+  const byWrites = Math.min(
+    writesBind ? usableWrites / cost.writesPerHour : Infinity,
+    needed <= WRITES_PER_MINUTE ? Infinity : (WRITES_PER_MINUTE * 60) / cost.writesPerHour,
+  );
+  for (let k = n; k >= 1; k--) {
+    const standbys = n - k;
+    const { pollMs, reads } = standbyPolls(input, standbys, usableRequests);
+    const startup = startupRequests(input, n, k);
+    const requests = k * cost.requestsPerHour + reads + startup;
+    const fitsRequests = requests <= usableRequests;
+    const fitsWrites = k <= byWrites;
+    if ((fitsRequests && fitsWrites) || k === 1) {
+      const limitedBy: Admission["limitedBy"] = k === n
+        ? "nodes"
+        : k + 1 > byWrites
+        ? "writes"
+        : "requests";
+      return {
+        workers: k,
+        renewMs,
+        cost,
+        standbyPollMs: pollMs,
+        standbyReads: reads,
+        startup,
+        limitedBy,
+        writesBind,
+      };
+    }
+  }
+  throw new Error("unreachable: k = 1 always fits");
+}
+
+/**
+ * What the first hour spends once: every node reads the token's identity and
+ * the log, every worker the issue and a few polls before the plan.
+ */
+function startupRequests(input: AdmissionInput, n: number, workers: number): number {
+  return input.firstHour ? 2 * n + 6 * workers : 0;
+}
+
+/**
+ * Standbys share `STANDBY_SHARE` of the usable requests: a whole number of
+ * polls an hour each (a jittered interval of at least an hour / p fits p polls
+ * in any hour), never faster than the longest poll interval, at least one an
+ * hour.
+ */
+function standbyPolls(input: AdmissionInput, standbys: number, usableRequests: number) {
+  if (standbys === 0) return { pollMs: input.pollMaxMs, reads: 0 };
+  const share = usableRequests * STANDBY_SHARE;
+  const perHour = Math.max(1, Math.floor(share / standbys) - 1);
+  const pollMs = clamp(HOUR / perHour, input.pollMaxMs, STANDBY_MAX_MS);
+  // One more in the hour a node becomes a standby (its first wait is a random part).
+  return { pollMs, reads: standbys * (Math.ceil(HOUR / pollMs) + 1) };
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, x));
+}
+
+function fmt(x: number): string {
+  return x >= 10 ? String(Math.round(x)) : (Math.round(x * 10) / 10).toString();
+}
+
+/** What the log shows about the swarm's load, for one identity. */
+export interface SwarmObservation {
+  /** Nodes of this identity the log shows within the window, in the order they first wrote. */
+  nodes: string[];
+  /** Nodes of this identity holding a live attempt. */
+  holders: string[];
+  /** Median run time of the tasks done so far (claim to result), ms; undefined before the first. */
+  taskMs: number | undefined;
+  /** Server time of the swarm's first message; undefined before any. */
+  since: number | undefined;
+  /** Tasks not yet done, failed for good or skipped. */
+  remaining: number;
+}
+
+/**
+ * Observes the swarm at server time `now` for the nodes writing as `author`
+ * (one token, one budget): who has written lately, who holds work, how long
+ * tasks take.
+ *
+ * @example
+ * ```ts
+ * const o = observe(state, now, "github-actions[bot]", 6 * 3_600_000);
+ * o.holders.length;
+ * ```
+ */
+export function observe(
+  state: SwarmState,
+  now: number,
+  author: string,
+  windowMs: number,
+): SwarmObservation {
+  const mine = Object.values(state.nodes)
+    .filter((n) => n.author === author && now - n.lastSeen <= windowMs)
+    .sort((a, b) => a.firstSeen - b.firstSeen || (a.node < b.node ? -1 : 1));
+  const holders = new Set<string>();
+  const durations: number[] = [];
+  let remaining = 0;
+  for (const id of state.order) {
+    const task = state.tasks[id]!;
+    const phase = taskPhase(state, task, now);
+    if (phase !== "done" && phase !== "failed" && phase !== "skipped") remaining++;
+    if (task.done) {
+      const a = task.attempts[task.done.attempt - 1];
+      if (a) durations.push(Math.max(0, task.done.at - a.claimedAt));
+    }
+    const live = liveAttempt(state, task, now);
+    if (live && live.author === author) holders.add(live.node);
+  }
+  durations.sort((a, b) => a - b);
+  const since = Object.values(state.nodes).reduce<number | undefined>(
+    (min, n) => min === undefined || n.firstSeen < min ? n.firstSeen : min,
+    undefined,
+  );
+  return {
+    nodes: mine.map((n) => n.node),
+    holders: [...holders].sort(),
+    taskMs: durations.length ? durations[Math.floor((durations.length - 1) / 2)] : undefined,
+    since,
+    remaining,
+  };
+}
+
+/**
+ * Whether `node` may claim new work: fewer than `workers` other nodes of its
+ * identity hold a live attempt. A node over the count finishes what it holds
+ * and then stands by, so the count corrects itself.
+ *
+ * @example
+ * ```ts
+ * if (mayWork(admission, observation, "run-1-job-3")) await claimNext();
+ * ```
+ */
+export function mayWork(
+  admission: Admission,
+  observation: SwarmObservation,
+  node: string,
+): boolean {
+  return observation.holders.filter((h) => h !== node).length < admission.workers;
+}

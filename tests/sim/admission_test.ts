@@ -1,0 +1,102 @@
+/**
+ * Admission control in the simulator: a swarm larger than its token's budget
+ * works with as many nodes as the budget allows, the rest stand by and step
+ * in when a worker leaves, and nobody meets a rate limit.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { admit } from "../../src/protocol/admission.ts";
+import { decodeBody } from "../../src/protocol/codec.ts";
+import { designed } from "./designed.ts";
+import { runSwarm, type SwarmRun } from "./harness.ts";
+import { checkRun, figures } from "./invariants.ts";
+import { ours } from "./ours.ts";
+
+function describe(run: SwarmRun): string {
+  return checkRun(run).map((v) => `invariant ${v.invariant} ${v.code}: ${v.detail}`).join("\n");
+}
+
+/** Most executions running at one time. */
+function peakConcurrency(run: SwarmRun): number {
+  let peak = 0;
+  for (const e of run.execs) {
+    const at = e.start;
+    peak = Math.max(
+      peak,
+      run.execs.filter((x) => x.start <= at && (x.end ?? Infinity) > at).length,
+    );
+  }
+  return peak;
+}
+
+Deno.test("admission: 40 nodes on one GITHUB_TOKEN work a budget's worth at once, standbys step in for a crashed worker, no rate-limit answer", async () => {
+  const s = designed({
+    nodes: 40,
+    tasks: 120,
+    execMs: 10 * 60_000,
+    // A worker of the first seats leaves for good after half an hour.
+    nodeFaults: [{ kind: "crash", node: "run-1-job-2", at: 30 * 60_000, restartAfterMs: null }],
+  });
+  const run = await runSwarm(s, ours);
+  assert.equal(describe(run), "");
+  const f = figures(run);
+  assert.equal(f.done, 120);
+  assert.equal(f.executedTwice, 0);
+  assert.equal(f.rateLimited, 0, "no rate-limit answer, primary or secondary");
+  // At most as many work at once as the budget admits after its first hour (a
+  // node or two over while a count corrects itself).
+  const steady = admit({
+    requestsPerHour: 1_000,
+    nodes: 40,
+    taskMs: 10 * 60_000,
+    leaseMs: s.config.leaseMs,
+    renewMs: s.config.renewMs,
+    settleMs: s.config.settleMs,
+    pollMinMs: s.config.pollMinMs,
+    pollMaxMs: s.config.pollMaxMs,
+    strict: false,
+    firstHour: false,
+    remainingTasks: 120,
+    writesLastHour: 0,
+  });
+  assert.ok(steady.workers < 40);
+  const peak = peakConcurrency(run);
+  assert.ok(peak <= steady.workers + 2, `${peak} at once, ${steady.workers} admitted`);
+  // Nodes beyond the first seats stepped in (the crashed worker's share, and more later).
+  const late = run.execs.filter((e) => Number(e.node.split("-").at(-1)) > steady.workers);
+  assert.ok(late.length > 0, "a standby stepped in");
+  assert.ok(late.some((e) => e.start > s.start + 30 * 60_000));
+  // With the swarm's size known, nobody posted a standalone announcement (the
+  // first seats all wrote, standbys write nothing until they step in).
+  const announcements = run.model.finalLog().filter((c) => {
+    const d = decodeBody(c.body);
+    return d.kind === "message" && d.message.events.every((e) => e.type === "announce");
+  });
+  assert.equal(announcements.length, 0);
+});
+
+Deno.test("admission: without the swarm's size, announcements are spread over the first 20 s, not bunched", async () => {
+  const s = designed({ nodes: 12, tasks: 6, execMs: 60_000, sizeHint: false });
+  const run = await runSwarm(s, ours);
+  assert.equal(describe(run), "");
+  const times = run.model.comments
+    .filter((c) => !c.poster.startsWith("human:"))
+    .filter((c) => {
+      const d = decodeBody(c.versions[0]!.body);
+      return d.kind === "message" && d.message.events.some((e) => e.type === "announce");
+    })
+    .map((c) => c.effect - s.start)
+    .sort((a, b) => a - b);
+  assert.equal(times.length, 12, "every node announced itself once");
+  const perSecond = new Map<number, number>();
+  for (const t of times) {
+    perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+  }
+  assert.ok(Math.max(...perSecond.values()) <= 4, JSON.stringify([...perSecond]));
+  assert.ok(
+    times.at(-1)! - times[0]! > 5_000,
+    `announcements within ${times.at(-1)! - times[0]!} ms`,
+  );
+  assert.ok(times.at(-1)! < 25_000);
+});
