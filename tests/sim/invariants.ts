@@ -415,7 +415,9 @@ export function checkRun(run: SwarmRun): Violation[] {
     const lastId = report?.state?.lastId;
     if (!seen || typeof lastId !== "number") continue;
     const have = new Set(Object.values(seen));
-    const settled = (lastRead.get(p.proc) ?? -Infinity) - s.faults.maxLagMs;
+    // A list lag the scenario fixed (designed cases) counts like the faults' most.
+    const lag = Math.max(s.faults.maxLagMs, s.fixedLagMs ?? 0);
+    const settled = (lastRead.get(p.proc) ?? -Infinity) - lag;
     // A comment people rewrote counts through its restore: known from then on.
     const knowable = (id: number) => {
       const by = state.restored[String(id)];
