@@ -25,6 +25,7 @@ import { bearsFacts, effectiveEntries, type LogFacts, logFacts, NO_FACTS } from 
 import { validateGraph } from "./graph.ts";
 import type { SteeringCommand } from "./command.ts";
 import { isTrustedAuthor, type TrustPolicy } from "./trust.ts";
+import { lapseLeases, noteLease } from "./leases.ts";
 import { type Attempt, emptyState, type SwarmState, type TaskState } from "./state.ts";
 import type { LogComment, Message, ProtocolEvent } from "./types.ts";
 
@@ -179,28 +180,6 @@ function count(state: SwarmState, reason: string): void {
   state.ignored[reason] = (state.ignored[reason] ?? 0) + 1;
 }
 
-/** Ends every live attempt whose lease has lapsed by server time `t`. */
-function lapseLeases(state: SwarmState, t: number): void {
-  const { leaseMs, maxAttempts } = state.settings;
-  for (const id of state.order) {
-    const task = state.tasks[id]!;
-    if (task.status !== "active") continue;
-    const live = task.attempts.at(-1)!;
-    const deadline = live.lastBeat + leaseMs;
-    if (t > deadline) {
-      live.end = { kind: "lapsed", at: deadline };
-      task.failures++;
-      if (task.failures >= maxAttempts) {
-        task.status = "failed";
-        task.failedAt = deadline;
-      } else {
-        task.status = "pending";
-        task.openAt = deadline;
-      }
-    }
-  }
-}
-
 function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
   const { state, message, comment, t } = ctx;
   const node = own(state.nodes, message.node)!;
@@ -270,6 +249,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
       }
       if (attempt.end) return count(state, "stale_attempt");
       attempt.lastBeat = t;
+      noteLease(state, event.task, attempt.n);
       if (event.percent !== undefined) attempt.percent = task.percent = event.percent;
       if (event.note !== undefined) attempt.note = event.note;
       if (event.status === "failed") {
@@ -296,6 +276,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
           continue;
         }
         attempt.lastBeat = t;
+        noteLease(state, entry.task, attempt.n);
         if (entry.percent !== undefined) attempt.percent = task.percent = entry.percent;
       }
       return;
@@ -511,4 +492,5 @@ function applyClaim(ctx: EventContext, id: string, requested: number): void {
     percent: 0,
   });
   task.status = "active";
+  noteLease(state, id, n);
 }
