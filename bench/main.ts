@@ -702,8 +702,17 @@ export async function runBench(
   sections.push({
     title: "Fold, start-up, memory, emulator and simulator speed (this machine)",
     rows: [
-      ["fold 10,000 comments: full (ms)", "", num(fold.fullMs), "—", "", ""],
+      ["fold 10,000 comments: full (ms)", "", num(fold.fullMs), "—", "", `${fold.tasks} tasks`],
+      ["fold 10,000 comments: decoded entries (ms)", "", num(fold.decodedMs), "—", "", ""],
       ["fold 10,000 comments: incremental (ms)", "", num(fold.incrementalMs), "—", "", ""],
+      ...fold.perComment.map((p): Row => [
+        `one comment after ${p.at.toLocaleString("en-US")} comments (µs)`,
+        "",
+        num(p.micros),
+        "—",
+        "",
+        `${fold.longTasks} tasks`,
+      ]),
       [
         "start-up: bundle --version, median (ms)",
         "",
