@@ -2,9 +2,10 @@
  * The scheduling policy: which ready task a node should claim next.
  *
  * Order: highest priority first; then the task that unblocks the most other
- * tasks; then a hash of (node, task id), so that nodes with the same view
- * tend to pick different tasks and lose fewer claim races, while every choice
- * stays deterministic.
+ * tasks; among tasks equal on both, plan order with the nodes spread over its
+ * front by rendezvous hashing of (node, task id), so that nodes with the same
+ * view tend to pick different tasks and lose fewer claim races, while every
+ * choice stays deterministic (see {@linkcode readyTasks}).
  *
  * @module
  */
@@ -29,8 +30,40 @@ export function fnv1a(text: string): number {
   return h >>> 0;
 }
 
+/** How long a node counts as part of the swarm after its last message (for the spread). */
+export const SPREAD_WINDOW_MS = 15 * 60_000;
+
+/**
+ * A rendezvous weight of `node` for `task`: a well-mixed 32-bit hash of the
+ * pair (FNV-1a, then MurmurHash3's finaliser), so that each node ranks the
+ * same tasks in its own, unrelated order.
+ *
+ * @example
+ * ```ts
+ * rendezvousWeight("node-1", "T1") === rendezvousWeight("node-1", "T1"); // true
+ * ```
+ */
+export function rendezvousWeight(node: string, task: string): number {
+  let h = fnv1a(`${node}\u0000${task}`);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /**
  * Ready tasks at `now`, in the order `node` should try them.
+ *
+ * Highest priority first, then the task that unblocks the most others. Among
+ * tasks equal on both, the swarm takes them in plan order while its nodes
+ * spread over them: the first `k` of them in plan order (`k` = the nodes heard
+ * from within {@linkcode SPREAD_WINDOW_MS}, this one included) come first,
+ * ranked by each node's {@linkcode rendezvousWeight}, then the rest in plan
+ * order. So `k` nodes with the same view tend to claim `k` different tasks,
+ * and the plan's order still shows in what runs first. Who gets a task is
+ * still decided by the log (the first valid claim).
  *
  * @example
  * ```ts
@@ -48,24 +81,35 @@ export function readyTasks(
   for (const id of state.order) {
     for (const d of state.tasks[id]!.def.deps) unblocks.set(d, (unblocks.get(d) ?? 0) + 1);
   }
+  const position = new Map(state.order.map((id, i) => [id, i]));
   const ready = state.order.filter((id) => taskPhase(state, state.tasks[id]!, now) === "ready");
-  const key = (id: string) => {
-    const def = state.tasks[id]!.def;
-    return [
-      PRIORITIES.indexOf(def.priority),
-      -(unblocks.get(id) ?? 0),
-      fnv1a(`${node}\u0000${id}`),
-    ];
-  };
-  const keys = new Map(ready.map((id) => [id, key(id)]));
-  ready.sort((a, b) => {
-    const ka = keys.get(a)!, kb = keys.get(b)!;
-    for (let i = 0; i < ka.length; i++) {
-      if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
-    }
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
-  return ready.map((task) => ({ task, attempt: nextAttempt(state.tasks[task]!) }));
+  const group = (id: string) =>
+    PRIORITIES.indexOf(state.tasks[id]!.def.priority) * 1e9 - (unblocks.get(id) ?? 0);
+  const groups = new Map<number, string[]>();
+  for (const id of ready) {
+    const g = group(id);
+    const list = groups.get(g);
+    if (list) list.push(id);
+    else groups.set(g, [id]);
+  }
+  const width = swarmWidth(state, node, now);
+  const out: string[] = [];
+  for (const g of [...groups.keys()].sort((a, b) => a - b)) {
+    const ids = groups.get(g)!.sort((a, b) => position.get(a)! - position.get(b)!);
+    const front = ids.slice(0, width).map((id) => ({ id, w: rendezvousWeight(node, id) }));
+    front.sort((a, b) => b.w - a.w || position.get(a.id)! - position.get(b.id)!);
+    out.push(...front.map((f) => f.id), ...ids.slice(width));
+  }
+  return out.map((task) => ({ task, attempt: nextAttempt(state.tasks[task]!) }));
+}
+
+/** Nodes heard from within {@linkcode SPREAD_WINDOW_MS} of `now`, `node` included. */
+function swarmWidth(state: SwarmState, node: string, now: number): number {
+  let n = Object.hasOwn(state.nodes, node) ? 0 : 1;
+  for (const info of Object.values(state.nodes)) {
+    if (info.node === node || now - info.lastSeen <= SPREAD_WINDOW_MS) n++;
+  }
+  return Math.max(1, n);
 }
 
 /**

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { fnv1a, nextTask, readyTasks } from "../../src/protocol/schedule.ts";
+import {
+  fnv1a,
+  nextTask,
+  readyTasks,
+  rendezvousWeight,
+  SPREAD_WINDOW_MS,
+} from "../../src/protocol/schedule.ts";
 import type { Priority } from "../../src/protocol/types.ts";
 import { at, ev, Log, planned, task } from "./_log.ts";
 
@@ -48,29 +54,66 @@ Deno.test("schedule: only ready tasks, each with the attempt number to claim", (
   );
 });
 
-Deno.test("schedule: ties are broken deterministically by a hash of node and task", () => {
-  const tasks = Array.from({ length: 8 }, (_, i) => task(`T${i}`));
-  const { log } = planned(tasks);
-  const s = log.fold();
-  const again = log.fold();
-  for (const node of ["node-1", "node-2", "run-42-job-3"]) {
+/** A plan of `n` equal tasks, with `nodes` announced (the leader, node-1, is one of them). */
+function equalTasks(n: number, nodes: string[]) {
+  const { log } = planned(Array.from({ length: n }, (_, i) => task(`T${i + 1}`)));
+  for (const node of nodes) log.at(2).post(node, [ev.announce()]);
+  return log.fold();
+}
+
+Deno.test("schedule: among equal priorities, a node's first picks are the plan's front, ranked by its rendezvous weight", () => {
+  const nodes = ["node-1", "node-2", "node-3", "run-42-job-3"];
+  const s = equalTasks(12, nodes);
+  for (const node of nodes) {
     const order = ids(readyTasks(s, node, at(2)));
-    assert.deepEqual(ids(readyTasks(again, node, at(2))), order);
-    const byHash = [...order].sort((a, b) =>
-      fnv1a(`${node}\u0000${a}`) - fnv1a(`${node}\u0000${b}`)
+    const front = ["T1", "T2", "T3", "T4"].sort((a, b) =>
+      rendezvousWeight(node, b) - rendezvousWeight(node, a)
     );
-    assert.deepEqual(order, byHash);
+    assert.deepEqual(order, [...front, "T5", "T6", "T7", "T8", "T9", "T10", "T11", "T12"]);
+    assert.deepEqual(ids(readyTasks(structuredClone(s), node, at(2))), order);
   }
 });
 
-Deno.test("schedule: different nodes tend to get different first picks", () => {
-  const tasks = Array.from({ length: 12 }, (_, i) => task(`T${i + 1}`));
-  const { log } = planned(tasks);
+Deno.test("schedule: a node alone takes equal tasks in plan order", () => {
+  const s = equalTasks(6, []);
+  assert.deepEqual(ids(readyTasks(s, "node-1", at(2))), ["T1", "T2", "T3", "T4", "T5", "T6"]);
+});
+
+Deno.test("schedule: nodes silent for longer than the spread window do not widen it", () => {
+  const { log } = planned(Array.from({ length: 6 }, (_, i) => task(`T${i + 1}`)));
+  log.at(2).post("node-2", [ev.announce()]);
+  log.at(2 + SPREAD_WINDOW_MS / 1000 + 5).post("node-3", [ev.announce()]);
   const s = log.fold();
+  const now = at(2 + SPREAD_WINDOW_MS / 1000 + 5);
+  // node-1 (the leader) and node-2 spoke too long ago: the front is node-3 alone.
+  assert.equal(nextTask(s, "node-3", now)!.task, "T1");
+});
+
+Deno.test("schedule: nodes of one swarm spread their first picks over the front of the plan", () => {
   const nodes = Array.from({ length: 12 }, (_, i) => `run-7-job-${i + 1}`);
-  const firsts = new Set(nodes.map((n) => nextTask(s, n, at(2))!.task));
+  const s = equalTasks(40, nodes);
+  const firsts = nodes.map((n) => nextTask(s, n, at(2))!.task);
+  // The front is the first 13 tasks (12 jobs and the leader).
+  const front = new Set(Array.from({ length: 13 }, (_, i) => `T${i + 1}`));
+  assert.ok(firsts.every((t) => front.has(t)), firsts.join(", "));
   // Everyone taking the same task would make 11 of 12 claims lose.
-  assert.ok(firsts.size >= 6, `only ${firsts.size} distinct first picks`);
+  assert.ok(new Set(firsts).size >= 6, `only ${new Set(firsts).size} distinct first picks`);
+});
+
+Deno.test("schedule: the rendezvous weight ranks tasks in unrelated orders for similar node names", () => {
+  const tasks = Array.from({ length: 8 }, (_, i) => `T${i + 1}`);
+  const orders = new Set(
+    Array.from({ length: 8 }, (_, i) => `job-${i + 1}`).map((node) =>
+      [...tasks].sort((a, b) => rendezvousWeight(node, b) - rendezvousWeight(node, a)).join()
+    ),
+  );
+  assert.equal(orders.size, 8);
+  const tops = new Set(
+    Array.from({ length: 8 }, (_, i) => `job-${i + 1}`).map((node) =>
+      [...tasks].sort((a, b) => rendezvousWeight(node, b) - rendezvousWeight(node, a))[0]
+    ),
+  );
+  assert.ok(tops.size >= 4, `only ${tops.size} distinct top tasks for 8 nodes`);
 });
 
 Deno.test("schedule: nothing to pick before a plan, after the end, or when all is taken", () => {
