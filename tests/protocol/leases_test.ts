@@ -7,7 +7,7 @@ import { NO_FACTS } from "../../src/protocol/facts.ts";
 import { lapseLeases, leaseIndexSize } from "../../src/protocol/leases.ts";
 import { emptyState, type SwarmState } from "../../src/protocol/state.ts";
 import type { LogComment, PlanSettings } from "../../src/protocol/types.ts";
-import { at, ev, Log, mulberry32, planned, SETTINGS, task, trustPolicy } from "./_log.ts";
+import { at, ev, mulberry32, planned, SETTINGS, task, trustPolicy } from "./_log.ts";
 import { buildSwarmLog } from "./_swarm.ts";
 
 /**
