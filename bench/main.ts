@@ -1,7 +1,7 @@
 /**
  * `deno task bench`: every figure of issue 6's benchmark in one table, ours
  * beside the original design's from the same run and the ceiling that
- * DESIGN.md's budget arithmetic gives (or the original document's own
+ * the budget arithmetic (src/protocol/budget.ts) gives (or the original document's own
  * claim); all raw figures in `bench.json`. Measures, never asserts.
  *
  * ```sh

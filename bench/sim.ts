@@ -32,7 +32,7 @@ import { ACTIONS_BOT, type NodeSpec, type Scenario } from "../tests/sim/scenario
 /**
  * GitHub as the benchmark models it: request latency 80–600 ms, three read
  * replicas, and one comment version in ten reaching a replica up to 20 s late
- * (DESIGN.md: "lags of 5–20 s have been reported"). No errors, timeouts or
+ * (lags of 5–20 s have been reported on GitHub). No errors, timeouts or
  * spurious limits: the benchmark measures the protocol, not fault recovery.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * Budget arithmetic (DESIGN.md, "Budget arithmetic"): what GitHub's limits
+ * Budget arithmetic (docs/PROTOCOL.md, "Admission"): what GitHub's limits
  * allow a swarm of `n` nodes on one issue. Admission control
  * (`admission.ts`) decides from it how many nodes work at once.
  *

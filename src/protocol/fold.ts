@@ -4,7 +4,7 @@
  * time), never a local clock. Applying one more comment to a state equals
  * folding the whole log (`applyComment` is the fold's step).
  *
- * Rules (see DESIGN.md "Protocol sketch"; changes are documented in
+ * Rules (changes from the first sketch are documented in
  * docs/PROTOCOL.md):
  * - Election: the lowest-id election message for term `k = terms + 1` wins,
  *   if no plan is in force and the previous leader has been silent for its
