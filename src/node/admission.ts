@@ -33,6 +33,7 @@ import {
   REQUEST_SHARE,
   SWARM_POLLS_PER_MINUTE,
   type SwarmObservation,
+  WRITES_PER_MINUTE,
 } from "../protocol/admission.ts";
 import type { NodeContext } from "./context.ts";
 
@@ -76,12 +77,13 @@ export class AdmissionControl {
   /** Local time the node started, and its announcement delay. */
   #startedAt = 0;
   #announceAfterMs = 0;
-  #writesKey = "";
+  #writesKey = -1;
+  /** Creation times (server) of this identity's comments of the last hour or so, ascending. */
+  #writeTimes: number[] = [];
   #phased = false;
   #measuredAt: number | undefined;
   #left: { remaining: number; limit: number; resetsIn: number; at: number } | undefined;
   #lastClaim: number | undefined;
-  #writes = 0;
   /** Whether this node's seat was among the first `workers` when it first looked (with the swarm's size). */
   #firstSeat: boolean | undefined;
 
@@ -225,7 +227,14 @@ export class AdmissionControl {
   pollMs(mode: "idle" | "busy"): number {
     const v = this.view();
     const a = v.admission;
-    if (mode === "busy") return Math.min(a.workerPollMs, a.renewMs);
+    // GitHub's per-endpoint budget is 900 points a minute, a point a page
+    // (whether a 304 costs one is undocumented); we use at most 600. A log of
+    // a few pages is read whole at every poll (context.ts, `fullReadMs`).
+    const pages = this.#ctx.fullReadMs() === 0
+      ? Math.max(1, Math.ceil(this.#ctx.view.size / 100))
+      : 1;
+    const swarmMs = (a.workers * 60_000 * pages) / SWARM_POLLS_PER_MINUTE;
+    if (mode === "busy") return Math.min(Math.max(a.workerPollMs, swarmMs), a.renewMs);
     if (!v.warm) {
       // Standbys that started together would poll together: the first wait
       // of each is a random part of the interval, which spreads their reads.
@@ -236,30 +245,64 @@ export class AdmissionControl {
       return a.standbyPollMs;
     }
     // Before a plan is in force, polls mostly answer with free 304s and every
-    // warm node is waiting for the same few comments: poll faster, keeping
-    // the swarm within GitHub's per-endpoint budget (900 points a minute; we
-    // use at most 600).
+    // warm node is waiting for the same few comments: poll faster, within
+    // the per-endpoint budget.
     if (!this.#ctx.view.state.plan) {
-      return Math.min(
-        a.workerPollMs,
-        Math.max(this.#ctx.config.pollMinMs, (a.workers * 60_000) / SWARM_POLLS_PER_MINUTE),
-      );
+      return Math.min(a.workerPollMs, Math.max(this.#ctx.config.pollMinMs, swarmMs));
     }
-    return a.workerPollMs;
+    return Math.max(a.workerPollMs, swarmMs);
   }
 
-  /** Comments of this node's identity created within the hour before `now` (cached per read). */
+  /** Comments of this node's identity created within the hour before `now`. */
   #writesLastHour(now: number): number {
+    return this.#writesSince(now - 3_600_000);
+  }
+
+  /** Comments of this node's identity its view shows created after server time `since`. */
+  #writesSince(since: number): number {
+    const times = this.#ownWriteTimes();
+    let n = 0;
+    for (let i = times.length - 1; i >= 0 && times[i]! > since; i--) n++;
+    return n;
+  }
+
+  /**
+   * Creation times of this identity's comments in the view, ascending
+   * (recomputed when the view grew; its own writes fold in at once).
+   */
+  #ownWriteTimes(): number[] {
     const ctx = this.#ctx;
-    const key = `${ctx.view.size}:${Math.floor(now / 60_000)}`;
-    if (this.#writesKey !== key) {
-      this.#writesKey = key;
+    if (this.#writesKey !== ctx.view.size) {
+      this.#writesKey = ctx.view.size;
       const login = ctx.login.toLowerCase();
-      this.#writes = ctx.view.comments().filter((c) =>
-        c.author.toLowerCase() === login && c.createdAt > now - 3_600_000
-      ).length;
+      const from = ctx.now() - 2 * 3_600_000;
+      this.#writeTimes = ctx.view.entries()
+        .filter((e) => e.createdAt > from && e.author.toLowerCase() === login)
+        .map((e) => e.createdAt)
+        .sort((a, b) => a - b);
     }
-    return this.#writes;
+    return this.#writeTimes;
+  }
+
+  /**
+   * Milliseconds until this identity's comments within the last minute, as
+   * this node's view shows them, are fewer than `WRITES_PER_MINUTE` (half of
+   * GitHub's 80 a minute): 0 when they already are. New claims wait for it;
+   * renewals, results and releases do not, so they keep the other half of
+   * the minute (with the writes of other nodes this view has not read yet).
+   * A claim storm (every node racing for the same few ready tasks, most
+   * claims lost) thus never meets the content-creation limit, whose answer
+   * would silence the node for up to a minute while it holds a lease or a
+   * result.
+   */
+  contentWaitMs(): number {
+    const times = this.#ownWriteTimes();
+    const now = this.#ctx.now();
+    const recent = this.#writesSince(now - 60_000);
+    if (recent < WRITES_PER_MINUTE) return 0;
+    // The oldest comments leave the window first: wait until enough have.
+    const leaving = times[times.length - WRITES_PER_MINUTE]!;
+    return Math.max(1, leaving + 60_000 - now);
   }
 
   /** Notes that this node posted a claim now (claim pacing). */
@@ -267,11 +310,16 @@ export class AdmissionControl {
     this.#lastClaim = this.#ctx.deps.clock.now();
   }
 
-  /** Milliseconds this node must still wait before its next claim (0: none). */
+  /**
+   * Milliseconds this node must still wait before its next claim (0: none):
+   * its claim spacing, and room in the minute's content-creation budget
+   * ({@linkcode contentWaitMs}).
+   */
   claimWaitMs(): number {
+    const content = this.contentWaitMs();
     const spacing = this.view().admission.claimSpacingMs;
-    if (spacing <= 0 || this.#lastClaim === undefined) return 0;
-    return Math.max(0, this.#lastClaim + spacing - this.#ctx.deps.clock.now());
+    if (spacing <= 0 || this.#lastClaim === undefined) return content;
+    return Math.max(content, this.#lastClaim + spacing - this.#ctx.deps.clock.now());
   }
 
   /** Whether this node held or finished an attempt within `ms` (server time). */
