@@ -682,9 +682,9 @@ export async function runBench(
       ],
       ["304 share of reads", n, pct(h.notModified / Math.max(1, reads)), "—", "", ""],
       [
-        "tasks done / results counted twice",
+        "tasks done / results counted twice / leases lapsed",
         n,
-        `${h.done}/${h.tasks} / ${h.duplicateResults}`,
+        `${h.done}/${h.tasks} / ${h.duplicateResults} / ${h.lapsed}`,
         "—",
         "",
         "",

@@ -9,7 +9,7 @@
  * @module
  */
 import { startEmulator } from "../src/emulator/mod.ts";
-import { createGitHub } from "../src/github/octokit.ts";
+import { createGitHub, type RateLimitInfo } from "../src/github/octokit.ts";
 import { defaultConfig } from "../src/node/config.ts";
 import type { NodeEvent } from "../src/node/events.ts";
 import { runNode } from "../src/node/node.ts";
@@ -23,6 +23,8 @@ export interface SwarmFigures {
   tasks: number;
   done: number;
   duplicateResults: number;
+  /** Attempts whose lease lapsed (the owner went silent for a whole lease). */
+  lapsed: number;
   leaders: number;
   /** Wall ms from start until every node knew the leader. */
   electionMs: number;
@@ -76,7 +78,17 @@ export function layeredTasks(n: number, seed: number): PlanTask[] {
  * ```
  */
 export async function benchSwarm(
-  options: { nodes: number; tasks: number; latencyMs: number; workMs: number; seed?: number },
+  options: {
+    nodes: number;
+    tasks: number;
+    latencyMs: number;
+    workMs: number;
+    seed?: number;
+    /** Every event of every node (to trace a run). */
+    onEvent?: (node: string, event: NodeEvent) => void;
+    /** Every rate-limit answer a node's adapter met. */
+    onRateLimit?: (node: string, info: RateLimitInfo) => void;
+  },
 ): Promise<SwarmFigures> {
   const seed = options.seed ?? 1;
   const tasks = layeredTasks(options.tasks, seed);
@@ -116,11 +128,19 @@ export async function benchSwarm(
         baseUrl: emu.url,
         owner: "o",
         repo: "r",
-        writeIntervalMs: 20,
-        contentIntervalMs: 50,
-        timeScale: 0.01,
+        // The node's timings are compressed, but the emulator's limits run
+        // in real time: the adapter's own spacing and back-off are short,
+        // while a rate-limit answer is waited out as long as it asks (a
+        // `timeScale` would shrink that wait too, and each limited write
+        // would then meet the limit again at every retry).
+        writeIntervalMs: 0.2,
+        contentIntervalMs: 0.5,
+        serverErrorRetryBaseMs: 10,
+        recoverySettleMs: 20,
+        onRateLimit: (info) => options.onRateLimit?.(node, info),
       });
       const log = (e: NodeEvent) => {
+        options.onEvent?.(node, e);
         if (
           (e.type === "elected" || e.type === "follower" || e.type === "plan_seen") &&
           !knewLeader.has(node)
@@ -176,6 +196,10 @@ export async function benchSwarm(
       tasks: options.tasks,
       done: state.order.filter((id) => state.tasks[id]!.status === "done").length,
       duplicateResults: state.duplicateResults,
+      lapsed: state.order.reduce(
+        (n, id) => n + state.tasks[id]!.attempts.filter((a) => a.end?.kind === "lapsed").length,
+        0,
+      ),
       leaders: state.terms.length,
       electionMs: Math.max(...knewLeader.values()),
       claimMs: state.order.map((id) => (firstStart.get(id) ?? NaN) - readyAt(id)),
