@@ -274,12 +274,7 @@ export class AdmissionControl {
     const ctx = this.#ctx;
     if (this.#writesKey !== ctx.view.size) {
       this.#writesKey = ctx.view.size;
-      const login = ctx.login.toLowerCase();
-      const from = ctx.now() - 2 * 3_600_000;
-      this.#writeTimes = ctx.view.entries()
-        .filter((e) => e.createdAt > from && e.author.toLowerCase() === login)
-        .map((e) => e.createdAt)
-        .sort((a, b) => a - b);
+      this.#writeTimes = ctx.view.authoredTimes(ctx.login, ctx.now() - 2 * 3_600_000);
     }
     return this.#writeTimes;
   }

@@ -198,6 +198,35 @@ export class LogView {
     return out;
   }
 
+  /**
+   * Creation times, ascending, of the comments {@linkcode comments} lists that
+   * `login` (any case) wrote after `since`: what {@linkcode comments} would
+   * show of that author, without rendering a body.
+   *
+   * @example
+   * ```ts ignore
+   * const lastHour = view.authoredTimes("github-actions[bot]", now - 3_600_000).length;
+   * ```
+   */
+  authoredTimes(login: string, since: number): number[] {
+    const wanted = login.toLowerCase();
+    const times: number[] = [];
+    if (this.#raw) {
+      for (const c of this.#raw.values()) {
+        if (c.createdAt > since && c.author.toLowerCase() === wanted) times.push(c.createdAt);
+      }
+    } else {
+      for (const id of this.#order) {
+        if (!this.#kept.has(id)) continue;
+        const entry = this.#effective(id);
+        if (entry && entry.createdAt > since && entry.author.toLowerCase() === wanted) {
+          times.push(entry.createdAt);
+        }
+      }
+    }
+    return times.sort((a, b) => a - b);
+  }
+
   /** Number of comments seen. */
   get size(): number {
     return this.#kept.size;
