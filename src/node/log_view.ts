@@ -98,6 +98,8 @@ export class LogView {
   #bearing = new Map<number, LogEntry>();
   /** Message and command entries per author (for look-ups, vouches and withheld bodies). */
   #byAuthor = new Map<string, number[]>();
+  /** Creation times of the kept comments per author (lower case), ascending. */
+  #createdBy = new Map<string, number[]>();
   /** Authors of steering commands. */
   #commanders = new Set<string>();
   #raw: Map<number, LogComment> | undefined;
@@ -209,22 +211,10 @@ export class LogView {
    * ```
    */
   authoredTimes(login: string, since: number): number[] {
-    const wanted = login.toLowerCase();
-    const times: number[] = [];
-    if (this.#raw) {
-      for (const c of this.#raw.values()) {
-        if (c.createdAt > since && c.author.toLowerCase() === wanted) times.push(c.createdAt);
-      }
-    } else {
-      for (const id of this.#order) {
-        if (!this.#kept.has(id)) continue;
-        const entry = this.#effective(id);
-        if (entry && entry.createdAt > since && entry.author.toLowerCase() === wanted) {
-          times.push(entry.createdAt);
-        }
-      }
-    }
-    return times.sort((a, b) => a - b);
+    // A restore stands in for a kept comment only with its author and time,
+    // so the kept ones' authors and times are what the list shows.
+    const times = this.#createdBy.get(login.toLowerCase());
+    return times ? times.slice(upperBound(times, since)) : [];
   }
 
   /** Number of comments seen. */
@@ -396,7 +386,7 @@ export class LogView {
     for (const c of incoming) {
       const kept = this.#kept.get(c.id);
       if (kept && c.updatedAt < kept.seen) continue; // an older version: stale
-      const digest = bodyDigest(c.body);
+      const digest = commentDigest(c);
       if (kept) {
         if (c.updatedAt === kept.seen && digest === kept.digest) {
           const body = kept.entry.body;
@@ -672,7 +662,7 @@ export class LogView {
         this.#trusts(c.author)
       ) {
         kept.entry = toEntry(c);
-        kept.digest = bodyDigest(c.body);
+        kept.digest = commentDigest(c);
         this.#bearingUpdate(kept.entry);
       }
     }
@@ -706,6 +696,10 @@ export class LogView {
   #keep(entry: LogEntry, digest: string, seen: number, head: string): void {
     const kept: Kept = { entry: this.#withhold(entry), digest, seen, head };
     this.#kept.set(entry.id, kept);
+    const author = entry.author.toLowerCase();
+    const times = this.#createdBy.get(author);
+    if (times) insertSorted(times, entry.createdAt);
+    else this.#createdBy.set(author, [entry.createdAt]);
     if (!binaryHas(this.#order, entry.id)) insertSorted(this.#order, entry.id);
     if (entry.body.kind === "command") this.#commanders.add(entry.author);
     if (speaks(entry)) {
@@ -756,8 +750,21 @@ export class LogView {
   }
 }
 
-function bodyDigest(body: string): string {
-  return createHash("sha256").update(body).digest("base64");
+/**
+ * Digests of comment objects already hashed. A `304` answers with the
+ * adapter's cached page, the same objects again: a poll that changed nothing
+ * hashes nothing. Held weakly, so it never outlives the page.
+ */
+const digests = new WeakMap<LogComment, string>();
+
+/** SHA-256 of a comment's body (comments are never changed once read). */
+function commentDigest(comment: LogComment): string {
+  let digest = digests.get(comment);
+  if (digest === undefined) {
+    digest = createHash("sha256").update(comment.body).digest("base64");
+    digests.set(comment, digest);
+  }
+  return digest;
 }
 
 function bump(state: SwarmState, reason: string, by: number): void {

@@ -492,3 +492,33 @@ Deno.test("reads of a node's own writes move `since`: a swarm of one does not li
     await emulator.close();
   }
 });
+
+Deno.test("authoredTimes gives a login's comment times after a time, in any case, ascending, as comments() lists them", async () => {
+  const emulator = await startWorld();
+  try {
+    const bot = client(emulator, BOT_TOKENS[0]!).github;
+    const stranger = client(emulator, STRANGER_TOKEN).github;
+    const [election] = await leaderAndPlan(bot);
+    await stranger.createComment(ISSUE, "LGTM lgtm-1", "lgtm-1");
+    await postMessage(stranger, "X", [{ type: "end" }]);
+    const view = viewOf(bot);
+    await view.refresh();
+    const listed = (login: string, since: number) =>
+      view.comments().filter((c) =>
+        c.author.toLowerCase() === login.toLowerCase() && c.createdAt > since
+      ).map((c) => c.createdAt).sort((a, b) => a - b);
+    for (const since of [0, election!.createdAt - 1, election!.createdAt, Infinity]) {
+      for (const login of [BOT, BOT.toUpperCase(), STRANGER, "nobody"]) {
+        assert.deepEqual(
+          view.authoredTimes(login, since),
+          listed(login, since),
+          `${login} ${since}`,
+        );
+      }
+    }
+    assert.equal(view.authoredTimes(BOT.toUpperCase(), 0).length, 2);
+    assert.equal(view.authoredTimes(STRANGER, 0).length, 2);
+  } finally {
+    await emulator.close();
+  }
+});

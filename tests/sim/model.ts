@@ -153,6 +153,8 @@ interface Version {
   /** Per-replica lag. */
   lags: number[];
   deleted: boolean;
+  /** The REST view of this version, made once (see {@linkcode toLog}). */
+  shown?: LogComment;
 }
 
 /** A comment as stored, with its history. */
@@ -530,14 +532,17 @@ function versionAt(c: StoredComment, r: number, t: number): Version | undefined 
  * ```
  */
 export function toLog(c: StoredComment, v: Version): LogComment {
-  return {
+  // One frozen object per version: a client that keeps what it read (as the
+  // Octokit adapter's ETag cache does) gets the same object again, and
+  // nothing may change it.
+  return v.shown ??= Object.freeze({
     id: c.id,
     body: v.body,
     author: c.author,
     authorType: c.authorType,
     createdAt: c.createdAt,
     updatedAt: v.updatedAt,
-  };
+  });
 }
 
 /**
@@ -938,7 +943,7 @@ export class ModelClient implements GitHub {
           const all = m.visible(replica, this.#faultless ? Infinity : m.now, sinceMs);
           const items = all.slice((page - 1) * PER_PAGE, page * PER_PAGE);
           more = all.length > page * PER_PAGE;
-          const etag = items.map((c) => `${c.id}:${c.updatedAt}:${c.body.length}:${fnv(c.body)}`)
+          const etag = items.map((c) => `${c.id}:${c.updatedAt}:${c.body.length}:${bodyHash(c)}`)
             .join(",") + (more ? "+" : "");
           const hit = this.#conditional && this.#etags.get(key) === etag;
           if (this.#conditional) this.#etags.set(key, etag);
@@ -1301,6 +1306,15 @@ function pickFault(rng: Rng, error: number, timeout: number): "error" | "timeout
   if (x < error) return "error";
   if (x < error + timeout) return "timeout";
   return undefined;
+}
+
+const bodyHashes = new WeakMap<LogComment, number>();
+
+/** {@linkcode fnv} of a comment's body, once per comment object (they are frozen). */
+function bodyHash(c: LogComment): number {
+  let h = bodyHashes.get(c);
+  if (h === undefined) bodyHashes.set(c, h = fnv(c.body));
+  return h;
 }
 
 function fnv(text: string): number {
