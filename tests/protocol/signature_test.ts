@@ -98,3 +98,21 @@ Deno.test("signature property: every message verifies, and no one-digit change o
     { seed: 301, numRuns: 200 },
   );
 });
+
+Deno.test("verifyMessage remembers a verdict per message object, yet checks again a message whose fields were replaced", () => {
+  const m: Message = { ...M, sig: signMessage(M, A7, "k") };
+  assert.ok(verifyMessage(m, A7, "k"));
+  assert.ok(verifyMessage(m, A7, "k"));
+  assert.equal(verifyMessage(m, A7, "other"), false);
+  assert.equal(verifyMessage(m, { ...A7, issue: 8 }, "k"), false);
+  assert.ok(verifyMessage(m, A7, "k"));
+  m.node = "intruder";
+  assert.equal(verifyMessage(m, A7, "k"), false);
+  m.node = M.node;
+  m.events = [{ type: "end" }];
+  assert.equal(verifyMessage(m, A7, "k"), false);
+  m.events = M.events;
+  assert.ok(verifyMessage(m, A7, "k"));
+  m.sig = "0".repeat(64);
+  assert.equal(verifyMessage(m, A7, "k"), false);
+});
