@@ -35,6 +35,7 @@ import {
   type SwarmObservation,
   WRITES_PER_MINUTE,
 } from "../protocol/admission.ts";
+import type { SwarmState } from "../protocol/state.ts";
 import type { NodeContext } from "./context.ts";
 
 /** How often a node reads what its token has left (`GET /rate_limit`, free). */
@@ -86,6 +87,17 @@ export class AdmissionControl {
   #lastClaim: number | undefined;
   /** Whether this node's seat was among the first `workers` when it first looked (with the swarm's size). */
   #firstSeat: boolean | undefined;
+  /** The last decision and what it was made from. */
+  #lastView: AdmissionView | undefined;
+  #viewKey: {
+    state?: SwarmState;
+    lastId?: number;
+    size?: number;
+    now?: number;
+    local?: number;
+    login?: string;
+    measuredAt?: number | undefined;
+  } = {};
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -146,12 +158,40 @@ export class AdmissionControl {
     return Math.max(0, remaining - left.limit * (1 - REQUEST_SHARE));
   }
 
-  /** The decision at the node's current server time. */
+  /**
+   * The decision at the node's current server time. A node asks several
+   * times at one moment (its poll interval, its claim pacing, its step): the
+   * answer is worked out once per state, time and measurement.
+   */
   view(): AdmissionView {
     const ctx = this.#ctx;
-    const config = ctx.config;
     const state = ctx.view.state;
     const now = ctx.now();
+    const local = ctx.deps.clock.now();
+    const key = this.#viewKey;
+    if (
+      this.#lastView && key.state === state && key.lastId === state.lastId &&
+      key.size === ctx.view.size && key.now === now && key.local === local &&
+      key.login === ctx.login && key.measuredAt === this.#measuredAt
+    ) {
+      return this.#lastView;
+    }
+    this.#lastView = this.#decide(state, now);
+    this.#viewKey = {
+      state,
+      lastId: state.lastId,
+      size: ctx.view.size,
+      now,
+      local,
+      login: ctx.login,
+      measuredAt: this.#measuredAt,
+    };
+    return this.#lastView;
+  }
+
+  #decide(state: SwarmState, now: number): AdmissionView {
+    const ctx = this.#ctx;
+    const config = ctx.config;
     const observation = observe(state, now, ctx.login, SWARM_WINDOW_MS);
     const nodes = Math.max(1, config.swarmSize ?? 0, observation.nodes.length);
     const admission = admit({
