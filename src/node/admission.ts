@@ -28,8 +28,10 @@ import { PRIMARY_LIMIT } from "../protocol/budget.ts";
 import {
   type Admission,
   admit,
+  type LogObservation,
   mayWork,
   observe,
+  observeLog,
   REQUEST_SHARE,
   SWARM_POLLS_PER_MINUTE,
   type SwarmObservation,
@@ -87,6 +89,7 @@ export class AdmissionControl {
   #lastClaim: number | undefined;
   /** Whether this node's seat was among the first `workers` when it first looked (with the swarm's size). */
   #firstSeat: boolean | undefined;
+  #observed: { state: SwarmState; lastId: number; login: string; log: LogObservation } | undefined;
   /** The last decision and what it was made from. */
   #lastView: AdmissionView | undefined;
   #viewKey: {
@@ -192,7 +195,13 @@ export class AdmissionControl {
   #decide(state: SwarmState, now: number): AdmissionView {
     const ctx = this.#ctx;
     const config = ctx.config;
-    const observation = observe(state, now, ctx.login, SWARM_WINDOW_MS);
+    const observation = observe(
+      state,
+      now,
+      ctx.login,
+      SWARM_WINDOW_MS,
+      this.#logObservation(state),
+    );
     const nodes = Math.max(1, config.swarmSize ?? 0, observation.nodes.length);
     const admission = admit({
       requestsPerHour: this.#requestsPerHour,
@@ -291,6 +300,18 @@ export class AdmissionControl {
       return Math.min(a.workerPollMs, Math.max(this.#ctx.config.pollMinMs, swarmMs));
     }
     return Math.max(a.workerPollMs, swarmMs);
+  }
+
+  /** {@linkcode observeLog} of `state`, once per folded entry. */
+  #logObservation(state: SwarmState): LogObservation {
+    const login = this.#ctx.login;
+    const kept = this.#observed;
+    if (kept && kept.state === state && kept.lastId === state.lastId && kept.login === login) {
+      return kept.log;
+    }
+    const log = observeLog(state, login);
+    this.#observed = { state, lastId: state.lastId, login, log };
+    return log;
   }
 
   /** Comments of this node's identity created within the hour before `now`. */

@@ -37,7 +37,7 @@
  * @module
  */
 import { WRITE_LIMIT } from "./budget.ts";
-import type { SwarmState } from "./state.ts";
+import type { NodeInfo, SwarmState } from "./state.ts";
 import { liveAttempt, taskPhase } from "./view.ts";
 
 /** Share of the primary limit the swarm plans to spend (the rest absorbs retries and look-ups). */
@@ -381,9 +381,59 @@ export interface SwarmObservation {
 }
 
 /**
+ * What {@linkcode observe} reads from the log that does not depend on the
+ * time: a caller that observes one state at many times works it out once.
+ */
+export interface LogObservation {
+  /** Nodes of the identity, in the order they first wrote. */
+  nodes: readonly NodeInfo[];
+  /** Tasks not done nor failed for good by the log alone (their phase depends on the time). */
+  open: readonly string[];
+  taskMs: number | undefined;
+  since: number | undefined;
+}
+
+/**
+ * The time-independent part of {@linkcode observe}.
+ *
+ * @example
+ * ```ts
+ * const log = observeLog(state, "github-actions[bot]");
+ * observe(state, now, "github-actions[bot]", 6 * 3_600_000, log).remaining;
+ * ```
+ */
+export function observeLog(state: SwarmState, author: string): LogObservation {
+  const all = Object.values(state.nodes);
+  const nodes = all.filter((n) => n.author === author)
+    .sort((a, b) => a.firstSeen - b.firstSeen || (a.node < b.node ? -1 : 1));
+  const durations: number[] = [];
+  const open: string[] = [];
+  for (const id of state.order) {
+    const task = state.tasks[id]!;
+    if (task.status !== "done" && task.status !== "failed") open.push(id);
+    if (task.done) {
+      const a = task.attempts[task.done.attempt - 1];
+      if (a) durations.push(Math.max(0, task.done.at - a.claimedAt));
+    }
+  }
+  durations.sort((a, b) => a - b);
+  const since = all.reduce<number | undefined>(
+    (min, n) => min === undefined || n.firstSeen < min ? n.firstSeen : min,
+    undefined,
+  );
+  return {
+    nodes,
+    open,
+    taskMs: durations.length ? durations[Math.floor((durations.length - 1) / 2)] : undefined,
+    since,
+  };
+}
+
+/**
  * Observes the swarm at server time `now` for the nodes writing as `author`
  * (one token, one budget): who has written lately, who holds work, how long
- * tasks take.
+ * tasks take. `log`: {@linkcode observeLog} of this state and author, when
+ * the caller keeps it.
  *
  * @example
  * ```ts
@@ -396,34 +446,23 @@ export function observe(
   now: number,
   author: string,
   windowMs: number,
+  log: LogObservation = observeLog(state, author),
 ): SwarmObservation {
-  const mine = Object.values(state.nodes)
-    .filter((n) => n.author === author && now - n.lastSeen <= windowMs)
-    .sort((a, b) => a.firstSeen - b.firstSeen || (a.node < b.node ? -1 : 1));
   const holders = new Set<string>();
-  const durations: number[] = [];
   let remaining = 0;
-  for (const id of state.order) {
+  // Done and failed tasks stay so at any time; the others' phase depends on it.
+  for (const id of log.open) {
     const task = state.tasks[id]!;
     const phase = taskPhase(state, task, now);
     if (phase !== "done" && phase !== "failed" && phase !== "skipped") remaining++;
-    if (task.done) {
-      const a = task.attempts[task.done.attempt - 1];
-      if (a) durations.push(Math.max(0, task.done.at - a.claimedAt));
-    }
     const live = liveAttempt(state, task, now);
     if (live && live.author === author) holders.add(live.node);
   }
-  durations.sort((a, b) => a - b);
-  const since = Object.values(state.nodes).reduce<number | undefined>(
-    (min, n) => min === undefined || n.firstSeen < min ? n.firstSeen : min,
-    undefined,
-  );
   return {
-    nodes: mine.map((n) => n.node),
+    nodes: log.nodes.filter((n) => now - n.lastSeen <= windowMs).map((n) => n.node),
     holders: [...holders].sort(),
-    taskMs: durations.length ? durations[Math.floor((durations.length - 1) / 2)] : undefined,
-    since,
+    taskMs: log.taskMs,
+    since: log.since,
     remaining,
   };
 }

@@ -180,7 +180,7 @@ export function restoredEntry(
   if (
     existing && existing.updatedAt === existing.createdAt && existing.body.kind === "message" &&
     restore.message &&
-    canonicalJson(existing.body.message) === canonicalJson(restore.message)
+    canonicalOf(existing.body.message) === canonicalOf(restore.message)
   ) {
     return existing;
   }
@@ -194,6 +194,23 @@ export function restoredEntry(
       ? { kind: "message", message: restore.message }
       : { kind: "withheld", reason: "edited" },
   };
+}
+
+/**
+ * Canonical JSON of decoded messages, once per message object: a reader
+ * compares the same restored messages at every refold and every
+ * recomputation of the facts. Decoded messages are values nobody changes;
+ * held weakly.
+ */
+const canonicalTexts = new WeakMap<Message, string>();
+
+function canonicalOf(message: Message): string {
+  let text = canonicalTexts.get(message);
+  if (text === undefined) {
+    text = canonicalJson(message);
+    canonicalTexts.set(message, text);
+  }
+  return text;
 }
 
 /**

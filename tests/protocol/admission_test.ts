@@ -4,12 +4,13 @@ import {
   admit,
   mayWork,
   observe,
+  observeLog,
   REQUEST_SHARE,
   STANDBY_SHARE,
   WRITE_SHARE,
 } from "../../src/protocol/admission.ts";
 import { WRITE_LIMIT } from "../../src/protocol/budget.ts";
-import { BOT, ev, planned, task } from "./_log.ts";
+import { BOT, ev, Log, planned, task } from "./_log.ts";
 
 const HOUR = 3_600_000;
 
@@ -157,6 +158,30 @@ Deno.test("observe: nodes of one identity in order of their first message, holde
   const two = { ...admit({ ...BASE, nodes: 3 }), workers: 2 };
   assert.equal(mayWork(two, o, "node-1"), false);
   assert.equal(mayWork(two, o, "B"), true);
+});
+
+Deno.test("observe: a kept observeLog of the state gives the same answer at every time (leases lapse, nodes leave the window)", () => {
+  const log = new Log();
+  const token = log.post("node-1", [ev.election(1)]).id;
+  const tasks = [task("T1"), task("T2", ["T1"]), task("T3"), task("T4", ["T3"])];
+  const settings = { leaseMs: 60_000, maxAttempts: 1, backoffMs: 0 };
+  log.at(1).post("node-1", [ev.plan(token, tasks, { settings })]);
+  log.at(10).post("B", [ev.claim("T1", 1)]);
+  log.at(20).post("C", [ev.claim("T3", 1)]);
+  log.at(70).post("B", [ev.done("T1", 1)]);
+  const state = log.fold();
+  const kept = observeLog(state, BOT);
+  // T3's only attempt lapses: T4 becomes skipped, B and C leave a short window.
+  for (const dt of [0, 30_000, 61_000, 10 * 60_000, 2 * HOUR]) {
+    const now = state.lastTime + dt;
+    for (const window of [60_000, HOUR]) {
+      assert.deepEqual(observe(state, now, BOT, window, kept), observe(state, now, BOT, window));
+    }
+  }
+  assert.notDeepEqual(
+    observe(state, state.lastTime, BOT, HOUR, kept),
+    observe(state, state.lastTime + 2 * HOUR, BOT, 60_000, kept),
+  );
 });
 
 Deno.test("admission: tasks too short for even one worker's budget are paced: a least time between claims", () => {

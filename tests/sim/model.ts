@@ -592,7 +592,8 @@ export class ModelClient implements GitHub {
   readonly #adapter: boolean;
   readonly #retries: number;
   readonly #faultless: boolean;
-  readonly #etags = new Map<string, string>();
+  /** Per query and page, what the last answer listed (its ETag, see {@linkcode samePage}). */
+  readonly #etags = new Map<string, { items: LogComment[]; more: boolean }>();
   readonly #stats: ApiStats = {
     requests: 0,
     notModified: 0,
@@ -943,9 +944,9 @@ export class ModelClient implements GitHub {
           const all = m.visible(replica, this.#faultless ? Infinity : m.now, sinceMs);
           const items = all.slice((page - 1) * PER_PAGE, page * PER_PAGE);
           more = all.length > page * PER_PAGE;
-          const etag = items.map((c) => `${c.id}:${c.updatedAt}:${c.body.length}:${bodyHash(c)}`)
-            .join(",") + (more ? "+" : "");
-          const hit = this.#conditional && this.#etags.get(key) === etag;
+          const etag = { items, more };
+          const last = this.#etags.get(key);
+          const hit = this.#conditional && last !== undefined && samePage(last, etag);
           if (this.#conditional) this.#etags.set(key, etag);
           return { value: items, status: hit ? 304 : 200 };
         },
@@ -1308,22 +1309,22 @@ function pickFault(rng: Rng, error: number, timeout: number): "error" | "timeout
   return undefined;
 }
 
-const bodyHashes = new WeakMap<LogComment, number>();
-
-/** {@linkcode fnv} of a comment's body, once per comment object (they are frozen). */
-function bodyHash(c: LogComment): number {
-  let h = bodyHashes.get(c);
-  if (h === undefined) bodyHashes.set(c, h = fnv(c.body));
-  return h;
-}
-
-function fnv(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
+/**
+ * Whether two answers to one page query are the same page (what equal ETags
+ * mean): the same comments, each with the same `updated_at` and body, and
+ * the same "more pages" flag.
+ */
+function samePage(
+  a: { items: LogComment[]; more: boolean },
+  b: { items: LogComment[]; more: boolean },
+): boolean {
+  if (a.more !== b.more || a.items.length !== b.items.length) return false;
+  for (let i = 0; i < a.items.length; i++) {
+    const x = a.items[i]!, y = b.items[i]!;
+    if (x === y) continue; // one version's frozen view
+    if (x.id !== y.id || x.updatedAt !== y.updatedAt || x.body !== y.body) return false;
   }
-  return h;
+  return true;
 }
 
 /** What a rate-limit answer asks for, as the adapter reads its headers. */
@@ -1390,4 +1391,13 @@ function adapterError(e: HttpFailure, what: string, retries: number): Error {
     }),
     { response: e.response },
   );
+}
+
+function fnv(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }
