@@ -89,7 +89,14 @@ export class AdmissionControl {
   #lastClaim: number | undefined;
   /** Whether this node's seat was among the first `workers` when it first looked (with the swarm's size). */
   #firstSeat: boolean | undefined;
-  #observed: { state: SwarmState; lastId: number; login: string; log: LogObservation } | undefined;
+  #observed:
+    | {
+      state: SwarmState;
+      lastId: number;
+      login: string;
+      log: LogObservation & { lastWorked: number };
+    }
+    | undefined;
   /** The last decision and what it was made from. */
   #lastView: AdmissionView | undefined;
   #viewKey: {
@@ -302,14 +309,27 @@ export class AdmissionControl {
     return Math.max(a.workerPollMs, swarmMs);
   }
 
-  /** {@linkcode observeLog} of `state`, once per folded entry. */
-  #logObservation(state: SwarmState): LogObservation {
+  /**
+   * {@linkcode observeLog} of `state`, and the last server time this node
+   * held or finished an attempt (-Infinity for never): once per folded entry.
+   */
+  #logObservation(state: SwarmState): LogObservation & { lastWorked: number } {
     const login = this.#ctx.login;
     const kept = this.#observed;
     if (kept && kept.state === state && kept.lastId === state.lastId && kept.login === login) {
       return kept.log;
     }
-    const log = observeLog(state, login);
+    const node = this.#ctx.config.node;
+    let lastWorked = -Infinity;
+    for (const id of state.order) {
+      const t = state.tasks[id]!;
+      if (t.done && t.done.node === node) lastWorked = Math.max(lastWorked, t.done.at);
+      const last = t.attempts.at(-1);
+      if (last && last.node === node && last.author === login) {
+        lastWorked = Math.max(lastWorked, last.lastBeat);
+      }
+    }
+    const log = { ...observeLog(state, login), lastWorked };
     this.#observed = { state, lastId: state.lastId, login, log };
     return log;
   }
@@ -381,18 +401,6 @@ export class AdmissionControl {
   /** Whether this node held or finished an attempt within `ms` (server time). */
   #workedWithin(ms: number): boolean {
     const ctx = this.#ctx;
-    const state = ctx.view.state;
-    const since = ctx.now() - ms;
-    for (const id of state.order) {
-      const t = state.tasks[id]!;
-      if (t.done && t.done.node === ctx.config.node && t.done.at >= since) return true;
-      const last = t.attempts.at(-1);
-      if (
-        last && last.node === ctx.config.node && last.author === ctx.login && last.lastBeat >= since
-      ) {
-        return true;
-      }
-    }
-    return false;
+    return this.#logObservation(ctx.view.state).lastWorked >= ctx.now() - ms;
   }
 }

@@ -51,15 +51,28 @@ export interface LogEntry {
  * ```
  */
 export function toEntry(comment: LogComment): LogEntry {
+  let body = bodies.get(comment);
+  if (body === undefined) {
+    body = bodyOf(comment.body);
+    bodies.set(comment, body);
+  }
   return {
     id: comment.id,
     author: comment.author,
     authorType: comment.authorType,
     createdAt: comment.createdAt,
     updatedAt: comment.updatedAt,
-    body: bodyOf(comment.body),
+    body,
   };
 }
+
+/**
+ * Decoded bodies per comment object: a comment read again as the same object
+ * (a page cache's `304`, readers sharing what one client read) is decoded
+ * once, and its message stays one value (whose signature is then checked
+ * once). Comments and decoded bodies are never changed; held weakly.
+ */
+const bodies = new WeakMap<LogComment, EntryBody>();
 
 function bodyOf(text: string): EntryBody {
   const decoded = decodeBody(text);
