@@ -215,9 +215,19 @@ async function sweep(args: Args): Promise<number> {
   };
   if (args.jobs > 1) await parallel(args, each);
   else {
+    // Keep each seed's figures, never its run (the model, every comment and
+    // event): 2,000 kept runs of the full profile outgrow the heap.
     for (let seed = args.from; seed < args.from + args.seeds; seed++) {
-      each(await runSeed(seed, args.profile, ours, { twice: args.twice }));
-      if (args.baseline) each(await runSeed(seed, args.profile, baseline, { check: false }));
+      const { run: _mine, ...mine } = await runSeed(seed, args.profile, ours, {
+        twice: args.twice,
+      });
+      each(mine);
+      if (args.baseline) {
+        const { run: _theirs, ...theirs } = await runSeed(seed, args.profile, baseline, {
+          check: false,
+        });
+        each(theirs);
+      }
     }
   }
   mine.sort((a, b) => a.seed - b.seed);
