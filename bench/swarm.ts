@@ -10,12 +10,31 @@
  */
 import { startEmulator } from "../src/emulator/mod.ts";
 import { createGitHub, type RateLimitInfo } from "../src/github/octokit.ts";
-import { defaultConfig } from "../src/node/config.ts";
+import { defaultConfig, type NodeConfig } from "../src/node/config.ts";
 import type { NodeEvent } from "../src/node/events.ts";
 import { runNode } from "../src/node/node.ts";
 import { systemClock, systemRandom } from "../src/node/ports.ts";
 import { fold } from "../src/protocol/fold.ts";
 import type { PlanTask } from "../src/protocol/types.ts";
+
+/**
+ * The compressed timings of the real-HTTP swarm (settle 1 s, polls 0.5–5 s,
+ * lease 30 s renewed every 8 s), shared with the simulator test that replays
+ * this swarm in virtual time (tests/sim/content_minute_test.ts).
+ *
+ * @example
+ * ```ts
+ * const config = defaultConfig(1, "node-1", { ...SWARM_TIMINGS, tokenKind: "actions" });
+ * ```
+ */
+export const SWARM_TIMINGS = {
+  settleMs: 1_000,
+  pollMinMs: 500,
+  pollMaxMs: 5_000,
+  leaseMs: 30_000,
+  renewMs: 8_000,
+  electionTimeoutMs: 15_000,
+} as const satisfies Partial<NodeConfig>;
 
 /** Figures of one swarm run. */
 export interface SwarmFigures {
@@ -165,15 +184,7 @@ export async function benchSwarm(
             },
           },
         },
-        defaultConfig(1, node, {
-          settleMs: 1_000,
-          pollMinMs: 500,
-          pollMaxMs: 5_000,
-          leaseMs: 30_000,
-          renewMs: 8_000,
-          electionTimeoutMs: 15_000,
-          tokenKind: "actions",
-        }),
+        defaultConfig(1, node, { ...SWARM_TIMINGS, tokenKind: "actions" }),
       );
     });
     await Promise.all(runs);

@@ -8,6 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { SWARM_TIMINGS } from "../../bench/swarm.ts";
 import { fold } from "../../src/protocol/fold.ts";
 import { designed } from "./designed.ts";
 import { runSwarm } from "./harness.ts";
@@ -28,14 +29,7 @@ Deno.test("content limit: 20 nodes racing for 40 short tasks stay under 80 comme
     tasks: 40,
     execMs: 300,
     sizeHint: false,
-    config: {
-      settleMs: 1_000,
-      pollMinMs: 500,
-      pollMaxMs: 5_000,
-      leaseMs: 30_000,
-      renewMs: 8_000,
-      electionTimeoutMs: 15_000,
-    },
+    config: { ...SWARM_TIMINGS },
     faults: { latencyMs: [80, 300] },
   });
   s.primaryLimit = 1_000_000;
