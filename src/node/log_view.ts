@@ -9,6 +9,10 @@
  *   has ("no time travel"). A comment the view folded as a trusted message
  *   and that later changes or disappears (confirmed by reading it by id) is
  *   kept as it was, and the node restores it for everyone (`restoreEvents`).
+ *   A comment a full read lacks is read by id only once it is older than
+ *   twice the longest lag the view has seen: a by-id read that finds the
+ *   comment shows the list lagged that long, so a lagging comment is not read
+ *   again and again at every poll (`confirms` counts these reads).
  * - A node's own writes enter the view at once (`addOwn`): it never re-reads
  *   to learn what it just wrote.
  * - The view keeps what the fold needs, not every body: decoded messages that
@@ -50,6 +54,11 @@ const CHECKPOINT_EVERY = 128;
 const CHECKPOINTS_KEPT = 4;
 /** Comments confirmed by id per read when a full read misses them. */
 const CONFIRMS_PER_READ = 5;
+/**
+ * The longest list lag the view learns from its confirmations: a deletion of
+ * a comment younger than twice this can go unnoticed until it is that old.
+ */
+const LEARNED_LAG_MAX_MS = 5 * 60_000;
 
 /** One comment as the view keeps it. */
 interface Kept {
@@ -118,6 +127,9 @@ export class LogView {
   #lastNow = 0;
   #reads = 0;
   #reapplied = 0;
+  /** The longest a list lacked a comment that a by-id read then found (server ms). */
+  #listLagSeen = 0;
+  #confirms = 0;
 
   constructor(
     options: {
@@ -225,6 +237,20 @@ export class LogView {
   /** Number of list reads made. */
   get reads(): number {
     return this.#reads;
+  }
+
+  /** Comments read by id so far (a full read lacked them: lag or deletion). */
+  get confirms(): number {
+    return this.#confirms;
+  }
+
+  /**
+   * The longest a list was seen lacking a comment that still existed (ms,
+   * server time, at most {@linkcode LEARNED_LAG_MAX_MS}): what the view
+   * learned of the list's lag.
+   */
+  get listLagSeen(): number {
+    return this.#listLagSeen;
   }
 
   /** Local time of the last read without `since` (-Infinity before any). */
@@ -516,13 +542,19 @@ export class LogView {
   /**
    * After a full read: comments the view folded as trusted messages that the
    * read lacks are read by id; those gone are restored for everyone.
+   *
+   * A list lacking a comment is lag or a deletion, and only a by-id read
+   * tells which. One that finds the comment shows the list lagged at least
+   * the comment's age: the view then waits for lacking comments to grow
+   * twice that old before it asks again, so lag it has already seen never
+   * costs a read, and lag costs at most a few reads in the view's life (each
+   * doubles the wait, up to {@linkcode LEARNED_LAG_MAX_MS}).
    */
   async #confirmMissing(read: LogComment[]): Promise<boolean> {
     if (read.length === 0) return false;
     const present = new Set(read.map((c) => c.id));
     const newest = read.at(-1)!.id;
-    // A comment younger than the lag to expect may only be lagging: not asked about yet.
-    const settled = this.serverNow() - this.#lagMs;
+    const readAt = this.serverNow();
     let asked = 0;
     let changed = false;
     for (const id of this.#order) {
@@ -530,14 +562,21 @@ export class LogView {
       const kept = this.#kept.get(id);
       if (!kept || present.has(id) || this.#lost.has(id)) continue;
       const entry = this.#effective(id)!;
-      if (entry.createdAt > settled) continue;
+      // A comment younger than the lag to expect may only be lagging: not asked about yet.
+      if (entry.createdAt > readAt - Math.max(this.#lagMs, 2 * this.#listLagSeen)) continue;
       if (!this.#judge(entry).ok || this.#facts.restores.has(id)) continue;
       asked++;
+      this.#confirms++;
       const now = await this.#github.getComment(id);
       if (now === null) {
         this.#lost.set(id, { entry, how: "deleted", at: this.#clock.now() });
         changed = true;
       } else {
+        // It exists: the list lagged (by at least its age when listed).
+        this.#listLagSeen = Math.min(
+          LEARNED_LAG_MAX_MS,
+          Math.max(this.#listLagSeen, readAt - entry.createdAt),
+        );
         changed = (await this.#merge([now], false)) || changed;
       }
     }

@@ -195,6 +195,14 @@ export const ISSUES: Record<string, Issue> = {
     title:
       "a swarm of one never moves `since` (its reads only return its own writes) and lists 7 pages at every poll",
   },
+  "lag-confirm-storm": {
+    open: false,
+    codes: ["8:request_storm"],
+    seed: 752,
+    profile: FULL_PROFILE,
+    title:
+      "a node re-reads by id, at every poll, the same comments that lists lag behind for longer than it expects: 61 requests in a minute",
+  },
   "since-skips-comments": {
     open: false,
     codes: ["6:view_hole"],
