@@ -285,10 +285,10 @@ export class AdmissionControl {
     const a = v.admission;
     // GitHub's per-endpoint budget is 900 points a minute, a point a page
     // (whether a 304 costs one is undocumented); we use at most 600. A log of
-    // a few pages is read whole at every poll (context.ts, `fullReadMs`).
-    const pages = this.#ctx.fullReadMs() === 0
-      ? Math.max(1, Math.ceil(this.#ctx.view.size / 100))
-      : 1;
+    // a few pages is read whole at every poll (context.ts, `fullReadMs`), and
+    // what its last read needed besides (by-id reads of comments it lacked, a
+    // re-read after a page shift) costs a point a request too.
+    const pages = this.#ctx.view.requestsPerRead(this.#ctx.fullReadMs() === 0);
     const swarmMs = (a.workers * 60_000 * pages) / SWARM_POLLS_PER_MINUTE;
     if (mode === "busy") return Math.min(Math.max(a.workerPollMs, swarmMs), a.renewMs);
     if (!v.warm) {

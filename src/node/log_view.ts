@@ -52,6 +52,8 @@ const WRITE_LEVELS = new Set<Permission>(["admin", "maintain", "write"]);
 const CHECKPOINT_EVERY = 128;
 /** Checkpoints kept (the newest): a refold goes back at most this far before a full one. */
 const CHECKPOINTS_KEPT = 4;
+/** Comments a page of a list holds (the adapter asks for 100). */
+const PER_PAGE = 100;
 /** Comments confirmed by id per read when a full read misses them. */
 const CONFIRMS_PER_READ = 5;
 /**
@@ -130,6 +132,10 @@ export class LogView {
   /** The longest a list lacked a comment that a by-id read then found (server ms). */
   #listLagSeen = 0;
   #confirms = 0;
+  /** Known comments the last full read lacked (deleted, or lagging). */
+  #absent = new Set<number>();
+  /** Requests the last read made beyond the list's pages: by-id reads, a re-read after a shift. */
+  #extraLastRead = 0;
 
   constructor(
     options: {
@@ -245,6 +251,29 @@ export class LogView {
   }
 
   /**
+   * Requests the last read made besides the list's pages (by-id reads of
+   * comments it lacked, a re-read after a page shift): they spend the same
+   * per-minute budget.
+   */
+  get extraRequestsLastRead(): number {
+    return this.#extraLastRead;
+  }
+
+  /**
+   * Requests a poll is expected to cost: the list's pages (every page when
+   * `whole`, else the one a read `since` needs) and the extra requests the
+   * last read needed. They all spend GitHub's per-minute budget of points.
+   *
+   * @example
+   * ```ts ignore
+   * const swarmMs = (workers * 60_000 * view.requestsPerRead(true)) / SWARM_POLLS_PER_MINUTE;
+   * ```
+   */
+  requestsPerRead(whole: boolean): number {
+    return (whole ? Math.max(1, Math.ceil(this.size / PER_PAGE)) : 1) + this.#extraLastRead;
+  }
+
+  /**
    * The longest a list was seen lacking a comment that still existed (ms,
    * server time, at most {@linkcode LEARNED_LAG_MAX_MS}): what the view
    * learned of the list's lag.
@@ -307,13 +336,61 @@ export class LogView {
       : new Date(Math.floor((this.#maxUpdated - this.#slack) / 60_000) * 60_000).toISOString();
     const page = await this.#github.listComments(this.#issue, since);
     this.#reads++;
+    this.#extraLastRead = 0;
     if (full) this.#lastFullRead = this.#clock.now();
     this.#noteServerTime(page.serverTime);
+    const shiftedFrom = full ? this.#shiftedFrom(page.comments) : undefined;
     // A 304 still carries the cached page: merging it is cheap (known
     // comments are skipped) and matters for a view new to this adapter.
     let changed = await this.#merge(page.comments, true);
+    if (shiftedFrom !== undefined) {
+      // Read again every comment that could have slid between two pages.
+      const again = await this.#github.listComments(
+        this.#issue,
+        new Date(Math.floor(shiftedFrom / 1000) * 1000).toISOString(),
+      );
+      this.#reads++;
+      this.#extraLastRead++;
+      this.#noteServerTime(again.serverTime);
+      changed = (await this.#merge(again.comments, true)) || changed;
+    }
     if (full) changed = (await this.#confirmMissing(page.comments)) || changed;
     return changed;
+  }
+
+  /**
+   * Whether a full read may have lost a comment to a page shift, and from
+   * which `updated_at` to read again (undefined: it may not). GitHub pages a
+   * list by offset (100 a page): a comment deleted while the pages are read
+   * (or gone on one replica and not yet on another) moves every later comment
+   * one place up, so the first comment of a page can slide onto the page
+   * before, already read, and show on neither. The deleted comment is gone
+   * from the read that lost a neighbour, or from the next one: a known
+   * comment a full read newly lacks, with a page boundary after its place,
+   * is such a deletion. Each one is looked at once (the view keeps a deleted
+   * comment, which every later full read lacks).
+   */
+  #shiftedFrom(read: LogComment[]): number | undefined {
+    const absent = new Set<number>();
+    let from: number | undefined;
+    if (read.length > 0) {
+      const ids = read.map((c) => c.id).sort((a, b) => a - b);
+      const present = new Set(ids);
+      const newest = ids.at(-1)!;
+      // The server's list had at least one more comment than this read shows.
+      const lastBoundary = PER_PAGE * Math.floor((read.length + 1) / PER_PAGE);
+      for (const id of this.#order) {
+        if (id > newest) break;
+        const kept = this.#kept.get(id);
+        if (!kept || present.has(id)) continue;
+        absent.add(id);
+        if (from === undefined && !this.#absent.has(id) && upperBound(ids, id) < lastBoundary) {
+          from = kept.entry.createdAt;
+        }
+      }
+    }
+    this.#absent = absent;
+    return from;
   }
 
   /** Adds a comment this node just wrote, without a read. */
@@ -567,6 +644,7 @@ export class LogView {
       if (!this.#judge(entry).ok || this.#facts.restores.has(id)) continue;
       asked++;
       this.#confirms++;
+      this.#extraLastRead++;
       const now = await this.#github.getComment(id);
       if (now === null) {
         this.#lost.set(id, { entry, how: "deleted", at: this.#clock.now() });

@@ -120,6 +120,8 @@ Deno.test("a comment lists lack for 45 s is read by id 3 times in 24 polls, not 
   assert.deepEqual(issue.byId, [election.id, election.id, election.id]);
   assert.deepEqual(askedAt, [10, 20, 40]);
   assert.equal(view.confirms, 3);
+  assert.equal(view.extraRequestsLastRead, 0, "the last read lacked nothing");
+  assert.equal(view.requestsPerRead(true), 1);
   assert.equal(view.listLagSeen, 40_000);
   assert.deepEqual(view.restoreEvents(), [], "nothing was lost");
   assert.equal(view.state.terms.length, 1);
@@ -129,6 +131,8 @@ Deno.test("a comment lists lack for 45 s is read by id 3 times in 24 polls, not 
   issue.comments = issue.comments.filter((c) => c.id !== election.id);
   clock.t = T0 + 125_000;
   await view.refresh();
+  assert.equal(view.extraRequestsLastRead, 1);
+  assert.equal(view.requestsPerRead(true), 2, "the by-id read counts beside the list's page");
   clock.t = T0 + 130_000;
   await view.refresh();
   assert.equal(issue.lists, 27);
@@ -136,4 +140,101 @@ Deno.test("a comment lists lack for 45 s is read by id 3 times in 24 polls, not 
   const [restore] = view.restoreEvents();
   assert.ok(restore?.type === "restore" && restore.comment === election.id);
   assert.equal(view.state.terms.length, 1, "it still counts, as it was posted");
+});
+
+/**
+ * An issue listed by offset, 100 a page, each page from one of two replicas:
+ * one where `deleted` are gone already, one where they are not yet.
+ */
+class PagedIssue {
+  comments: LogComment[] = [];
+  deleted = new Set<number>();
+  /** Pages (1-based) served by the replica that has not seen the deletions yet. */
+  behind = new Set<number>();
+  lists: (string | undefined)[] = [];
+  pages = 0;
+  #id = 5_000_000_000;
+
+  post(author: string, body: string, at: number): LogComment {
+    const c: LogComment = {
+      id: this.#id += 7,
+      body,
+      author,
+      authorType: author.endsWith("[bot]") ? "Bot" : "User",
+      createdAt: T0 + at,
+      updatedAt: T0 + at,
+    };
+    this.comments.push(c);
+    return c;
+  }
+
+  port(): GitHub {
+    return {
+      repository: REPO,
+      listComments: (_issue: number, since?: string) => {
+        this.lists.push(since);
+        const from = since === undefined ? -Infinity : Date.parse(since);
+        const out = new Map<number, LogComment>();
+        for (let page = 1;; page++) {
+          this.pages++;
+          const all = this.comments.filter((c) =>
+            c.updatedAt >= from && (this.behind.has(page) || !this.deleted.has(c.id))
+          );
+          for (const c of all.slice((page - 1) * 100, page * 100)) out.set(c.id, { ...c });
+          if (all.length <= page * 100) break;
+        }
+        return Promise.resolve({
+          comments: [...out.values()].sort((a, b) => a.id - b.id),
+          serverTime: Math.max(...this.comments.map((c) => c.updatedAt)),
+          notModified: false,
+        });
+      },
+      getComment: () => Promise.reject(new Error("no comment is read by id here")),
+      permission: () => Promise.resolve("none"),
+    } as unknown as GitHub;
+  }
+}
+
+Deno.test("a full read that loses a comment between two pages to a deletion reads once more from the deleted comment on, and finds it", async () => {
+  const clock = new HandClock();
+  const issue = new PagedIssue();
+  const where = { repo: "octo/app", issue: 1 };
+  // 200 comments people wrote, one a second: two full pages.
+  const people = Array.from({ length: 200 }, (_, i) => issue.post("alice", `note ${i}`, i * 1000));
+  clock.t = T0 + 300_000;
+  const view = viewOn(issue.port(), clock);
+  await view.refresh();
+  assert.equal(view.size, 200);
+
+  // A claim lands on position 200, the first of page 3, and one more after it.
+  const claim = issue.post(
+    BOT,
+    encodeMessage(
+      { node: "A", nonce: "c1", events: [{ type: "claim", task: "T1", attempt: 1 }] },
+      where,
+    ),
+    400_000,
+  );
+  issue.post("alice", "thanks", 401_000);
+  // A person deletes note 10. The replica that serves page 2 has not seen it
+  // yet: there the claim is still 201st, so page 2 ends before it; on page 3
+  // (the other replica) it is 200th, so page 3 starts after it.
+  issue.deleted.add(people[10]!.id);
+  issue.behind.add(2);
+  clock.t = T0 + 405_000;
+  await view.refresh();
+  assert.equal(issue.lists.length, 3, "the full read, and one read since the deleted comment");
+  assert.equal(issue.lists[1], undefined);
+  assert.equal(issue.lists[2], new Date(T0 + 10_000).toISOString());
+  assert.equal(view.extraRequestsLastRead, 1);
+  assert.ok(view.entries().some((e) => e.id === claim.id), "the claim is in the view");
+  assert.equal(view.state.tasks.T1, undefined, "no plan: the claim is only kept");
+  assert.equal(view.size, 202);
+
+  // The deleted comment stays absent from every later read: looked at once.
+  issue.behind.clear();
+  clock.t = T0 + 410_000;
+  await view.refresh();
+  assert.equal(issue.lists.length, 4);
+  assert.equal(view.extraRequestsLastRead, 0);
 });
