@@ -149,8 +149,8 @@ export function scheduleHumans(
   scheduler: Scheduler,
   group: ProcessGroup,
   active: () => boolean,
-  /** When each live process started. */
-  liveStarts: () => number[] = () => [],
+  /** Labels of the processes running now. */
+  liveProcs: () => string[] = () => [],
 ): HumanComment[] {
   const out: HumanComment[] = [];
   const r = new Rng(derive(s.seed, "humans"));
@@ -206,11 +206,13 @@ export function scheduleHumans(
   // People rewrite what the swarm wrote while it works: a comment a minute
   // old or more, that two processes still running have read (a rewrite that
   // every node that saw the comment leaves behind unread cannot be undone:
-  // docs/PROTOCOL.md).
+  // docs/PROTOCOL.md). Read means a list or by-id answer showed it to the
+  // process: one that merely started before it (and slept, say, suspended
+  // from before the comment until after every reader stopped) never saw it.
   every(rewritesPerHour, () => {
     const candidates = ofNodes().filter((c) =>
       !c.versions[0]!.body.includes("RESTORE|") && c.effect < scheduler.now - 60_000 &&
-      liveStarts().filter((t) => t < c.effect).length >= 2
+      liveProcs().filter((p) => model.readers(c.id).has(p)).length >= 2
     );
     if (candidates.length === 0) return;
     const c = candidates[extra.int(0, candidates.length - 1)]!;

@@ -440,8 +440,8 @@ export async function runSwarm(
     scheduler,
     humansGroup,
     () => running().length > 0 || pendingSpawns > 0,
-    // Starts of the processes running now (who could restore a comment).
-    () => running().map((p) => p.rec.startedAt),
+    // The processes running now (who could restore a comment they read).
+    () => running().map((p) => p.rec.proc),
   );
 
   const bound = liveBound(s);

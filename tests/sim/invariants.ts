@@ -100,12 +100,32 @@ export interface RunFigures {
 }
 
 /**
+ * The thread the checker folds: the final log, except that a person's rewrite
+ * of a node's comment that no process which had read the comment was ever
+ * shown stands as first posted. docs/PROTOCOL.md ("Edits and deletions")
+ * says such a rewrite cannot be undone: every node that knew the comment
+ * stopped (or its last read came) before the rewrite showed, so nothing
+ * running can restore it. The people actor only rewrites comments two
+ * running processes have read, but it cannot know they will read again
+ * (full seeds 489 and 1953: both readers stopped within a second of the edit).
+ *
+ * @example
+ * ```ts
+ * const state = fold(knowableLog(run), checkerPolicy(run.scenario));
+ * ```
+ */
+export function knowableLog(run: SwarmRun): LogComment[] {
+  const rewritten = new Set(run.humans.filter((h) => h.kind === "rewrite").map((h) => h.id));
+  return run.model.knowableLog(rewritten);
+}
+
+/**
  * The trust policy the checker folds with: every login with write access, the
  * nodes' own logins, the allowlist, and the secret.
  *
  * @example
  * ```ts
- * const state = fold(run.model.finalLog(), checkerPolicy(run.scenario));
+ * const state = fold(knowableLog(run), checkerPolicy(run.scenario));
  * ```
  */
 export function checkerPolicy(s: Scenario): TrustPolicy {
@@ -163,7 +183,7 @@ export function checkRun(run: SwarmRun): Violation[] {
   const out: Violation[] = [];
   const s = run.scenario;
   const policy = checkerPolicy(s);
-  const log = run.model.finalLog();
+  const log = knowableLog(run);
   const state = fold(log, policy);
   const v = (invariant: number, code: string, detail: string) =>
     out.push({ invariant, code, detail });
@@ -472,7 +492,8 @@ export function checkRun(run: SwarmRun): Violation[] {
         !listReads.some((t) => t >= v0!.effect && t <= v1!.effect);
     };
     // The swarm's own messages people edited or deleted count as first
-    // posted once a node restored them; unrestored, as they are now.
+    // posted once a node restored them, or when no reader of theirs was ever
+    // shown the rewrite (knowableLog); otherwise as they are now.
     const rewrites = new Set(run.humans.filter((h) => h.kind === "rewrite").map((h) => h.id));
     const edited = run.model.comments.filter((c) =>
       c.versions.length > 1 && !unseenEdit(c) && !rewrites.has(c.id)
@@ -481,7 +502,7 @@ export function checkRun(run: SwarmRun): Violation[] {
     let expected = log;
     for (const id of rewrites) {
       const c = run.model.comment(id)!;
-      if (Object.hasOwn(state.restored, String(id))) {
+      if (Object.hasOwn(state.restored, String(id)) || !run.model.newestShown(c)) {
         const original = toLog(c, c.versions[0]!);
         expected = [...expected.filter((x) => x.id !== id), original];
       } else if (!c.versions.at(-1)!.deleted) {
@@ -694,7 +715,7 @@ export function checkSameTrace(a: SwarmRun, b: SwarmRun): Violation[] {
  * ```
  */
 export function foldOutcome(run: SwarmRun): Record<string, TaskOutcome> {
-  const state = fold(run.model.finalLog(), checkerPolicy(run.scenario));
+  const state = fold(knowableLog(run), checkerPolicy(run.scenario));
   const out: Record<string, TaskOutcome> = {};
   for (const t of run.scenario.tasks) {
     const task = state.tasks[t.id];
@@ -762,7 +783,7 @@ export function figures(run: SwarmRun): RunFigures {
     }
     if (overlap) overlapping++;
   }
-  const state = fold(run.model.finalLog(), checkerPolicy(s));
+  const state = fold(knowableLog(run), checkerPolicy(s));
   let unownedStarts = 0;
   for (const e of run.execs) {
     const owner = run.claimant ? run.claimant(run, e.task, e.attempt) : (() => {

@@ -260,6 +260,8 @@ function floorSecond(t: number): number {
   return Math.floor(t / SECOND) * SECOND;
 }
 
+const NO_READERS: ReadonlySet<string> = new Set();
+
 /**
  * The shared GitHub model.
  *
@@ -285,6 +287,9 @@ export class GitHubModel {
   readonly comments: StoredComment[] = [];
   /** Comments edited or deleted at least once (checked on every read whatever `since`). */
   readonly #changed = new Set<StoredComment>();
+  readonly #readers = new Map<number, Set<string>>();
+  readonly #lists = new Map<string, { r: number; t: number; since: number | undefined }[]>();
+  readonly #byIdReads = new Map<number, { proc: string; t: number }[]>();
   readonly #byId = new Map<number, StoredComment>();
   /** Every exchange, in order. */
   readonly requests: RequestRecord[] = [];
@@ -318,6 +323,67 @@ export class GitHubModel {
   /** A stored comment by id. */
   comment(id: number): StoredComment | undefined {
     return this.#byId.get(id);
+  }
+
+  /** Processes that a read (list or by id) has shown comment `id` to, in any version. */
+  readers(id: number): ReadonlySet<string> {
+    return this.#readers.get(id) ?? NO_READERS;
+  }
+
+  /** Records that a read showed comment `id` to process `proc`. */
+  noteRead(id: number, proc: string): void {
+    let set = this.#readers.get(id);
+    if (!set) this.#readers.set(id, set = new Set());
+    set.add(proc);
+  }
+
+  /** Records that process `proc` asked for comment `id` by id now. */
+  noteById(id: number, proc: string): void {
+    let reads = this.#byIdReads.get(id);
+    if (!reads) this.#byIdReads.set(id, reads = []);
+    reads.push({ proc, t: this.now });
+  }
+
+  /** Records that process `proc` listed the thread from replica `r` now (`since` filtered). */
+  noteList(proc: string, r: number, since: number | undefined): void {
+    let reads = this.#lists.get(proc);
+    if (!reads) this.#lists.set(proc, reads = []);
+    reads.push({ r, t: this.now, since });
+  }
+
+  /**
+   * Whether a process that had read comment `c` was later shown its newest
+   * version: listed from a replica that showed it (an edit: in any list whose
+   * `since` admits it; a deletion: in a whole list), or read by id after it.
+   */
+  newestShown(c: StoredComment): boolean {
+    const v = c.versions.at(-1)!;
+    for (const proc of this.readers(c.id)) {
+      for (const read of this.#lists.get(proc) ?? []) {
+        // A read in the very moment of the rewrite came before it (it ran first).
+        if (read.t <= v.effect || versionAt(c, read.r, read.t) !== v) continue;
+        if (read.since === undefined || (!v.deleted && v.updatedAt >= read.since)) return true;
+      }
+      if ((this.#byIdReads.get(c.id) ?? []).some((x) => x.proc === proc && x.t > v.effect)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The log as the swarm could know it: like {@linkcode finalLog}, except that
+   * a comment of `rewritten` whose newest version no process that had read
+   * it was ever shown stands as first posted (docs/PROTOCOL.md: a rewrite
+   * every node that saw the comment leaves behind unread cannot be undone).
+   */
+  knowableLog(rewritten: ReadonlySet<number>): LogComment[] {
+    const out: LogComment[] = [];
+    for (const c of this.comments) {
+      const v = rewritten.has(c.id) && !this.newestShown(c) ? c.versions[0]! : c.versions.at(-1)!;
+      if (!v.deleted) out.push(toLog(c, v));
+    }
+    return out;
   }
 
   /** The log as it finally is (newest versions, deleted comments left out). */
@@ -887,11 +953,13 @@ export class ModelClient implements GitHub {
     const route = `/repos/${o.owner}/${o.repo}/issues/comments/${id}`;
     try {
       const answer = await this.#call(`read comment ${id}`, "GET", route, "read", () => {
+        m.noteById(id, this.#proc);
         const c = m.comment(id);
         const v = c?.versions.at(-1);
         if (!c || !v || v.deleted) throw new HttpFailure("GET", route, 404, "Not Found", {});
         return { value: toLog(c, v), status: 200 };
       }, true);
+      m.noteRead(id, this.#proc);
       return answer.value;
     } catch (error) {
       if ((error as { status?: number }).status === 404) return null;
@@ -942,6 +1010,7 @@ export class ModelClient implements GitHub {
           if (issue !== o.issue.number) throw new HttpFailure("GET", route, 404, "Not Found", {});
           const replica = this.#faultless ? 0 : m.rng.int(0, m.faults.replicas - 1);
           const all = m.visible(replica, this.#faultless ? Infinity : m.now, sinceMs);
+          if (page === 1) m.noteList(this.#proc, replica, sinceMs);
           const items = all.slice((page - 1) * PER_PAGE, page * PER_PAGE);
           more = all.length > page * PER_PAGE;
           const etag = { items, more };
@@ -954,7 +1023,10 @@ export class ModelClient implements GitHub {
       );
       if (answer.status !== 304) notModified = false;
       serverTime = Math.max(serverTime, answer.date);
-      for (const c of answer.value) byId.set(c.id, c);
+      for (const c of answer.value) {
+        byId.set(c.id, c);
+        m.noteRead(c.id, this.#proc);
+      }
       if (!more) break;
     }
     return {

@@ -195,6 +195,35 @@ export const ISSUES: Record<string, Issue> = {
     title:
       "a swarm of one never moves `since` (its reads only return its own writes) and lists 7 pages at every poll",
   },
+  "rewrite-unread-plan": {
+    // Fixed in the checker (tests/sim/actors.ts): people rewrote a comment
+    // "two running processes had read" counting processes that had merely
+    // started before it; here two laptops suspended since before the plan.
+    open: false,
+    codes: ["3:no_plan"],
+    seed: 1910,
+    profile: FULL_PROFILE,
+    title:
+      "people delete the plan when every node that read it has stopped (the two running ones were suspended before it was posted); nodes joining later wait for it for 3.5 hours",
+  },
+  "rewrite-as-readers-stop": {
+    // Fixed in the checker (knowableLog): docs/PROTOCOL.md says a rewrite
+    // that every reader of the comment leaves behind unread cannot be undone.
+    open: false,
+    codes: ["3:not_ended", "4:dep_not_done", "7:untrusted_counted"],
+    seed: 489,
+    profile: FULL_PROFILE,
+    title:
+      "people edit a claim less than a second before both nodes that read it stop: nobody can restore it, and the checker counted the edit",
+  },
+  "rewrite-as-readers-stop-2": {
+    open: false,
+    codes: ["3:no_plan", "7:untrusted_counted"],
+    seed: 1953,
+    profile: FULL_PROFILE,
+    title:
+      "people edit the election less than 3 s before every node that read it stops: nobody can restore it, and the checker counted the edit",
+  },
   "lag-confirm-storm": {
     open: false,
     codes: ["8:request_storm"],
@@ -355,6 +384,38 @@ Deno.test("model: a lagging comment is missing from some reads and may disappear
   const back = seen.some((x, i) => x && seen.slice(i + 1).includes(false));
   assert.ok(back, seen.map((x) => (x ? "1" : "0")).join(""));
   assert.equal(m.visible(0, s.now + 21_000, undefined).length, 1);
+});
+
+Deno.test("model: a rewrite counts as shown only once a process that read the comment lists or reads it again", async () => {
+  const { s, m, client } = model();
+  const reader = client("reader");
+  const other = client("other");
+  const a = await drive(s, reader.createComment(7, "plan nonce1", "nonce1"));
+  const b = await drive(s, reader.createComment(7, "claim nonce2", "nonce2"));
+  await drive(s, reader.listComments(7));
+  assert.deepEqual([...m.readers(a.id)], ["reader"]);
+  // Edited and deleted after the reader's last list: nobody that knew them has seen it.
+  m.change(m.comment(a.id)!, "plan, edited by a person");
+  m.change(m.comment(b.id)!, null);
+  assert.equal(m.newestShown(m.comment(a.id)!), false);
+  assert.equal(m.newestShown(m.comment(b.id)!), false);
+  assert.deepEqual(m.knowableLog(new Set([a.id, b.id])).map((c) => c.body), [
+    "plan nonce1",
+    "claim nonce2",
+  ]);
+  // A process that never read them lists the thread: still nothing a reader saw.
+  await drive(s, other.listComments(7));
+  assert.equal(m.newestShown(m.comment(a.id)!), false);
+  // A `since` list after the comments' time shows the edit, not the deletion.
+  await drive(s, reader.listComments(7, new Date(s.now - 1_000).toISOString()));
+  assert.equal(m.newestShown(m.comment(a.id)!), true);
+  assert.equal(m.newestShown(m.comment(b.id)!), false);
+  // A whole list shows the deletion.
+  await drive(s, reader.listComments(7));
+  assert.equal(m.newestShown(m.comment(b.id)!), true);
+  assert.deepEqual(m.knowableLog(new Set([a.id, b.id])).map((c) => c.body), [
+    "plan, edited by a person",
+  ]);
 });
 
 // --- the checker catches what it should ---------------------------------------------
