@@ -210,9 +210,10 @@ export function scheduleHumans(
   // process: one that merely started before it (and slept, say, suspended
   // from before the comment until after every reader stopped) never saw it.
   every(rewritesPerHour, () => {
+    const live = new Set(liveProcs());
     const candidates = ofNodes().filter((c) =>
       !c.versions[0]!.body.includes("RESTORE|") && c.effect < scheduler.now - 60_000 &&
-      liveProcs().filter((p) => model.readers(c.id).has(p)).length >= 2
+      [...model.readers(c.id)].filter((p) => live.has(p)).length >= 2
     );
     if (candidates.length === 0) return;
     const c = candidates[extra.int(0, candidates.length - 1)]!;

@@ -260,7 +260,7 @@ function floorSecond(t: number): number {
   return Math.floor(t / SECOND) * SECOND;
 }
 
-const NO_READERS: ReadonlySet<string> = new Set();
+const NO_READERS: ReadonlyMap<string, unknown> = new Map();
 
 /**
  * The shared GitHub model.
@@ -287,9 +287,9 @@ export class GitHubModel {
   readonly comments: StoredComment[] = [];
   /** Comments edited or deleted at least once (checked on every read whatever `since`). */
   readonly #changed = new Set<StoredComment>();
-  readonly #readers = new Map<number, Set<string>>();
-  readonly #lists = new Map<string, { r: number; t: number; since: number | undefined }[]>();
-  readonly #byIdReads = new Map<number, { proc: string; t: number }[]>();
+  /** Per comment, per process: the first and newest version indexes reads showed it. */
+  readonly #seen = new Map<number, Map<string, { first: number; newest: number }>>();
+  readonly #wholes = new Map<string, { r: number; t: number }[][]>();
   readonly #byId = new Map<number, StoredComment>();
   /** Every exchange, in order. */
   readonly requests: RequestRecord[] = [];
@@ -326,46 +326,46 @@ export class GitHubModel {
   }
 
   /** Processes that a read (list or by id) has shown comment `id` to, in any version. */
-  readers(id: number): ReadonlySet<string> {
-    return this.#readers.get(id) ?? NO_READERS;
+  readers(id: number): Iterable<string> {
+    return (this.#seen.get(id) ?? NO_READERS).keys();
   }
 
-  /** Records that a read showed comment `id` to process `proc`. */
-  noteRead(id: number, proc: string): void {
-    let set = this.#readers.get(id);
-    if (!set) this.#readers.set(id, set = new Set());
-    set.add(proc);
+  /**
+   * Records that a read showed process `proc` comment `id` as its version
+   * `index` (a 404 by id: its deleting version).
+   */
+  noteShown(id: number, proc: string, index: number): void {
+    let map = this.#seen.get(id);
+    if (!map) this.#seen.set(id, map = new Map());
+    const was = map.get(proc);
+    if (!was) map.set(proc, { first: index, newest: index });
+    else was.newest = Math.max(was.newest, index);
   }
 
-  /** Records that process `proc` asked for comment `id` by id now. */
-  noteById(id: number, proc: string): void {
-    let reads = this.#byIdReads.get(id);
-    if (!reads) this.#byIdReads.set(id, reads = []);
-    reads.push({ proc, t: this.now });
-  }
-
-  /** Records that process `proc` listed the thread from replica `r` now (`since` filtered). */
-  noteList(proc: string, r: number, since: number | undefined): void {
-    let reads = this.#lists.get(proc);
-    if (!reads) this.#lists.set(proc, reads = []);
-    reads.push({ r, t: this.now, since });
+  /** Records that process `proc` read the whole thread (no `since`), page by page. */
+  noteWhole(proc: string, pages: { r: number; t: number }[]): void {
+    let reads = this.#wholes.get(proc);
+    if (!reads) this.#wholes.set(proc, reads = []);
+    reads.push(pages);
   }
 
   /**
    * Whether a process that had read comment `c` was later shown its newest
-   * version: listed from a replica that showed it (an edit: in any list whose
-   * `since` admits it; a deletion: in a whole list), or read by id after it.
+   * version: an edit in any list or by-id answer; a deletion by a 404, or by
+   * a whole list every page of which came from a replica past the deletion.
    */
   newestShown(c: StoredComment): boolean {
-    const v = c.versions.at(-1)!;
-    for (const proc of this.readers(c.id)) {
-      for (const read of this.#lists.get(proc) ?? []) {
-        // A read in the very moment of the rewrite came before it (it ran first).
-        if (read.t <= v.effect || versionAt(c, read.r, read.t) !== v) continue;
-        if (read.since === undefined || (!v.deleted && v.updatedAt >= read.since)) return true;
-      }
-      if ((this.#byIdReads.get(c.id) ?? []).some((x) => x.proc === proc && x.t > v.effect)) {
-        return true;
+    const k = c.versions.length - 1;
+    const v = c.versions[k]!;
+    const seen = this.#seen.get(c.id);
+    if (!seen) return false;
+    for (const [proc, { first, newest }] of seen) {
+      if (first >= k) continue; // it never knew the comment as it was
+      if (newest >= k) return true;
+      if (!v.deleted) continue;
+      for (const pages of this.#wholes.get(proc) ?? []) {
+        // A read in the very moment of the deletion came before it (it ran first).
+        if (pages.every((p) => p.t > v.effect && versionAt(c, p.r, p.t) === v)) return true;
       }
     }
     return false;
@@ -953,13 +953,12 @@ export class ModelClient implements GitHub {
     const route = `/repos/${o.owner}/${o.repo}/issues/comments/${id}`;
     try {
       const answer = await this.#call(`read comment ${id}`, "GET", route, "read", () => {
-        m.noteById(id, this.#proc);
         const c = m.comment(id);
         const v = c?.versions.at(-1);
+        if (c) m.noteShown(id, this.#proc, c.versions.length - 1);
         if (!c || !v || v.deleted) throw new HttpFailure("GET", route, 404, "Not Found", {});
         return { value: toLog(c, v), status: 200 };
       }, true);
-      m.noteRead(id, this.#proc);
       return answer.value;
     } catch (error) {
       if ((error as { status?: number }).status === 404) return null;
@@ -996,6 +995,7 @@ export class ModelClient implements GitHub {
       throw new RangeError(`Cannot list comments since "${since}": not an ISO 8601 time.`);
     }
     const byId = new Map<number, LogComment>();
+    const pages: { r: number; t: number }[] = [];
     let serverTime = 0;
     let notModified = true;
     for (let page = 1;; page++) {
@@ -1010,8 +1010,14 @@ export class ModelClient implements GitHub {
           if (issue !== o.issue.number) throw new HttpFailure("GET", route, 404, "Not Found", {});
           const replica = this.#faultless ? 0 : m.rng.int(0, m.faults.replicas - 1);
           const all = m.visible(replica, this.#faultless ? Infinity : m.now, sinceMs);
-          if (page === 1) m.noteList(this.#proc, replica, sinceMs);
           const items = all.slice((page - 1) * PER_PAGE, page * PER_PAGE);
+          // Who was shown what, for the checker (knowableLog).
+          const t = this.#faultless ? Infinity : m.now;
+          pages.push({ r: replica, t });
+          for (const item of items) {
+            const c = m.comment(item.id)!;
+            m.noteShown(item.id, this.#proc, c.versions.indexOf(versionAt(c, replica, t)!));
+          }
           more = all.length > page * PER_PAGE;
           const etag = { items, more };
           const last = this.#etags.get(key);
@@ -1023,12 +1029,10 @@ export class ModelClient implements GitHub {
       );
       if (answer.status !== 304) notModified = false;
       serverTime = Math.max(serverTime, answer.date);
-      for (const c of answer.value) {
-        byId.set(c.id, c);
-        m.noteRead(c.id, this.#proc);
-      }
+      for (const c of answer.value) byId.set(c.id, c);
       if (!more) break;
     }
+    if (sinceMs === undefined) m.noteWhole(this.#proc, pages);
     return {
       comments: [...byId.values()].sort((a, b) => a.id - b.id),
       serverTime: serverTime || this.#newestServerTime,
