@@ -38,6 +38,7 @@ import {
   WRITES_PER_MINUTE,
 } from "../protocol/admission.ts";
 import type { SwarmState } from "../protocol/state.ts";
+import type { NodeConfig } from "./config.ts";
 import type { NodeContext } from "./context.ts";
 
 /** How often a node reads what its token has left (`GET /rate_limit`, free). */
@@ -48,6 +49,20 @@ export const SWARM_WINDOW_MS = 6 * 60 * 60_000;
 
 /** Seats that campaign at once when the swarm size is configured. */
 export const CANDIDATE_SEATS = 3;
+
+/**
+ * How long after its start seat `k` of the candidate seats waits before it
+ * campaigns, times `k`: two configured settle windows, longer than the list
+ * lag the swarm waits out, so seat 0's election comment has shown by then.
+ *
+ * @example
+ * ```ts
+ * candidateStaggerMs(defaultConfig(1, "n1")); // 20000
+ * ```
+ */
+export function candidateStaggerMs(config: NodeConfig): number {
+  return 2 * config.settleMs;
+}
 
 /** Everything the node decides from one look at its view. */
 export interface AdmissionView {
@@ -238,9 +253,14 @@ export class AdmissionControl {
     // while a slot is free. A node that may not claim polls as a standby.
     const warm = this.#workedWithin(state.settings.leaseMs) ||
       (mayClaim && (seat === undefined || seat < admission.workers));
+    // Seat k of the first few campaigns only once k staggers have passed
+    // with no election in the log: seat 0 alone in the common case, so a
+    // short settle window rarely meets a rival candidate.
+    const running = ctx.deps.clock.now() - this.#startedAt;
     const candidate = config.swarmSize === undefined || seat === undefined ||
-      seat < Math.min(CANDIDATE_SEATS, admission.workers) || state.terms.length > 0 ||
-      ctx.deps.clock.now() - this.#startedAt > config.electionTimeoutMs;
+      (seat < Math.min(CANDIDATE_SEATS, admission.workers) &&
+        running >= seat * candidateStaggerMs(config)) ||
+      state.terms.length > 0 || running > config.electionTimeoutMs;
     this.#firstSeat ??= seat !== undefined && seat < admission.workers;
     return {
       admission,

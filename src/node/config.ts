@@ -22,8 +22,14 @@ export interface NodeConfig {
   tokenKind: TokenKind;
   /** Override of the token's primary limit (requests per hour). */
   requestsPerHour?: number;
-  /** Wait after posting a claim or an election before re-reading to confirm it (list lag). */
+  /**
+   * The longest wait after posting a claim or an election before re-reading
+   * to confirm it (list lag): the settle window's ceiling. The node waits
+   * what the lag it measures calls for, between `settleFloorMs` and this.
+   */
   settleMs: number;
+  /** The shortest settle window (default 1.5 s, at most `settleMs`). */
+  settleFloorMs?: number;
   /** How long a leader may stay silent before its plan is complete, before others replace it. */
   electionTimeoutMs: number;
   /** A claim lapses without a message from its owner for this long (published with the plan). */
@@ -107,7 +113,8 @@ export function defaultConfig(
 
 /**
  * Checks the timing settings, as client-go's leader election does:
- * lease > renew > poll × (1 + jitter), and the settle window fits in the lease.
+ * lease > renew > poll × (1 + jitter), the settle window fits in the lease,
+ * and its floor lies between 0 and the window.
  * Throws a `RangeError` that says which relation fails and why it matters.
  *
  * @example
@@ -132,6 +139,21 @@ export function validateTiming(config: NodeConfig): void {
   }
   if (!(config.jitter >= 0 && config.jitter <= 1)) {
     throw new RangeError(`Invalid jitter ${config.jitter}: use a fraction between 0 and 1.`);
+  }
+  if (config.settleFloorMs !== undefined) {
+    const floor = config.settleFloorMs;
+    if (!Number.isFinite(floor) || floor <= 0) {
+      throw new RangeError(
+        `Invalid settleFloorMs ${String(floor)}: it must be a positive number of ms ` +
+          "(a claim confirmed on the same read that posted it was never checked against lag).",
+      );
+    }
+    if (floor > config.settleMs) {
+      throw new RangeError(
+        `Settle floor ${floor} ms is longer than the settle window ${config.settleMs} ms: ` +
+          "the window adapts between the floor and that ceiling; lower the floor or raise the window.",
+      );
+    }
   }
   if (config.leaseMs <= config.renewMs) {
     throw new RangeError(

@@ -18,9 +18,26 @@ import { errorText, isFatalApiError } from "./api_errors.ts";
 import { AdmissionControl, SWARM_WINDOW_MS } from "./admission.ts";
 import type { NodeConfig } from "./config.ts";
 import type { NodeEvent } from "./events.ts";
-import type { LogView } from "./log_view.ts";
+import { LAG_DEFAULTS, LagEstimator } from "./lag.ts";
+import type { ListRead, LogView } from "./log_view.ts";
 import type { Clock, Random } from "./ports.ts";
 import { RateGate } from "./rate_gate.ts";
+
+/** How many configured settle windows a comment of this node may lag before it no longer counts as lag. */
+const LATE_CHECK_SETTLES_LAG = 3;
+
+/**
+ * The shortest settle window of a node: `settleFloorMs`, or 1.5 s (at most
+ * the configured window).
+ *
+ * @example
+ * ```ts
+ * settleFloorMs(defaultConfig(1, "n1")); // 1500
+ * ```
+ */
+export function settleFloorMs(config: NodeConfig): number {
+  return Math.min(config.settleFloorMs ?? LAG_DEFAULTS.floorMs, config.settleMs);
+}
 
 /**
  * The ports and trust settings a node runs with.
@@ -85,6 +102,12 @@ export class NodeContext {
   localFailures = 0;
   /** Runs after every poll (answering `/p2p-dev status` within one poll, even while busy). */
   onPolled?: () => Promise<void>;
+  /** List lag as this node measured it: the settle window in force. */
+  readonly lag: LagEstimator;
+  /** This node's comments no list read has shown yet: id → server `created_at`. */
+  #unlisted = new Map<number, number>();
+  /** Server time of the last list read (undefined before the first). */
+  #lastReadServer: number | undefined;
   #view?: LogView;
   #login = "";
   #issue?: IssueInfo;
@@ -97,6 +120,11 @@ export class NodeContext {
     this.gate = new RateGate(deps.clock, deps.signal);
     this.github = this.gate.wrap(deps.github);
     this.admission = new AdmissionControl(this);
+    this.lag = new LagEstimator({
+      ...LAG_DEFAULTS,
+      floorMs: settleFloorMs(config),
+      ceilingMs: config.settleMs,
+    });
   }
 
   /** Binds the context to its view of the log and the token's login (once known). */
@@ -171,6 +199,7 @@ export class NodeContext {
     this.lastWrite = this.deps.clock.now();
     const comment = await this.github.createComment(this.config.issue, body, nonce);
     this.writes++;
+    this.#unlisted.set(comment.id, comment.createdAt);
     if (announcing) this.announced = true;
     if (!this.#login) {
       // An installation token that neither GET /user nor GraphQL named: its
@@ -306,15 +335,69 @@ export class NodeContext {
     }
   }
 
-  /** Waits the settle window (with jitter), then re-reads. */
-  async settle(): Promise<void> {
-    const ms = this.config.settleMs * (1 + this.config.jitter * this.deps.random.next());
-    try {
-      await this.deps.clock.sleep(ms, this.deps.signal);
-    } catch {
-      return;
+  /**
+   * Learns list lag from one list read (the view calls it): the comments it
+   * shows for the first time, and this node's own comments it does not show
+   * yet (see lag.ts for where each observation errs long).
+   */
+  observeRead(read: ListRead): void {
+    const at = read.serverTime;
+    const before = this.#lastReadServer;
+    this.#lastReadServer = at;
+    // A read sent a second or more after a comment's creation should show it
+    // (Date and created_at both have one-second resolution).
+    const missedBy = (created: number) => before !== undefined && before >= created + 1_000;
+    for (const c of read.comments) {
+      if (!read.fresh.has(c.id) || this.#unlisted.has(c.id) || before === undefined) continue;
+      this.lag.observe(missedBy(c.createdAt) ? at - c.createdAt : 0, at);
     }
-    await this.refresh();
+    if (this.#unlisted.size === 0) return;
+    const listed = new Set(read.comments.map((c) => c.id));
+    for (const [id, created] of this.#unlisted) {
+      if (listed.has(id)) {
+        this.lag.observe(missedBy(created) ? at - created : 0, at);
+        this.#unlisted.delete(id);
+      } else if (at - created > LATE_CHECK_SETTLES_LAG * this.config.settleMs) {
+        // Longer than any lag this node waits for: deleted, or a read
+        // `since` that no longer reaches it; either way not a measure of lag.
+        this.#unlisted.delete(id);
+      } else if (at - created >= 1_000) {
+        // Not shown yet: lagging at least this long already.
+        this.lag.observe(at - created, at);
+      }
+    }
+  }
+
+  /**
+   * Waits the settle window, then re-reads: the window list lag calls for
+   * now (lag.ts; at most the configured `settleMs`), with jitter. A read that
+   * shows a longer lag (this node's own comment still missing, or another
+   * lagging comment) widens the window at once: the node waits on and reads
+   * again, up to the configured window. Before its first observation the
+   * window is the ceiling, read at every floor.
+   */
+  async settle(): Promise<void> {
+    const stretch = 1 + this.config.jitter * this.deps.random.next();
+    const started = this.deps.clock.now();
+    const ceiling = this.config.settleMs * stretch;
+    while (true) {
+      const target = Math.min(ceiling, this.lag.windowMs(this.now()) * stretch);
+      const elapsed = this.deps.clock.now() - started;
+      if (elapsed > 0 && elapsed >= target) return;
+      // A window widened by a little still waits a floor's half, not a few
+      // ms; a node that has observed nothing yet (its first election or
+      // claim) reads at the floor: whether its own comment shows is the
+      // first observation.
+      const floor = this.lag.options.floorMs;
+      const step = this.lag.count === 0 ? floor * stretch : target - elapsed;
+      const ms = Math.min(ceiling - elapsed, Math.max(step, floor / 2));
+      try {
+        await this.deps.clock.sleep(ms, this.deps.signal);
+      } catch {
+        return;
+      }
+      await this.refresh();
+    }
   }
 
   /** Waits after a transient error: `retry-after` when GitHub gave one, else exponential. */

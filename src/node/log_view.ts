@@ -76,6 +76,22 @@ interface Kept {
 /** Characters of each body kept besides what the fold needs. */
 const HEAD_CHARS = 256;
 
+/**
+ * One list read as {@linkcode LogView}'s `onRead` sees it.
+ *
+ * @example
+ * ```ts
+ * const onRead = (read: ListRead) => console.log(read.fresh.size, "new at", read.serverTime);
+ * ```
+ */
+export interface ListRead {
+  comments: readonly LogComment[];
+  /** The read's server time (`Date`). */
+  serverTime: number;
+  /** Ids of the comments this read showed the view for the first time. */
+  fresh: ReadonlySet<number>;
+}
+
 /** A comment the view folded as a trusted message, that changed or disappeared since. */
 interface Lost {
   entry: LogEntry;
@@ -136,6 +152,7 @@ export class LogView {
   #absent = new Set<number>();
   /** Requests the last read made beyond the list's pages: by-id reads, a re-read after a shift. */
   #extraLastRead = 0;
+  #onRead: ((read: ListRead) => void) | undefined;
 
   constructor(
     options: {
@@ -156,6 +173,12 @@ export class LogView {
       lagMs?: number;
       /** Keep every comment's body (for one-shot readers such as the aggregator). */
       retainBodies?: boolean;
+      /**
+       * Called after each list read, before it is folded, with what it
+       * returned, its server time and which comments it showed for the first
+       * time (the node measures list lag from them).
+       */
+      onRead?: (read: ListRead) => void;
     },
   ) {
     this.#github = options.github;
@@ -174,6 +197,7 @@ export class LogView {
       secret: options.secret,
     };
     if (options.retainBodies) this.#raw = new Map();
+    this.#onRead = options.onRead;
   }
 
   /** The folded state. Treat it as read-only. */
@@ -339,6 +363,13 @@ export class LogView {
     this.#extraLastRead = 0;
     if (full) this.#lastFullRead = this.#clock.now();
     this.#noteServerTime(page.serverTime);
+    // The lag observer sees the list read, not the re-read after a shift
+    // below (it starts at a time of its own, so what it lacks proves no lag).
+    if (this.#onRead) {
+      const fresh = new Set<number>();
+      for (const c of page.comments) if (!this.#kept.has(c.id)) fresh.add(c.id);
+      this.#onRead({ comments: page.comments, serverTime: page.serverTime, fresh });
+    }
     const shiftedFrom = full ? this.#shiftedFrom(page.comments) : undefined;
     // A 304 still carries the cached page: merging it is cheap (known
     // comments are skipped) and matters for a view new to this adapter.

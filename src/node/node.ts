@@ -120,6 +120,8 @@ class SwarmNode {
       fullReadMs: () => ctx.fullReadMs(),
       // Lists lag 5–20 s on GitHub; the settle window is what this swarm waits out.
       lagMs: Math.max(10_000, 3 * config.settleMs),
+      // Each read's server time against what it first shows: the settle window.
+      onRead: (read) => ctx.observeRead(read),
     });
     ctx.attach(view, identity?.login ?? "");
     await ctx.admission.measure();

@@ -125,3 +125,14 @@ Deno.test("runNode checks the timing before it makes a single request", () => {
   );
   assert.equal(calls, 0);
 });
+
+Deno.test("validateTiming refuses a settle floor that is not positive or lies above the settle window, saying the window adapts between them", () => {
+  refuses({ settleFloorMs: 0 }, /Invalid settleFloorMs 0: it must be a positive number of ms/);
+  refuses({ settleFloorMs: Number.NaN }, /Invalid settleFloorMs NaN/);
+  refuses(
+    { settleFloorMs: 12_000 },
+    /Settle floor 12000 ms is longer than the settle window 10000 ms: the window adapts between the floor and that ceiling/,
+  );
+  validateTiming(with_({ settleFloorMs: 10_000 }));
+  validateTiming(with_({ settleFloorMs: 500 }));
+});

@@ -1,0 +1,116 @@
+/**
+ * How long GitHub's comment lists take to show a new comment, as one node
+ * measures it, and the settle window that follows from it.
+ *
+ * Every list read carries GitHub's `Date` header, and every comment its
+ * server `created_at`: a comment first shown by a read is at most
+ * `Date − created_at` old in the list. A node re-reads anyway, so it learns
+ * the lag of its own writes and of others' for free. Where an observation can
+ * lie, it errs long:
+ *
+ * - a comment first shown by the first read sent after it was created
+ *   showed no lag (observed 0; the reads are what could not tell more);
+ * - a comment that a read sent at least a second after its creation did not
+ *   show (that read was served by a replica behind it) counts with the whole
+ *   `Date − created_at` of the read that finally showed it, an upper bound;
+ * - a node's own comment that a read does not show yet counts at once as
+ *   lagging at least `Date − created_at` of that read, before it ever shows.
+ *
+ * The window is the larger of a high quantile of the recent observations and
+ * the largest one seen, halved every `halfLifeMs`, plus a margin, between a
+ * floor and a ceiling: an observation above the window widens it at once, and
+ * it narrows only slowly. With no observation yet it is the ceiling.
+ *
+ * @module
+ */
+
+/** Timing of a {@linkcode LagEstimator}. */
+export interface LagEstimatorOptions {
+  /** The shortest window. */
+  floorMs: number;
+  /** The longest window (the configured settle window). */
+  ceilingMs: number;
+  /** Added to the estimate of the lag. */
+  marginMs: number;
+  /** The largest lag seen counts half as much after this long. */
+  halfLifeMs: number;
+  /** The quantile of the recent observations the window covers (0.9: nine in ten). */
+  quantile: number;
+  /** Observations kept. */
+  size: number;
+}
+
+/** The defaults: floor 1.5 s, margin 1 s, the quantile 0.9 of the last 64 observations, half-life 2 min. */
+export const LAG_DEFAULTS: Omit<LagEstimatorOptions, "ceilingMs"> = {
+  floorMs: 1_500,
+  marginMs: 1_000,
+  halfLifeMs: 2 * 60_000,
+  quantile: 0.9,
+  size: 64,
+};
+
+/**
+ * A conservative estimate of list lag from observations in server time.
+ *
+ * @example
+ * ```ts
+ * const lag = new LagEstimator({ ...LAG_DEFAULTS, ceilingMs: 10_000 });
+ * lag.windowMs(0); // 10000: nothing observed yet
+ * lag.observe(0, 1_000);
+ * lag.windowMs(1_000); // 1500: the floor
+ * lag.observe(6_000, 2_000);
+ * lag.windowMs(2_000); // 7000: widened at once
+ * ```
+ */
+export class LagEstimator {
+  readonly options: LagEstimatorOptions;
+  #recent: number[] = [];
+  #next = 0;
+  #peak = 0;
+  #peakAt = 0;
+  #count = 0;
+
+  constructor(options: LagEstimatorOptions) {
+    this.options = options;
+  }
+
+  /** Observations made so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Records a lag of `lagMs` observed at server time `at` (clamped to 0 … 3 ceilings). */
+  observe(lagMs: number, at: number): void {
+    const { size, ceilingMs } = this.options;
+    const lag = Math.min(3 * ceilingMs, Math.max(0, lagMs));
+    if (this.#recent.length < size) this.#recent.push(lag);
+    else this.#recent[this.#next] = lag;
+    this.#next = (this.#next + 1) % size;
+    this.#count++;
+    if (lag >= this.#decayedPeak(at)) {
+      this.#peak = lag;
+      this.#peakAt = at;
+    }
+  }
+
+  /** The lag estimate at server time `at`, before the margin and the bounds. */
+  estimateMs(at: number): number {
+    if (this.#recent.length === 0) return this.options.ceilingMs;
+    const sorted = [...this.#recent].sort((a, b) => a - b);
+    const i = Math.min(sorted.length - 1, Math.ceil(this.options.quantile * sorted.length) - 1);
+    return Math.max(sorted[Math.max(0, i)]!, this.#decayedPeak(at));
+  }
+
+  /** The settle window at server time `at`: estimate plus margin, between floor and ceiling. */
+  windowMs(at: number): number {
+    const { floorMs, ceilingMs, marginMs } = this.options;
+    if (this.#recent.length === 0) return ceilingMs;
+    return Math.min(ceilingMs, Math.max(floorMs, this.estimateMs(at) + marginMs));
+  }
+
+  #decayedPeak(at: number): number {
+    if (this.#peak === 0) return 0;
+    const age = Math.max(0, at - this.#peakAt);
+    return this.#peak * 0.5 ** (age / this.options.halfLifeMs);
+  }
+}
