@@ -23,7 +23,7 @@ import { benchEmulator } from "./emulator.ts";
 import { benchFold } from "./fold.ts";
 import { benchPlanner } from "./planner.ts";
 import { benchNodeMemory, benchStartup } from "./process.ts";
-import { GITHUB_LIKE, insideLimits, type SimFigures } from "./sim.ts";
+import { GITHUB_LIKE, HARSH_LAG, insideLimits, type SimFigures } from "./sim.ts";
 import type { SimJob, SimJobResult } from "./sim_worker.ts";
 import { benchSwarm, quantile, type SwarmFigures } from "./swarm.ts";
 
@@ -34,6 +34,11 @@ export interface BenchPlan {
   sizes: { nodes: number; seeds: number }[];
   /** The same workload with every node on one GitHub App installation's token. */
   appSizes: { nodes: number; seeds: number }[];
+  /**
+   * The same workload on `GITHUB_TOKEN` under harsher lag (`HARSH_LAG`: one
+   * comment version in ten 30 s late on a replica), the first seeds of `sizes`.
+   */
+  harshSizes: { nodes: number; seeds: number }[];
   /** Tasks per node and mean task duration of the simulated workload. */
   tasksPerNode: number;
   taskMinutes: number;
@@ -67,6 +72,7 @@ export function benchPlan(quick: boolean): BenchPlan {
       quick,
       sizes: [{ nodes: 5, seeds: 3 }, { nodes: 20, seeds: 2 }],
       appSizes: [{ nodes: 20, seeds: 2 }],
+      harshSizes: [{ nodes: 5, seeds: 3 }, { nodes: 20, seeds: 2 }],
       tasksPerNode: 2,
       taskMinutes: 10,
       sweep: [2, 3, 5, 10, 15, 20, 30],
@@ -93,6 +99,7 @@ export function benchPlan(quick: boolean): BenchPlan {
         { nodes: 50, seeds: 2 },
         { nodes: 100, seeds: 2 },
       ],
+      harshSizes: [{ nodes: 5, seeds: 8 }, { nodes: 20, seeds: 6 }],
       tasksPerNode: 2,
       taskMinutes: 10,
       sweep: [2, 3, 5, 10, 15, 20, 30, 50, 75, 100],
@@ -119,8 +126,8 @@ function progress(text: string): void {
   Deno.stderr.writeSync(encoder.encode(`… ${text}\n`));
 }
 
-const simId = (strategy: string, kind: TokenKind, nodes: number, seed: number) =>
-  `sim ${strategy} ${kind} n=${nodes} seed=${seed}`;
+const simId = (strategy: string, kind: TokenKind, nodes: number, seed: number, harsh = false) =>
+  `sim ${strategy} ${kind}${harsh ? " harsh" : ""} n=${nodes} seed=${seed}`;
 const throughputId = (strategy: string, nodes: number, tokenKind: string) =>
   `throughput ${strategy} n=${nodes} ${tokenKind}`;
 
@@ -357,18 +364,21 @@ export async function runBench(
     execMs: plan.taskMinutes * 60_000,
     dag: "layered" as const,
   };
-  const kinds: { kind: TokenKind; sizes: BenchPlan["sizes"] }[] = [
-    { kind: "actions", sizes: plan.sizes },
-    { kind: "app", sizes: plan.appSizes },
+  // Harsher lag: the price of a short settle window or any other shortcut
+  // shows here, as duplicates or two leaders, on the same seeds for both.
+  const kinds: { kind: TokenKind; sizes: BenchPlan["sizes"]; harsh: boolean }[] = [
+    { kind: "actions", sizes: plan.sizes, harsh: false },
+    { kind: "app", sizes: plan.appSizes, harsh: false },
+    { kind: "actions", sizes: plan.harshSizes, harsh: true },
   ];
   const jobs: SimJob[] = [];
-  for (const { kind, sizes } of kinds) {
+  for (const { kind, sizes, harsh } of kinds) {
     for (const { nodes, seeds } of sizes) {
       for (let seed = 1; seed <= seeds; seed++) {
         for (const strategy of STRATS) {
           jobs.push({
             kind: "run",
-            id: simId(strategy, kind, nodes, seed),
+            id: simId(strategy, kind, nodes, seed, harsh),
             strategy,
             scenario: {
               seed,
@@ -376,6 +386,7 @@ export async function runBench(
               tasks: nodes * plan.tasksPerNode,
               tokenKind: kind,
               ...workload,
+              ...(harsh ? { faults: HARSH_LAG } : {}),
             },
           });
         }
@@ -456,21 +467,31 @@ export async function runBench(
   const sweeps = results.filter((r): r is Extract<SimJobResult, { kind: "sweep" }> =>
     r.kind === "sweep"
   );
-  const runsOf = (strategy: string, kind: TokenKind, nodes: number, seeds: number) =>
-    Array.from({ length: seeds }, (_, i) => byId.get(simId(strategy, kind, nodes, i + 1))!);
+  const runsOf = (
+    strategy: string,
+    kind: TokenKind,
+    nodes: number,
+    seeds: number,
+    harsh: boolean,
+  ) =>
+    Array.from(
+      { length: seeds },
+      (_, i) => byId.get(simId(strategy, kind, nodes, i + 1, harsh))!,
+    );
   const throughputOf = (strategy: string, t: BenchPlan["throughput"][number]) =>
     byId.get(throughputId(strategy, t.nodes, t.tokenKind))!;
-  const bySize = kinds.map(({ kind, sizes }) => ({
+  const bySize = kinds.map(({ kind, sizes, harsh }) => ({
     kind,
+    harsh,
     sizes: sizes.map(({ nodes, seeds }) => ({
       nodes,
-      ours: summarise(runsOf("ours", kind, nodes, seeds)),
-      original: summarise(runsOf("original", kind, nodes, seeds)),
+      ours: summarise(runsOf("ours", kind, nodes, seeds, harsh)),
+      original: summarise(runsOf("original", kind, nodes, seeds, harsh)),
     })),
   }));
 
   const sections: { title: string; rows: Row[] }[] = [];
-  for (const { kind, sizes } of bySize) {
+  for (const { kind, sizes, harsh } of bySize) {
     if (sizes.length === 0) continue;
     const limit = PRIMARY_LIMIT[kind];
     const rows: Row[] = [];
@@ -560,7 +581,9 @@ export async function runBench(
     each("run length, trigger → last task, p50 (h)", (s) => s.hoursP50, (x) => num(x, 2), "");
     sections.push({
       title:
-        `Simulator, ${KIND_LABEL[kind]} (${limit} requests/h): ${plan.tasksPerNode}n tasks of ` +
+        `Simulator, ${KIND_LABEL[kind]} (${limit} requests/h)${
+          harsh ? ", harsher lag (one comment version in ten 30 s late on a replica)" : ""
+        }: ${plan.tasksPerNode}n tasks of ` +
         `~${plan.taskMinutes} min in 4 layers, seeds ${
           sizes.map((x) => `${x.nodes}:${x.ours.runs}`).join(" ")
         }`,
@@ -774,13 +797,13 @@ export async function runBench(
     cores: cpus().length,
     seconds,
     plan,
-    model: { faults: GITHUB_LIKE },
+    model: { faults: GITHUB_LIKE, harsh: HARSH_LAG },
     simulator: {
       bySize,
-      runs: kinds.flatMap(({ kind, sizes }) =>
+      runs: kinds.flatMap(({ kind, sizes, harsh }) =>
         sizes.flatMap(({ nodes, seeds }) => [
-          ...runsOf("ours", kind, nodes, seeds),
-          ...runsOf("original", kind, nodes, seeds),
+          ...runsOf("ours", kind, nodes, seeds, harsh),
+          ...runsOf("original", kind, nodes, seeds, harsh),
         ])
       ),
     },

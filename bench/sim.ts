@@ -48,6 +48,24 @@ export const GITHUB_LIKE: ModelFaults = {
   latencyMs: [80, 600],
 };
 
+/**
+ * GitHub-like made harsher: one comment version in ten reaches a read replica
+ * a whole 30 s late (instead of up to 20 s), longer than the configured settle
+ * window, so a shortcut that bets on short lags shows its price as duplicates
+ * or two leaders.
+ *
+ * @example
+ * ```ts
+ * benchScenario({ seed: 1, nodes: 5, tasks: 10, tokenKind: "actions", execMs: 60_000, faults: HARSH_LAG });
+ * ```
+ */
+export const HARSH_LAG: ModelFaults = {
+  ...GITHUB_LIKE,
+  lagProbability: 0.1,
+  minLagMs: 30_000,
+  maxLagMs: 30_000,
+};
+
 /** The one identity and token every node of a benchmark swarm shares, by token kind. */
 const IDENTITIES: Record<TokenKind, Pick<NodeSpec, "login" | "accountId" | "type" | "token">> = {
   actions: {

@@ -47,7 +47,10 @@ export const REMEASURE_MS = 5 * 60_000;
 /** How long a node counts as part of the swarm after its last message (an Actions job's limit). */
 export const SWARM_WINDOW_MS = 6 * 60 * 60_000;
 
-/** Seats that campaign at once when the swarm size is configured. */
+/** The shortest poll of a warm node before the plan is in force. */
+export const PRE_PLAN_POLL_MS = 1_000;
+
+/** Seats that campaign one stagger apart when the swarm size is configured. */
 export const CANDIDATE_SEATS = 3;
 
 /**
@@ -322,9 +325,14 @@ export class AdmissionControl {
     }
     // Before a plan is in force, polls mostly answer with free 304s and every
     // warm node is waiting for the same few comments: poll faster, within
-    // the per-endpoint budget.
+    // the per-endpoint budget. Faster than `pollMinMs` (whose floor is for
+    // the hours of work) while the election and the plan are seconds away,
+    // never under a second.
     if (!this.#ctx.view.state.plan) {
-      return Math.min(a.workerPollMs, Math.max(this.#ctx.config.pollMinMs, swarmMs));
+      return Math.min(
+        a.workerPollMs,
+        Math.max(Math.min(this.#ctx.config.pollMinMs, PRE_PLAN_POLL_MS), swarmMs),
+      );
     }
     return Math.max(a.workerPollMs, swarmMs);
   }

@@ -344,18 +344,20 @@ export class NodeContext {
     const at = read.serverTime;
     const before = this.#lastReadServer;
     this.#lastReadServer = at;
-    // A read sent a second or more after a comment's creation should show it
-    // (Date and created_at both have one-second resolution).
-    const missedBy = (created: number) => before !== undefined && before >= created + 1_000;
+    // A read sent a second or more after a comment's creation should have
+    // shown it (Date and created_at both have one-second resolution): the
+    // comment lagged at least that long.
+    const provenLag = (created: number) =>
+      before !== undefined && before >= created + 1_000 ? before - created : 0;
     for (const c of read.comments) {
       if (!read.fresh.has(c.id) || this.#unlisted.has(c.id) || before === undefined) continue;
-      this.lag.observe(missedBy(c.createdAt) ? at - c.createdAt : 0, at);
+      this.lag.observe(provenLag(c.createdAt), at);
     }
     if (this.#unlisted.size === 0) return;
     const listed = new Set(read.comments.map((c) => c.id));
     for (const [id, created] of this.#unlisted) {
       if (listed.has(id)) {
-        this.lag.observe(missedBy(created) ? at - created : 0, at);
+        this.lag.observe(provenLag(created), at);
         this.#unlisted.delete(id);
       } else if (at - created > LATE_CHECK_SETTLES_LAG * this.config.settleMs) {
         // Longer than any lag this node waits for: deleted, or a read

@@ -3,18 +3,22 @@
  * measures it, and the settle window that follows from it.
  *
  * Every list read carries GitHub's `Date` header, and every comment its
- * server `created_at`: a comment first shown by a read is at most
- * `Date − created_at` old in the list. A node re-reads anyway, so it learns
- * the lag of its own writes and of others' for free. Where an observation can
- * lie, it errs long:
+ * server `created_at`. A node re-reads anyway, so it learns the lag of its
+ * own writes and of others' for free. Each observation is a lag the reads
+ * prove (a lower bound; the reads cannot tell more):
  *
  * - a comment first shown by the first read sent after it was created
- *   showed no lag (observed 0; the reads are what could not tell more);
+ *   showed no lag (observed 0);
  * - a comment that a read sent at least a second after its creation did not
- *   show (that read was served by a replica behind it) counts with the whole
- *   `Date − created_at` of the read that finally showed it, an upper bound;
+ *   show (that read was served by a replica behind it) lagged at least from
+ *   its creation to that read;
  * - a node's own comment that a read does not show yet counts at once as
- *   lagging at least `Date − created_at` of that read, before it ever shows.
+ *   lagging at least `Date − created_at` of that read, before it ever shows:
+ *   a replica that is behind shows nothing, so the read that misses is the
+ *   observation, not the one that finally shows it.
+ *
+ * Reads that come seconds apart (a settle window, a poll) bound the lag
+ * closely; the estimate stays conservative otherwise:
  *
  * The window is the larger of a high quantile of the recent observations and
  * the largest one seen, halved every `halfLifeMs`, plus a margin, between a

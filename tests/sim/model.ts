@@ -60,6 +60,8 @@ export interface ModelFaults {
   lagProbability: number;
   /** Longest lag, ms. */
   maxLagMs: number;
+  /** Shortest lag of a version that lags, ms (default 0: lags are drawn from 0 to `maxLagMs`). */
+  minLagMs?: number;
   /** Request latency range, ms. */
   latencyMs: [number, number];
   /** A read answers 5xx. */
@@ -427,7 +429,7 @@ export class GitHubModel {
     for (let r = 0; r < f.replicas; r++) {
       lags.push(
         f.lagProbability > 0 && this.rng.chance(f.lagProbability)
-          ? this.rng.range(0, f.maxLagMs)
+          ? this.rng.range(f.minLagMs ?? 0, f.maxLagMs)
           : 0,
       );
     }
