@@ -19,6 +19,7 @@ import type { Executor } from "../executor/port.ts";
 import type { Planner } from "../planner/planner.ts";
 import { choosePlanner, findExecutable, type PlannerKind } from "../planner/select.ts";
 import { defaultConfig, type NodeConfig, validateTiming } from "../node/config.ts";
+import { RENEW_AT_RISK_SHARE } from "../protocol/admission.ts";
 import type { NodeDeps } from "../node/node.ts";
 import { systemClock, systemRandom } from "../node/ports.ts";
 import { childEnv, parsePassEnv, secretValues } from "../process/child_env.ts";
@@ -222,10 +223,12 @@ export async function setupNode(
     tokenKind: conn.tokenKind,
     ...(claude.maxCostUsd !== undefined ? { maxCostUsd: claude.maxCostUsd } : {}),
     settleMs: num(values.settleMs) ?? defaults.settleMs,
+    ...(num(values.settleFloorMs) !== undefined ? { settleFloorMs: num(values.settleFloorMs)! } : {}),
     leaseMs,
-    // Without --renew-ms, renew at most every 40% of the lease (as the node
-    // does for the lease a plan publishes): a shorter --lease-ms alone is valid.
-    renewMs: num(values.renewMs) ?? Math.min(defaults.renewMs, Math.floor(leaseMs * 0.4)),
+    // Without --renew-ms, renew once a quarter of the lease is left (as the
+    // node does for the lease a plan publishes): a shorter --lease-ms alone is valid.
+    renewMs: num(values.renewMs) ??
+      Math.min(defaults.renewMs, Math.floor(leaseMs * (1 - RENEW_AT_RISK_SHARE))),
     pollMinMs: num(values.pollMs) ?? defaults.pollMinMs,
     pollMaxMs: num(values.pollMaxMs) ?? defaults.pollMaxMs,
     announceSpreadMs: num(values.announceSpreadMs) ?? defaults.announceSpreadMs,

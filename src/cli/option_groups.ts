@@ -165,9 +165,18 @@ export const TIMING_OPTIONS: readonly OptionSpec[] = [
     kind: "duration",
     group: "Timing",
     description:
-      "wait before confirming a claim or election by re-reading (GitHub lists lag 5-20 s)",
+      "longest wait before confirming a claim or election by re-reading (GitHub lists lag 5-20 s); the wait adapts to the lag measured",
     default: DEFAULTS.settleMs,
     config: "timings.settle-ms",
+  },
+  {
+    name: "settleFloorMs",
+    flags: "--settle-floor-ms <ms>",
+    kind: "duration",
+    group: "Timing",
+    description: "shortest wait before confirming a claim or election, however short the lag measured",
+    defaultText: "1500, or --settle-ms when that is less",
+    config: "timings.settle-floor-ms",
   },
   {
     name: "pollMs",
@@ -409,8 +418,8 @@ export const WORKER_OPTIONS: readonly OptionSpec[] = [
     flags: "--renew-ms <ms>",
     kind: "duration",
     group: "Timing",
-    description: "how often an owner renews its lease",
-    defaultText: `${DEFAULTS.renewMs}, or 40% of --lease-ms when that is less`,
+    description: "how long after its last write an owner renews its lease (when it is at risk)",
+    defaultText: `${DEFAULTS.renewMs}, or 75% of --lease-ms when that is less`,
     config: "timings.renew-ms",
   },
   {

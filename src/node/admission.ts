@@ -48,7 +48,7 @@ export const REMEASURE_MS = 5 * 60_000;
 export const SWARM_WINDOW_MS = 6 * 60 * 60_000;
 
 /** The shortest poll of a warm node before the plan is in force. */
-export const PRE_PLAN_POLL_MS = 1_000;
+export const PRE_PLAN_POLL_MS = 1_500;
 
 /** Seats that campaign one stagger apart when the swarm size is configured. */
 export const CANDIDATE_SEATS = 3;
@@ -327,7 +327,8 @@ export class AdmissionControl {
     // warm node is waiting for the same few comments: poll faster, within
     // the per-endpoint budget. Faster than `pollMinMs` (whose floor is for
     // the hours of work) while the election and the plan are seconds away,
-    // never under a second.
+    // never under 1.5 s (40 reads a minute at most, with room for the settle
+    // window's reads and the writes).
     if (!this.#ctx.view.state.plan) {
       return Math.min(
         a.workerPollMs,

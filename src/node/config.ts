@@ -34,7 +34,10 @@ export interface NodeConfig {
   electionTimeoutMs: number;
   /** A claim lapses without a message from its owner for this long (published with the plan). */
   leaseMs: number;
-  /** How often an owner renews its lease (a heartbeat or progress write). */
+  /**
+   * How long after its last write an owner renews its lease (a heartbeat or
+   * progress write): at most 75% of the lease, when a quarter is left.
+   */
   renewMs: number;
   /** The shortest poll interval (the retry period). */
   pollMinMs: number;
@@ -77,7 +80,8 @@ export interface NodeConfig {
 
 /**
  * Defaults for real GitHub: list lag of 5–20 s has been reported, so the
- * settle window is 10 s; leases are 10 minutes, renewed every 4.
+ * settle window is at most 10 s (it adapts to the lag measured, down to
+ * 1.5 s); leases are 10 minutes, renewed only once at risk, with 2.5 left.
  *
  * @example
  * ```ts
@@ -96,7 +100,7 @@ export function defaultConfig(
     settleMs: 10_000,
     electionTimeoutMs: 5 * 60_000,
     leaseMs: DEFAULT_SETTINGS.leaseMs,
-    renewMs: 4 * 60_000,
+    renewMs: 7.5 * 60_000,
     pollMinMs: 5_000,
     pollMaxMs: 5 * 60_000,
     jitter: 0.2,

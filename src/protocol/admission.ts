@@ -26,10 +26,11 @@
  * worker)
  * and, when the work left needs more writes than the hour has left,
  * `k·τ·w ≤ 90% of 500 writes/h` (content creation, per identity) and
- * `k·τ·w / 60 ≤ 40 writes/min` (half of 80). The renewal interval is the
- * configured one when every node can work with it, else 60% of the lease,
- * which halves the renewals while still leaving 40% of the lease to retry a
- * failed one.
+ * `k·τ·w / 60 ≤ 40 writes/min` (half of 80). A lease is renewed only once
+ * it is at risk, a quarter of it left (75% of the lease after the last
+ * write: with the default 10-minute lease, tasks under 7.5 minutes are never
+ * renewed); a shorter configured renewal interval is kept while every node
+ * can work with it.
  *
  * Limits, from GitHub's REST documentation ("Rate limits for the REST API"):
  * https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api
@@ -39,6 +40,13 @@
 import { WRITE_LIMIT } from "./budget.ts";
 import type { NodeInfo, SwarmState } from "./state.ts";
 import { liveAttempt, taskPhase } from "./view.ts";
+
+/**
+ * A lease is at risk once only this share of it is left: the owner renews
+ * then, and not before (2.5 min of a 10-minute lease: thirty tries at the
+ * 5-second retry period, or a content-creation limit's minute twice over).
+ */
+export const RENEW_AT_RISK_SHARE = 0.25;
 
 /** Share of the primary limit the swarm plans to spend (the rest absorbs retries and look-ups). */
 export const REQUEST_SHARE = 0.85;
@@ -144,8 +152,10 @@ export function admit(input: AdmissionInput): Admission {
   const n = Math.max(1, Math.floor(input.nodes));
   const usableRequests = input.requestsPerHour * REQUEST_SHARE;
   const usableWrites = WRITE_LIMIT.perHour * WRITE_SHARE;
-  const shortRenew = Math.min(input.renewMs, input.leaseMs * 0.4);
-  const longRenew = Math.max(shortRenew, input.leaseMs * 0.6);
+  // Renew only once the lease is at risk: a quarter of it left.
+  const atRisk = input.leaseMs * (1 - RENEW_AT_RISK_SHARE);
+  const shortRenew = Math.min(input.renewMs, atRisk);
+  const longRenew = Math.max(shortRenew, atRisk);
   const fits = restFits(input, n, shortRenew, usableWrites);
   if (fits) return fits;
   const at = (renewMs: number) => fit(input, n, renewMs, usableRequests, usableWrites);

@@ -10,6 +10,7 @@ import {
   WRITE_SHARE,
 } from "../../src/protocol/admission.ts";
 import { WRITE_LIMIT } from "../../src/protocol/budget.ts";
+import { defaultConfig } from "../../src/node/config.ts";
 import { BOT, ev, Log, planned, task } from "./_log.ts";
 
 const HOUR = 3_600_000;
@@ -41,6 +42,18 @@ function spend(input: AdmissionInput) {
   };
 }
 
+Deno.test("admission: with the default renewal, a lease is renewed only once a quarter of it is left", () => {
+  const a = admit({ ...BASE, nodes: 5, renewMs: defaultConfig(1, "n1").renewMs });
+  assert.equal(a.renewMs, 7.5 * 60_000);
+  // Ten-minute tasks: the claim and 10 / 7.5 renewals.
+  assert.equal(a.perWorker.writesPerTask, 1 + 10 / 7.5);
+  // A shorter lease is renewed at 75% of it whatever the configured interval.
+  assert.equal(
+    admit({ ...BASE, nodes: 5, leaseMs: 60_000, renewMs: 7.5 * 60_000 }).renewMs,
+    45_000,
+  );
+});
+
 Deno.test("admission: a small swarm all works, renewing as configured", () => {
   const a = admit({ ...BASE, nodes: 5 });
   assert.equal(a.workers, 5);
@@ -68,8 +81,9 @@ Deno.test("admission: 100 nodes on one GITHUB_TOKEN: a worker count that fits 85
       more * a.perWorker.requestsPerHour + a.budget.standbyRequestsPerHour * 0.99 +
           a.budget.startupRequests > 1_000 * REQUEST_SHARE,
     );
-    // The renewal interval stretched to 60% of the lease to fit more workers.
-    assert.equal(a.renewMs, 6 * 60_000);
+    // The renewal interval stretched to when the lease is at risk (a quarter
+    // left: 75% of it) to fit more workers.
+    assert.equal(a.renewMs, 7.5 * 60_000);
     // Standbys share a fifth of the usable budget (at least one poll an hour
     // each, plus the first), polling no faster than the longest poll.
     const standbys = 100 - a.workers;

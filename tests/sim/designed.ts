@@ -28,7 +28,7 @@ export const NO_HUMANS: Scenario["humans"] = {
 };
 
 /**
- * The node's production defaults (settle 10 s, lease 10 min renewed every 4,
+ * The node's production defaults (settle 1.5–10 s, lease 10 min renewed with 2.5 left,
  * polls 5 s–5 min, three attempts, election timeout 5 min), not strict, on
  * `GITHUB_TOKEN`.
  *
@@ -40,7 +40,7 @@ export const NO_HUMANS: Scenario["humans"] = {
 export const PRODUCTION_CONFIG: Scenario["config"] = {
   settleMs: 10_000,
   leaseMs: 10 * 60_000,
-  renewMs: 4 * 60_000,
+  renewMs: 7.5 * 60_000,
   pollMinMs: 5_000,
   pollMaxMs: 5 * 60_000,
   maxAttempts: 3,
