@@ -223,7 +223,9 @@ export async function setupNode(
     tokenKind: conn.tokenKind,
     ...(claude.maxCostUsd !== undefined ? { maxCostUsd: claude.maxCostUsd } : {}),
     settleMs: num(values.settleMs) ?? defaults.settleMs,
-    ...(num(values.settleFloorMs) !== undefined ? { settleFloorMs: num(values.settleFloorMs)! } : {}),
+    ...(num(values.settleFloorMs) !== undefined
+      ? { settleFloorMs: num(values.settleFloorMs)! }
+      : {}),
     leaseMs,
     // Without --renew-ms, renew once a quarter of the lease is left (as the
     // node does for the lease a plan publishes): a shorter --lease-ms alone is valid.

@@ -174,7 +174,8 @@ export const TIMING_OPTIONS: readonly OptionSpec[] = [
     flags: "--settle-floor-ms <ms>",
     kind: "duration",
     group: "Timing",
-    description: "shortest wait before confirming a claim or election, however short the lag measured",
+    description:
+      "shortest wait before confirming a claim or election, however short the lag measured",
     defaultText: "1500, or --settle-ms when that is less",
     config: "timings.settle-floor-ms",
   },
