@@ -23,7 +23,7 @@ import { type NodeConfig, validateTiming } from "./config.ts";
 import { NodeContext, type NodeDeps } from "./context.ts";
 import { Election } from "./election.ts";
 import type { StopReason } from "./events.ts";
-import { Execution } from "./execution.ts";
+import { Execution, LATE_CHECK_SETTLES } from "./execution.ts";
 import { issueDigest, lead, resign } from "./leading.ts";
 import { Steering } from "./steering.ts";
 import { StrictLocks } from "./locks.ts";
@@ -31,6 +31,20 @@ import { LogView } from "./log_view.ts";
 
 export { errorText, isFatalApiError, isTransientApiError } from "./api_errors.ts";
 export type { NodeDeps } from "./context.ts";
+
+/**
+ * The list lag a node waits out before it takes a comment's absence for a
+ * deletion, or finishes: lists lag 5–20 s on GitHub; three configured settle
+ * windows, at least 10 s.
+ *
+ * @example
+ * ```ts
+ * listLagMs(defaultConfig(1, "n1")); // 30000
+ * ```
+ */
+export function listLagMs(config: NodeConfig): number {
+  return Math.max(10_000, 3 * config.settleMs);
+}
 
 /** Attempts in a row failing for this node's own reasons before it stops claiming. */
 export const LOCAL_FAILURE_LIMIT = 3;
@@ -118,8 +132,7 @@ class SwarmNode {
       secret: ctx.deps.secret,
       sinceSlackMs: config.sinceSlackMs,
       fullReadMs: () => ctx.fullReadMs(),
-      // Lists lag 5–20 s on GitHub; the settle window is what this swarm waits out.
-      lagMs: Math.max(10_000, 3 * config.settleMs),
+      lagMs: listLagMs(config),
       // Each read's server time against what it first shows: the settle window.
       onRead: (read) => ctx.observeRead(read),
     });
@@ -332,6 +345,17 @@ class SwarmNode {
       // Before leaving, one last look for messages people deleted or edited:
       // once every node that folded them is gone, nobody could restore them.
       // (Once per state: when it still says finished afterwards, the node stops.)
+      // The look comes once list lag has surely passed since the newest
+      // comment (three configured settle windows, as the late look of a
+      // run): an edit made while the swarm finished shows by then.
+      const settledIn = state.lastTime + LATE_CHECK_SETTLES * config.settleMs - now;
+      if (this.#finalCheckAt !== state.lastId && settledIn > 0) {
+        // Waits here, not as an idle step: a node that never announced (the
+        // swarm finished first) must not have its wait cut to its overdue
+        // announcement's zero.
+        await ctx.wait("idle", settledIn);
+        return { carry };
+      }
       if (this.#finalCheckAt !== state.lastId) {
         if (ctx.deps.clock.now() - ctx.view.lastFullRead > config.pollMinMs) {
           await ctx.refresh({ full: true });
