@@ -18,13 +18,10 @@ import { errorText, isFatalApiError } from "./api_errors.ts";
 import { AdmissionControl, SWARM_WINDOW_MS } from "./admission.ts";
 import type { NodeConfig } from "./config.ts";
 import type { NodeEvent } from "./events.ts";
-import { LAG_DEFAULTS, LagEstimator } from "./lag.ts";
+import { LAG_DEFAULTS, LagEstimator, LagObserver } from "./lag.ts";
 import type { ListRead, LogView } from "./log_view.ts";
 import type { Clock, Random } from "./ports.ts";
 import { RateGate } from "./rate_gate.ts";
-
-/** How many configured settle windows a comment of this node may lag before it no longer counts as lag. */
-const LATE_CHECK_SETTLES_LAG = 3;
 
 /**
  * The shortest settle window of a node: `settleFloorMs`, or 1.5 s (at most
@@ -104,10 +101,8 @@ export class NodeContext {
   onPolled?: () => Promise<void>;
   /** List lag as this node measured it: the settle window in force. */
   readonly lag: LagEstimator;
-  /** This node's comments no list read has shown yet: id → server `created_at`. */
-  #unlisted = new Map<number, number>();
-  /** Server time of the last list read (undefined before the first). */
-  #lastReadServer: number | undefined;
+  /** What this node's list reads and own writes tell about list lag. */
+  readonly lagObserver: LagObserver;
   #view?: LogView;
   #login = "";
   #issue?: IssueInfo;
@@ -125,6 +120,7 @@ export class NodeContext {
       floorMs: settleFloorMs(config),
       ceilingMs: config.settleMs,
     });
+    this.lagObserver = new LagObserver(this.lag);
   }
 
   /** Binds the context to its view of the log and the token's login (once known). */
@@ -199,7 +195,7 @@ export class NodeContext {
     this.lastWrite = this.deps.clock.now();
     const comment = await this.github.createComment(this.config.issue, body, nonce);
     this.writes++;
-    this.#unlisted.set(comment.id, comment.createdAt);
+    this.lagObserver.noteOwn(comment.id, comment.createdAt);
     if (announcing) this.announced = true;
     if (!this.#login) {
       // An installation token that neither GET /user nor GraphQL named: its
@@ -335,39 +331,9 @@ export class NodeContext {
     }
   }
 
-  /**
-   * Learns list lag from one list read (the view calls it): the comments it
-   * shows for the first time, and this node's own comments it does not show
-   * yet (see lag.ts for where each observation errs long).
-   */
+  /** Learns list lag from one list read (the view calls it; see lag.ts). */
   observeRead(read: ListRead): void {
-    const at = read.serverTime;
-    const before = this.#lastReadServer;
-    this.#lastReadServer = at;
-    // A read sent a second or more after a comment's creation should have
-    // shown it (Date and created_at both have one-second resolution): the
-    // comment lagged at least that long.
-    const provenLag = (created: number) =>
-      before !== undefined && before >= created + 1_000 ? before - created : 0;
-    for (const c of read.comments) {
-      if (!read.fresh.has(c.id) || this.#unlisted.has(c.id) || before === undefined) continue;
-      this.lag.observe(provenLag(c.createdAt), at);
-    }
-    if (this.#unlisted.size === 0) return;
-    const listed = new Set(read.comments.map((c) => c.id));
-    for (const [id, created] of this.#unlisted) {
-      if (listed.has(id)) {
-        this.lag.observe(provenLag(created), at);
-        this.#unlisted.delete(id);
-      } else if (at - created > LATE_CHECK_SETTLES_LAG * this.config.settleMs) {
-        // Longer than any lag this node waits for: deleted, or a read
-        // `since` that no longer reaches it; either way not a measure of lag.
-        this.#unlisted.delete(id);
-      } else if (at - created >= 1_000) {
-        // Not shown yet: lagging at least this long already.
-        this.lag.observe(at - created, at);
-      }
-    }
+    this.lagObserver.observeRead(read);
   }
 
   /**

@@ -118,3 +118,77 @@ export class LagEstimator {
     return this.#peak * 0.5 ** (age / this.options.halfLifeMs);
   }
 }
+
+/** What {@linkcode LagObserver} reads: a list read's comments, server time and first-shown ids. */
+export interface ObservedRead {
+  comments: readonly { id: number; createdAt: number }[];
+  /** The read's server time (`Date`). */
+  serverTime: number;
+  /** Ids of the comments this read showed for the first time. */
+  fresh: ReadonlySet<number>;
+}
+
+/**
+ * Turns a node's list reads and own writes into observations for a
+ * {@linkcode LagEstimator} (the rules are in this module's description).
+ *
+ * @example
+ * ```ts
+ * const observer = new LagObserver(new LagEstimator({ ...LAG_DEFAULTS, ceilingMs: 10_000 }));
+ * observer.observeRead({ comments: [], serverTime: 0, fresh: new Set() });
+ * observer.noteOwn(7, 1_000);
+ * observer.observeRead({ comments: [], serverTime: 4_000, fresh: new Set() }); // lag ≥ 3 s
+ * ```
+ */
+export class LagObserver {
+  readonly lag: LagEstimator;
+  /** This node's comments no list read has shown yet: id → server `created_at`. */
+  #unlisted = new Map<number, number>();
+  /** Server time of the last list read (undefined before the first). */
+  #lastRead: number | undefined;
+
+  constructor(lag: LagEstimator) {
+    this.lag = lag;
+  }
+
+  /** Notes a comment this node wrote (created at server time `createdAt`). */
+  noteOwn(id: number, createdAt: number): void {
+    this.#unlisted.set(id, createdAt);
+  }
+
+  /** This node's comments no read has shown yet. */
+  get unlisted(): number {
+    return this.#unlisted.size;
+  }
+
+  /** Learns from one list read. */
+  observeRead(read: ObservedRead): void {
+    const at = read.serverTime;
+    const before = this.#lastRead;
+    this.#lastRead = at;
+    // A read sent a second or more after a comment's creation should have
+    // shown it (Date and created_at both have one-second resolution): the
+    // comment lagged at least that long.
+    const provenLag = (created: number) =>
+      before !== undefined && before >= created + 1_000 ? before - created : 0;
+    for (const c of read.comments) {
+      if (!read.fresh.has(c.id) || this.#unlisted.has(c.id) || before === undefined) continue;
+      this.lag.observe(provenLag(c.createdAt), at);
+    }
+    if (this.#unlisted.size === 0) return;
+    const listed = new Set(read.comments.map((c) => c.id));
+    for (const [id, created] of this.#unlisted) {
+      if (listed.has(id)) {
+        this.lag.observe(provenLag(created), at);
+        this.#unlisted.delete(id);
+      } else if (at - created > 3 * this.lag.options.ceilingMs) {
+        // Longer than any lag the node waits for: deleted, or a read `since`
+        // that no longer reaches it; either way not a measure of lag.
+        this.#unlisted.delete(id);
+      } else if (at - created >= 1_000) {
+        // Not shown yet: lagging at least this long already.
+        this.lag.observe(at - created, at);
+      }
+    }
+  }
+}

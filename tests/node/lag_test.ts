@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LAG_DEFAULTS, LagEstimator } from "../../src/node/lag.ts";
+import { LAG_DEFAULTS, LagEstimator, LagObserver } from "../../src/node/lag.ts";
 
 const estimator = (overrides: Partial<typeof LAG_DEFAULTS> = {}) =>
   new LagEstimator({ ...LAG_DEFAULTS, ceilingMs: 10_000, ...overrides });
@@ -50,4 +50,70 @@ Deno.test("LagEstimator clamps an observation to three ceilings and below at zer
   assert.equal(lag.estimateMs(0), 0);
   lag.observe(1_000_000, 0);
   assert.equal(lag.estimateMs(0), 30_000);
+});
+
+const read = (
+  serverTime: number,
+  ids: [number, number][],
+  fresh: number[] = ids.map(([id]) => id),
+) => ({
+  serverTime,
+  comments: ids.map(([id, createdAt]) => ({ id, createdAt })),
+  fresh: new Set(fresh),
+});
+
+Deno.test("LagObserver: the first read teaches nothing; a comment shown by the first read after its creation lagged 0", () => {
+  const lag = estimator();
+  const o = new LagObserver(lag);
+  o.observeRead(read(10_000, [[1, 2_000]]));
+  assert.equal(lag.count, 0);
+  o.observeRead(read(15_000, [[1, 2_000], [2, 12_000]], [2]));
+  assert.equal(lag.count, 1);
+  assert.equal(lag.estimateMs(15_000), 0);
+  assert.equal(lag.windowMs(15_000), 1_500);
+});
+
+Deno.test("LagObserver: a comment a read sent a second after its creation missed lagged at least until that read", () => {
+  const lag = estimator();
+  const o = new LagObserver(lag);
+  o.observeRead(read(10_000, []));
+  // Created at 10 s: the read at 11 s (a second later) does not show it.
+  o.observeRead(read(11_000, []));
+  o.observeRead(read(20_000, [[5, 10_000]]));
+  // Proven: 11 − 10 = 1 s (not the 10 s up to the read that showed it).
+  assert.equal(lag.estimateMs(20_000), 1_000);
+  // Within the second of its creation a miss proves nothing.
+  const other = estimator();
+  const p = new LagObserver(other);
+  p.observeRead(read(10_000, []));
+  p.observeRead(read(10_900, []));
+  p.observeRead(read(20_000, [[6, 10_000]]));
+  assert.equal(other.estimateMs(20_000), 0);
+});
+
+Deno.test("LagObserver: an own comment a read does not show widens the window at once, before it ever shows", () => {
+  const lag = estimator();
+  const o = new LagObserver(lag);
+  o.observeRead(read(0, []));
+  o.noteOwn(9, 1_000);
+  assert.equal(o.unlisted, 1);
+  o.observeRead(read(5_000, []));
+  // Missing 4 s after its creation: at least 4 s of lag, plus the 1 s margin.
+  assert.equal(lag.windowMs(5_000), 5_000);
+  o.observeRead(read(8_000, [[9, 1_000]]));
+  assert.equal(o.unlisted, 0);
+  // Shown at last: proven by the read at 5 s that missed it, 5 − 1 = 4 s
+  // (not the 7 s to the read that showed it).
+  assert.equal(lag.estimateMs(8_000), 4_000);
+  assert.equal(lag.windowMs(8_000), 5_000);
+});
+
+Deno.test("LagObserver: an own comment missing for more than three ceilings is no longer counted as lag", () => {
+  const lag = estimator();
+  const o = new LagObserver(lag);
+  o.observeRead(read(0, []));
+  o.noteOwn(9, 1_000);
+  o.observeRead(read(31_001, []));
+  assert.equal(o.unlisted, 0);
+  assert.equal(lag.count, 0);
 });
