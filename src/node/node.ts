@@ -210,12 +210,13 @@ class SwarmNode {
           await this.#locks.releaseAll();
           return step.stop;
         }
-        // An idle node still announces itself on time, whatever its poll interval.
+        // An idle node still announces itself on time, whatever its poll
+        // interval. An announcement already due was tried in this step: one it
+        // declined (the node is about to campaign, under a strict lock held
+        // by another; the swarm finished) must not cut the wait to zero.
         if (step.idle) {
-          await ctx.wait(
-            "idle",
-            Math.min(ctx.admission.announceDueInMs(), step.waitMs ?? Infinity),
-          );
+          const due = ctx.admission.announceDueInMs();
+          await ctx.wait("idle", Math.min(due > 0 ? due : Infinity, step.waitMs ?? Infinity));
         }
       } catch (error) {
         if (!isTransientApiError(error)) throw error;
