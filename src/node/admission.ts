@@ -15,7 +15,9 @@
  * - Without one, every node announces itself after a random delay of up to
  *   `announceSpreadMs` (20 s), or before it stops if it has written nothing,
  *   the swarm's size is the nodes the log shows, and seats follow the order
- *   of their first messages.
+ *   of their first messages. Its first claim waits for that moment too (and
+ *   carries the announcement), so a plan out early does not draw every
+ *   node's first comment into one second; only a campaign comes sooner.
  * - A node claims new work only while fewer than `workers` other nodes of its
  *   identity hold a live attempt. A node that worked within the last lease,
  *   or holds one of the first `workers` seats while a slot is free, is warm
@@ -421,10 +423,24 @@ export class AdmissionControl {
    * ({@linkcode contentWaitMs}).
    */
   claimWaitMs(): number {
-    const content = this.contentWaitMs();
+    const content = Math.max(this.contentWaitMs(), this.firstWriteWaitMs());
     const spacing = this.view().admission.claimSpacingMs;
     if (spacing <= 0 || this.#lastClaim === undefined) return content;
     return Math.max(content, this.#lastClaim + spacing - this.#ctx.deps.clock.now());
+  }
+
+  /**
+   * Milliseconds until a node without the swarm's size may write its first
+   * claim: its announcement moment (0 once it has written, or with the size).
+   * A plan that appears before most nodes' moments (an election and a plan
+   * take seconds) would otherwise draw every node's first comment, its claim
+   * carrying its announcement, into the same second or two: the burst the
+   * spread is there to avoid. A campaign does not wait for it (the election
+   * must not), nor does anything written once the node has announced.
+   */
+  firstWriteWaitMs(): number {
+    const due = this.announceDueInMs();
+    return Number.isFinite(due) ? due : 0;
   }
 
   /** Whether this node held or finished an attempt within `ms` (server time). */

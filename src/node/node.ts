@@ -14,6 +14,7 @@
  */
 import type { ApiStats } from "../github/port.ts";
 import { budgetReached, costCap, spentUsd } from "../protocol/cost.ts";
+import { readyTasks } from "../protocol/schedule.ts";
 import { emptyState, type SwarmState, type TermInfo } from "../protocol/state.ts";
 import type { ProtocolEvent } from "../protocol/types.ts";
 import { canCampaign, currentLeader, isFinished, taskPhase } from "../protocol/view.ts";
@@ -270,7 +271,11 @@ class SwarmNode {
       this.#orphansReleased = true;
       await this.#claims.releaseOrphans();
     }
-    if (!ctx.announced && ctx.admission.shouldAnnounce()) await this.#election.announce();
+    // Due with a claim to post in this step, the claim carries the
+    // announcement (one comment, not two).
+    if (!ctx.announced && ctx.admission.shouldAnnounce() && !this.#claimsNow()) {
+      await this.#election.announce();
+    }
     await ctx.postRestores();
     const state = ctx.view.state;
     const now = ctx.now();
@@ -394,7 +399,21 @@ class SwarmNode {
       return { carry: keep, idle: true, waitMs: pace };
     }
     const worked = await claims.claimAndWork(carry);
+    // No claim went out after all (nothing left to pick, a strict lock held
+    // by another): the announcement due goes out alone.
+    if (!ctx.announced && ctx.admission.shouldAnnounce()) await this.#election.announce();
     return { carry: worked.carry, idle: !worked.posted && worked.carry.length === 0 };
+  }
+
+  /** Whether this step will try a claim (a plan in force, room to work, a ready task). */
+  #claimsNow(): boolean {
+    const ctx = this.#ctx;
+    const state = ctx.view.state;
+    const now = ctx.now();
+    if (!state.plan || state.ended || isFinished(state, now)) return false;
+    if (budgetReached(state, ctx.config.maxCostUsd)) return false;
+    if (!ctx.admission.view().mayClaim || ctx.admission.claimWaitMs() > 0) return false;
+    return readyTasks(state, ctx.config.node, now).length > 0;
   }
 
   #retryable(state: SwarmState, now: number): string[] {

@@ -100,3 +100,38 @@ Deno.test("admission: without the swarm's size, announcements are spread over th
   );
   assert.ok(times.at(-1)! < 25_000);
 });
+
+Deno.test("admission: without the swarm's size, a node whose announcement moment finds a ready task announces itself on its claim (one comment, not two)", async () => {
+  const s = designed({ nodes: 12, tasks: 6, execMs: 60_000, sizeHint: false });
+  const run = await runSwarm(s, ours);
+  assert.equal(describe(run), "");
+  const byNode = new Map<string, { at: number; types: string[] }[]>();
+  let planAt = Infinity;
+  for (const c of [...run.model.comments].sort((a, b) => a.effect - b.effect)) {
+    const d = decodeBody(c.versions[0]!.body);
+    if (d.kind !== "message") continue;
+    const types = d.message.events.map((e) => e.type);
+    if (types.includes("plan")) planAt = Math.min(planAt, c.effect - s.start);
+    const list = byNode.get(d.message.node) ?? [];
+    list.push({ at: c.effect - s.start, types });
+    byNode.set(d.message.node, list);
+  }
+  let carried = 0;
+  for (const [node, list] of byNode) {
+    const [first, second] = list;
+    assert.ok(first!.types.includes("announce"), `${node}'s first comment announces it`);
+    if (first!.types.includes("claim")) carried++;
+    // Once the plan is out, an announcement alone means the node had nothing
+    // to claim: its own claim does not follow within a settle window.
+    if (first!.at > planAt && first!.types.length === 1 && second?.types.includes("claim")) {
+      assert.ok(
+        second.at - first!.at > s.config.settleMs,
+        `${node}: ${JSON.stringify(list.slice(0, 2))}`,
+      );
+    }
+  }
+  // The plan is out within seconds, before most moments: those nodes' claims
+  // carried their announcements.
+  assert.ok(planAt < 10_000, `the plan at ${planAt} ms`);
+  assert.ok(carried >= 2, `${carried} claims carried an announcement`);
+});
