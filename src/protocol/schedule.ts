@@ -65,6 +65,12 @@ export function rendezvousWeight(node: string, task: string): number {
  * and the plan's order still shows in what runs first. Who gets a task is
  * still decided by the log (the first valid claim).
  *
+ * A task is ready when a claim posted at `now` would be valid: GitHub stamps
+ * a comment's `created_at` to the second, and the fold judges a claim by that
+ * stamp, so phases are judged at `now` truncated to the second (see
+ * {@linkcode claimStamp}). A lease that lapses within the current second has
+ * not lapsed yet for a claim posted now (it would be lost, and cost a write).
+ *
  * @example
  * ```ts
  * const [first] = readyTasks(state, "node-1", now);
@@ -82,7 +88,8 @@ export function readyTasks(
     for (const d of state.tasks[id]!.def.deps) unblocks.set(d, (unblocks.get(d) ?? 0) + 1);
   }
   const position = new Map(state.order.map((id, i) => [id, i]));
-  const ready = state.order.filter((id) => taskPhase(state, state.tasks[id]!, now) === "ready");
+  const at = claimStamp(now);
+  const ready = state.order.filter((id) => taskPhase(state, state.tasks[id]!, at) === "ready");
   const group = (id: string) =>
     PRIORITIES.indexOf(state.tasks[id]!.def.priority) * 1e9 - (unblocks.get(id) ?? 0);
   const groups = new Map<number, string[]>();
@@ -101,6 +108,22 @@ export function readyTasks(
     out.push(...front.map((f) => f.id), ...ids.slice(width));
   }
   return out.map((task) => ({ task, attempt: nextAttempt(state.tasks[task]!) }));
+}
+
+/**
+ * The earliest `created_at` a comment posted at server time `now` can carry:
+ * `now` truncated to the second. Timestamps the REST API returns are UTC in
+ * ISO 8601 (docs.github.com/en/rest/using-the-rest-api/timezones-and-the-rest-api),
+ * and a comment's `created_at` comes with whole seconds (`2013-01-15T20:09:47Z`),
+ * as the emulator and the simulator's model write it.
+ *
+ * @example
+ * ```ts
+ * claimStamp(Date.UTC(2025, 0, 6, 9, 0, 7, 480)) === Date.UTC(2025, 0, 6, 9, 0, 7); // true
+ * ```
+ */
+export function claimStamp(now: number): number {
+  return Math.floor(now / 1000) * 1000;
 }
 
 /** Nodes heard from within {@linkcode SPREAD_WINDOW_MS} of `now`, `node` included. */

@@ -140,3 +140,23 @@ Deno.test("schedule: task ids named like Object.prototype members are ranked lik
     assert.deepEqual(ids(readyTasks(s, node, at(2))), ["toString", "constructor"]);
   }
 });
+
+Deno.test("schedule: a lease lapsing within the current second is not ready yet (a claim posted now is stamped to the second and would be lost); it is from the next second", () => {
+  const { log } = planned([task("T1")]);
+  log.at(5).post("node-2", [ev.claim("T1", 1)]);
+  const s = log.fold();
+  // Attempt 1's lease (60 s from its claim at second 5) ends at second 65: a
+  // claim stamped 65 s is not after it.
+  const deadline = at(5) + 60_000;
+  assert.deepEqual(readyTasks(s, "node-1", deadline), []);
+  assert.deepEqual(readyTasks(s, "node-1", deadline + 1), []);
+  assert.deepEqual(readyTasks(s, "node-1", deadline + 999), []);
+  assert.deepEqual(readyTasks(s, "node-1", deadline + 1_000), [{ task: "T1", attempt: 2 }]);
+  // The fold agrees: a claim stamped in the deadline's second is lost, one a
+  // second later takes attempt 2.
+  const lost = s.ignored.lost_claim ?? 0;
+  log.at(65).post("node-1", [ev.claim("T1", 2)]);
+  assert.equal(log.fold().ignored.lost_claim, lost + 1);
+  log.at(66).post("node-3", [ev.claim("T1", 2)]);
+  assert.equal(log.fold().tasks["T1"]!.attempts[1]?.node, "node-3");
+});

@@ -1,0 +1,41 @@
+/**
+ * Takeovers in the simulator: a node whose owner crashed claims the next
+ * attempt once a claim posted then is valid, so no claim is spent before it.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { decodeBody } from "../../src/protocol/codec.ts";
+import { designed } from "./designed.ts";
+import { runSwarm } from "./harness.ts";
+import { checkRun } from "./invariants.ts";
+import { ours } from "./ours.ts";
+
+Deno.test("takeover: after its owner crashed, a task's next attempt is claimed once, not first within the second its lease ends (seeds 6 and 12 spent a lost claim there)", async () => {
+  const extra: string[] = [];
+  for (let seed = 1; seed <= 12; seed++) {
+    const s = designed({
+      seed,
+      nodes: 2,
+      tasks: 1,
+      execMs: 5 * 60_000,
+      nodeFaults: [{
+        kind: "crash_after_claim",
+        node: "run-1-job-1",
+        nth: 1,
+        restartAfterMs: null,
+      }],
+    });
+    const run = await runSwarm(s, ours);
+    assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
+    const second = run.model.comments.filter((c) => {
+      const d = decodeBody(c.versions[0]!.body);
+      return d.kind === "message" &&
+        d.message.events.some((e) => e.type === "claim" && e.attempt === 2);
+    });
+    if (second.length !== 1) {
+      extra.push(`seed ${seed}: ${second.map((c) => (c.createdAt - s.start) / 1000).join(", ")} s`);
+    }
+  }
+  assert.deepEqual(extra, [], "claims of attempt 2 beyond the one that took it");
+});
