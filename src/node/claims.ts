@@ -9,7 +9,8 @@
  */
 import { budgetReached } from "../protocol/cost.ts";
 import { applyComment } from "../protocol/fold.ts";
-import { readyTasks } from "../protocol/schedule.ts";
+import { firstWave, readyTasks } from "../protocol/schedule.ts";
+import { candidateStaggerMs } from "./admission.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import type { ProtocolEvent } from "../protocol/types.ts";
 import { errorText, isTransientApiError } from "./api_errors.ts";
@@ -32,6 +33,8 @@ export class Claims {
   readonly #execution: Execution;
   /** Claims this node posted or tried that another won. */
   claimsLost = 0;
+  /** Whether this node posted a claim yet (the first wave's seats). */
+  #claimed = false;
 
   constructor(ctx: NodeContext, locks: StrictLocks, execution: Execution) {
     this.#ctx = ctx;
@@ -109,6 +112,7 @@ export class Claims {
     }
     ctx.emit({ type: "claim", ...pick, serverTime: now });
     ctx.admission.noteClaim();
+    this.#claimed = true;
     const nonce = ctx.nonce();
     const events: ProtocolEvent[] = [...carry, { type: "claim", ...pick }];
     let sure = await this.#tryPost(events, nonce);
@@ -145,6 +149,33 @@ export class Claims {
     return { carry: [...kept, ...next], posted: true };
   }
 
+  /**
+   * A node's first claim while the plan is young (two settle windows, as
+   * the candidate seats' stagger): seat `s` tries the `s`-th task of the
+   * plan's first wave ({@linkcode firstWave}, modulo its length) before the
+   * rest. Every admitted node is idle at the plan's start and they all
+   * claim within a poll of it; ranked by each node's own rendezvous weight,
+   * two of them often chose the same task and one claim was lost (written
+   * for nothing). Seats spread over the wave instead, so only seats beyond
+   * its length meet another. Nobody waits for a seat: a task goes to the
+   * first valid claim, as ever.
+   */
+  #firstWavePicks(
+    state: SwarmState,
+    now: number,
+    picks: { task: string; attempt: number }[],
+  ): { task: string; attempt: number }[] {
+    const ctx = this.#ctx;
+    if (this.#claimed || !state.plan) return picks;
+    if (now - state.plan.at >= candidateStaggerMs(ctx.config)) return picks;
+    const view = ctx.admission.view();
+    if (view.seat === undefined) return picks;
+    const wave = firstWave(state);
+    if (wave.length === 0) return picks;
+    const mine = picks.find((p) => p.task === wave[view.seat! % wave.length]);
+    return mine ? [mine, ...picks.filter((p) => p !== mine)] : picks;
+  }
+
   /** Posts a message; false when its outcome is unknown (a transient error). */
   async #tryPost(events: ProtocolEvent[], nonce: string): Promise<boolean> {
     const ctx = this.#ctx;
@@ -178,7 +209,7 @@ export class Claims {
     if (carry.length === 0) {
       return budgetReached(state, ctx.config.maxCostUsd)
         ? []
-        : readyTasks(state, ctx.config.node, now);
+        : this.#firstWavePicks(state, now, readyTasks(state, ctx.config.node, now));
     }
     const future = structuredClone(state);
     const body = ctx.encode(carry, "preview");

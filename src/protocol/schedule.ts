@@ -111,6 +111,31 @@ export function readyTasks(
 }
 
 /**
+ * The plan's first wave: its tasks without dependencies, in the order every
+ * node ranks them alike (highest priority first, then the task that unblocks
+ * the most, then plan order), whoever claimed them since. At the plan's
+ * start every admitted node is idle and claims one of these at once: seat
+ * `s` trying the `s`-th of them first spares most lost claims.
+ *
+ * @example
+ * ```ts
+ * const [forSeat0, forSeat1] = firstWave(state);
+ * ```
+ */
+export function firstWave(state: SwarmState): string[] {
+  const unblocks = new Map<string, number>();
+  for (const id of state.order) {
+    for (const d of state.tasks[id]!.def.deps) unblocks.set(d, (unblocks.get(d) ?? 0) + 1);
+  }
+  const rank = (id: string) =>
+    PRIORITIES.indexOf(state.tasks[id]!.def.priority) * 1e9 - (unblocks.get(id) ?? 0);
+  const position = new Map(state.order.map((id, i) => [id, i]));
+  return state.order
+    .filter((id) => state.tasks[id]!.def.deps.length === 0)
+    .sort((a, b) => rank(a) - rank(b) || position.get(a)! - position.get(b)!);
+}
+
+/**
  * The earliest `created_at` a comment posted at server time `now` can carry:
  * `now` truncated to the second. Timestamps the REST API returns are UTC in
  * ISO 8601 (docs.github.com/en/rest/using-the-rest-api/timezones-and-the-rest-api),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  firstWave,
   fnv1a,
   nextTask,
   readyTasks,
@@ -26,8 +27,9 @@ Deno.test("schedule: higher priority first, whatever the plan order", () => {
   }
 });
 
-Deno.test("schedule: among equal priorities, the task that unblocks the most goes first", () => {
-  const { log } = planned([
+/** Three tasks of one priority that unblock 0, 3 and 1 others, and one of high priority. */
+function unblockingPlan() {
+  return planned([
     task("A"),
     task("B"),
     task("C"),
@@ -36,6 +38,10 @@ Deno.test("schedule: among equal priorities, the task that unblocks the most goe
     task("Z", ["B"]),
     task("HOT", [], { priority: "high" }),
   ]);
+}
+
+Deno.test("schedule: among equal priorities, the task that unblocks the most goes first", () => {
+  const { log } = unblockingPlan();
   const s = log.fold();
   for (const node of ["node-1", "node-2", "node-3", "node-4"]) {
     assert.deepEqual(ids(readyTasks(s, node, at(2))), ["HOT", "B", "C", "A"]);
@@ -159,4 +165,10 @@ Deno.test("schedule: a lease lapsing within the current second is not ready yet 
   assert.equal(log.fold().ignored.lost_claim, lost + 1);
   log.at(66).post("node-3", [ev.claim("T1", 2)]);
   assert.equal(log.fold().tasks["T1"]!.attempts[1]?.node, "node-3");
+});
+
+Deno.test("schedule: the plan's first wave is its tasks without dependencies, by priority, then what they unblock, then plan order, whoever claimed them since", () => {
+  const { log } = unblockingPlan();
+  log.at(5).post("node-2", [ev.claim("HOT", 1)]);
+  assert.deepEqual(firstWave(log.fold()), ["HOT", "B", "C", "A"]);
 });

@@ -1,5 +1,6 @@
 /**
- * Takeovers in the simulator: a node whose owner crashed claims the next
+ * Claims in the simulator that cost no lost claim: a takeover after a crash,
+ * and the first wave of a plan. A node whose owner crashed claims the next
  * attempt once a claim posted then is valid, so no claim is spent before it.
  *
  * @module
@@ -38,4 +39,19 @@ Deno.test("takeover: after its owner crashed, a task's next attempt is claimed o
     }
   }
   assert.deepEqual(extra, [], "claims of attempt 2 beyond the one that took it");
+});
+
+Deno.test("first wave: at the plan's start, matrix seats spread over the tasks without dependencies, so 4 nodes claim 4 tasks with 4 claims (seeds 1..10 spent 12 lost claims when each node ranked them by its own weight)", async () => {
+  const extra: string[] = [];
+  for (let seed = 1; seed <= 10; seed++) {
+    const s = designed({ seed, nodes: 4, tasks: 4, execMs: 5 * 60_000, fixedLagMs: 0 });
+    const run = await runSwarm(s, ours);
+    assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
+    const claims = run.model.comments.filter((c) => {
+      const d = decodeBody(c.versions[0]!.body);
+      return d.kind === "message" && d.message.events.some((e) => e.type === "claim");
+    });
+    if (claims.length !== 4) extra.push(`seed ${seed}: ${claims.length} claims`);
+  }
+  assert.deepEqual(extra, []);
 });
