@@ -229,7 +229,11 @@ export class AdmissionControl {
       SWARM_WINDOW_MS,
       this.#logObservation(state),
     );
-    const nodes = Math.max(1, config.swarmSize ?? 0, observation.nodes.length);
+    // This node counts whether or not the log shows it yet: one that has not
+    // announced itself would otherwise size the swarm without itself, find
+    // every slot taken and post its announcement alone before it may claim.
+    const seen = observation.nodes.length + (observation.nodes.includes(config.node) ? 0 : 1);
+    const nodes = Math.max(1, config.swarmSize ?? 0, seen);
     const admission = admit({
       requestsPerHour: this.#requestsPerHour,
       nodes,
@@ -436,11 +440,17 @@ export class AdmissionControl {
    * take seconds) would otherwise draw every node's first comment, its claim
    * carrying its announcement, into the same second or two: the burst the
    * spread is there to avoid. A campaign does not wait for it (the election
-   * must not), nor does anything written once the node has announced.
+   * must not), nor does anything written once the node has announced, nor a
+   * node that found the plan already out when it started: it joined a
+   * running swarm at a moment of its own, not one shared with the others.
    */
   firstWriteWaitMs(): number {
     const due = this.announceDueInMs();
-    return Number.isFinite(due) ? due : 0;
+    if (!Number.isFinite(due) || due === 0) return 0;
+    const ctx = this.#ctx;
+    const plan = ctx.view.state.plan;
+    const startedServer = ctx.now() - (ctx.deps.clock.now() - this.#startedAt);
+    return plan && plan.at < startedServer - 1_000 ? 0 : due;
   }
 
   /** Whether this node held or finished an attempt within `ms` (server time). */

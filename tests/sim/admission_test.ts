@@ -135,3 +135,34 @@ Deno.test("admission: without the swarm's size, a node whose announcement moment
   assert.ok(planAt < 10_000, `the plan at ${planAt} ms`);
   assert.ok(carried >= 2, `${carried} claims carried an announcement`);
 });
+
+Deno.test("admission: without the swarm's size, a node that starts after the plan is out claims at once, not at a random moment of the spread (it joined a running swarm)", async () => {
+  const late: string[] = [];
+  for (let seed = 1; seed <= 5; seed++) {
+    const joinAt = 120_000;
+    const s = designed({
+      seed,
+      nodes: 3,
+      tasks: 6,
+      execMs: 10 * 60_000,
+      sizeHint: false,
+      startAt: (i) => (i === 2 ? joinAt : i * 100),
+    });
+    const run = await runSwarm(s, ours);
+    assert.equal(describe(run), "");
+    const first = run.model.comments
+      .filter((c) => {
+        const d = decodeBody(c.versions[0]!.body);
+        return d.kind === "message" && d.message.node === "run-1-job-3";
+      })
+      .sort((a, b) => a.effect - b.effect)[0];
+    const types = first ? decodeBody(first.versions[0]!.body) : undefined;
+    const claims = types?.kind === "message" &&
+      types.message.events.some((e) => e.type === "claim");
+    const after = first ? first.effect - s.start - joinAt : Infinity;
+    if (!claims || after > 3_000) {
+      late.push(`seed ${seed}: first comment ${after} ms after its start`);
+    }
+  }
+  assert.deepEqual(late, []);
+});
