@@ -429,6 +429,7 @@ export function checkRun(run: SwarmRun): Violation[] {
   // A node's final view has every trusted message up to the newest comment it folded,
   // except those still lagging at its last read.
   const acceptedIds = new Set(Object.values(state.nonces));
+  const rewritten = new Set(run.humans.filter((h) => h.kind === "rewrite").map((h) => h.id));
   const lastRead = new Map<string, number>();
   for (const r of run.model.requests) {
     if (
@@ -454,8 +455,14 @@ export function checkRun(run: SwarmRun): Violation[] {
       const own = run.model.comment(id)?.effect ?? Infinity;
       return by === undefined ? own : Math.max(own, run.model.comment(by)?.effect ?? Infinity);
     };
+    // A rewrite nobody could undo (knowableLog) leaves the comment as first
+    // posted only for the processes that read it so.
+    const lostToRewrite = (id: number) =>
+      rewritten.has(id) && !Object.hasOwn(state.restored, String(id)) &&
+      !run.model.knewFirst(id, p.proc);
     const missing = log.filter((c) =>
-      c.id <= lastId && acceptedIds.has(c.id) && !have.has(c.id) && knowable(c.id) < settled
+      c.id <= lastId && acceptedIds.has(c.id) && !have.has(c.id) && knowable(c.id) < settled &&
+      !lostToRewrite(c.id)
     );
     if (missing.length > 0) {
       v(

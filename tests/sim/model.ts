@@ -344,6 +344,11 @@ export class GitHubModel {
     else was.newest = Math.max(was.newest, index);
   }
 
+  /** Whether a read showed process `proc` comment `id` as first posted. */
+  knewFirst(id: number, proc: string): boolean {
+    return this.#seen.get(id)?.get(proc)?.first === 0;
+  }
+
   /** Records that process `proc` read the whole thread (no `since`), page by page. */
   noteWhole(proc: string, pages: { r: number; t: number }[]): void {
     let reads = this.#wholes.get(proc);

@@ -224,6 +224,30 @@ export const ISSUES: Record<string, Issue> = {
     title:
       "people edit the election less than 3 s before every node that read it stops: nobody can restore it, and the checker counted the edit",
   },
+  "rewrite-hidden-at-last-look": {
+    open: false,
+    codes: ["3:not_ended"],
+    seed: 315,
+    profile: FULL_PROFILE,
+    title:
+      "people delete a result 8 s before both nodes stop, and replica lag hides it from both last looks: nobody can restore it, and the checker counted it lost",
+  },
+  "rewrite-after-every-reader": {
+    open: false,
+    codes: ["3:not_ended", "4:dep_not_done"],
+    seed: 1086,
+    profile: FULL_PROFILE,
+    title:
+      "people edit a result after every node that read it stopped; a node started later cannot know it and runs the task again: the checker counted that against the swarm",
+  },
+  "rewrite-unknowable-to-later-node": {
+    open: false,
+    codes: ["6:view_hole"],
+    seed: 1655,
+    profile: FULL_PROFILE,
+    title:
+      "a claim edited as its readers stopped stands as first posted for them only; the checker required a node started later to hold it too",
+  },
   "lag-confirm-storm": {
     open: false,
     codes: ["8:request_storm"],
