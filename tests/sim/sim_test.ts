@@ -224,6 +224,14 @@ export const ISSUES: Record<string, Issue> = {
     title:
       "people edit the election less than 3 s before every node that read it stops: nobody can restore it, and the checker counted the edit",
   },
+  "rewrite-while-locks-released": {
+    open: false,
+    codes: ["3:not_ended"],
+    seed: 293,
+    profile: FULL_PROFILE,
+    title:
+      "people edit a claim while the finished nodes delete their locks, after every last look: nobody can restore it, and the checker counted the task lost",
+  },
   "rewrite-hidden-at-last-look": {
     open: false,
     codes: ["3:not_ended"],
