@@ -62,6 +62,14 @@ const read = (
   fresh: new Set(fresh),
 });
 
+/** An estimator at the defaults and an observer that feeds it, the first read already taken at `t`. */
+const observing = (t: number) => {
+  const lag = estimator();
+  const o = new LagObserver(lag);
+  o.observeRead(read(t, []));
+  return { lag, o };
+};
+
 Deno.test("LagObserver: the first read teaches nothing; a comment shown by the first read after its creation lagged 0", () => {
   const lag = estimator();
   const o = new LagObserver(lag);
@@ -74,9 +82,7 @@ Deno.test("LagObserver: the first read teaches nothing; a comment shown by the f
 });
 
 Deno.test("LagObserver: a comment a read sent a second after its creation missed lagged at least until that read", () => {
-  const lag = estimator();
-  const o = new LagObserver(lag);
-  o.observeRead(read(10_000, []));
+  const { lag, o } = observing(10_000);
   // Created at 10 s: the read at 11 s (a second later) does not show it.
   o.observeRead(read(11_000, []));
   o.observeRead(read(20_000, [[5, 10_000]]));
@@ -92,9 +98,7 @@ Deno.test("LagObserver: a comment a read sent a second after its creation missed
 });
 
 Deno.test("LagObserver: an own comment a read does not show widens the window at once, before it ever shows", () => {
-  const lag = estimator();
-  const o = new LagObserver(lag);
-  o.observeRead(read(0, []));
+  const { lag, o } = observing(0);
   o.noteOwn(9, 1_000);
   assert.equal(o.unlisted, 1);
   o.observeRead(read(5_000, []));
@@ -109,9 +113,7 @@ Deno.test("LagObserver: an own comment a read does not show widens the window at
 });
 
 Deno.test("LagObserver: an own comment missing for more than three ceilings is no longer counted as lag", () => {
-  const lag = estimator();
-  const o = new LagObserver(lag);
-  o.observeRead(read(0, []));
+  const { lag, o } = observing(0);
   o.noteOwn(9, 1_000);
   o.observeRead(read(31_001, []));
   assert.equal(o.unlisted, 0);
