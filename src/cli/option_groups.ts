@@ -176,7 +176,7 @@ export const TIMING_OPTIONS: readonly OptionSpec[] = [
     group: "Timing",
     description:
       "shortest wait before confirming a claim or election, however short the lag measured",
-    defaultText: "1500, or --settle-ms when that is less",
+    defaultText: "1000, or --settle-ms when that is less",
     config: "timings.settle-floor-ms",
   },
   {

@@ -52,6 +52,12 @@ export const SWARM_WINDOW_MS = 6 * 60 * 60_000;
 /** The shortest poll of a warm node before the plan is in force. */
 export const PRE_PLAN_POLL_MS = 1_500;
 
+/**
+ * Poll intervals, in `pollMinMs`, of the idle workers that watch for new
+ * work, by rank (the rest poll at the worker interval).
+ */
+export const WATCH_INTERVALS: readonly number[] = [1, 2, 4];
+
 /** Seats that campaign one stagger apart when the swarm size is configured. */
 export const CANDIDATE_SEATS = 3;
 
@@ -341,7 +347,34 @@ export class AdmissionControl {
         Math.max(Math.min(this.#ctx.config.pollMinMs, PRE_PLAN_POLL_MS), swarmMs),
       );
     }
+    const rank = this.#watchRank(v);
+    if (rank !== undefined && rank < WATCH_INTERVALS.length) {
+      const watch = Math.max(swarmMs, this.#ctx.config.pollMinMs * WATCH_INTERVALS[rank]!);
+      return Math.min(Math.max(a.workerPollMs, swarmMs), watch);
+    }
     return Math.max(a.workerPollMs, swarmMs);
+  }
+
+  /**
+   * This node's place among the idle workers of its identity that watch for
+   * new work (undefined when it holds an attempt, may not claim, or no plan
+   * is in force): the one heard from last first, as the one surest to be
+   * running (a node that finds nothing to claim has just posted its result).
+   */
+  #watchRank(v: AdmissionView): number | undefined {
+    const ctx = this.#ctx;
+    const state = ctx.view.state;
+    if (!state.plan || !v.mayClaim) return undefined;
+    const me = ctx.config.node;
+    const holders = new Set(v.observation.holders);
+    if (holders.has(me)) return undefined;
+    const now = ctx.now();
+    const idle = this.#logObservation(state).nodes
+      .filter((n) => !holders.has(n.node) && now - n.lastSeen <= SWARM_WINDOW_MS);
+    const mine = idle.find((n) => n.node === me)?.lastSeen ?? -Infinity;
+    return idle.filter((n) =>
+      n.node !== me && (n.lastSeen > mine || (n.lastSeen === mine && n.node < me))
+    ).length;
   }
 
   /**

@@ -9,7 +9,8 @@
  */
 import { budgetReached } from "../protocol/cost.ts";
 import { applyComment } from "../protocol/fold.ts";
-import { firstWave, readyTasks } from "../protocol/schedule.ts";
+import { claimStamp, firstWave, readyTasks } from "../protocol/schedule.ts";
+import { taskPhase } from "../protocol/view.ts";
 import { candidateStaggerMs } from "./admission.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import type { ProtocolEvent } from "../protocol/types.ts";
@@ -96,6 +97,13 @@ export class Claims {
       : picks[0];
     if (!pick) return { carry: await this.flush(carry), posted: carry.length > 0 };
     const lockKind = kindOf(pick);
+    // The comment that makes the task ready carries this claim (a completion
+    // its last dependency waited for): nobody could see the task ready
+    // before it existed, so no rival claim can come first, and there is no
+    // list lag to wait out.
+    const task = state.tasks[pick.task];
+    const unlocks = carry.length > 0 &&
+      (task === undefined || !state.plan || taskPhase(state, task, now) === "blocked");
     // A lock held for a whole lease with no claim in the log: its holder died
     // between locking and claiming, so the attempt is claimed through the log.
     const locked = strict && !this.#locks.stale(lockKind, leaseMs);
@@ -126,7 +134,7 @@ export class Claims {
     } else if (locked) {
       // One re-read confirms: only the lock holder claims this attempt.
       await ctx.refresh();
-    } else {
+    } else if (!unlocks) {
       await ctx.settle();
     }
     const landed = Object.hasOwn(ctx.view.state.nonces, nonce);
@@ -172,6 +180,11 @@ export class Claims {
     if (view.seat === undefined) return picks;
     const wave = firstWave(state);
     if (wave.length === 0) return picks;
+    // A seat past the wave's end would only meet the seat `s mod length`
+    // that claims the same task now: it holds back for a settle window, by
+    // when the wave's claims show, and then claims what is still free (a
+    // seat whose node is gone leaves its task to it).
+    if (view.seat >= wave.length && now - state.plan.at < ctx.config.settleMs) return [];
     const mine = picks.find((p) => p.task === wave[view.seat! % wave.length]);
     return mine ? [mine, ...picks.filter((p) => p !== mine)] : picks;
   }
@@ -220,14 +233,16 @@ export class Claims {
         body,
         author: ctx.login,
         authorType: "User",
-        createdAt: Math.max(now, state.lastTime),
-        updatedAt: Math.max(now, state.lastTime),
+        // Stamped to the second, as GitHub stamps it (schedule.ts, `claimStamp`).
+        createdAt: Math.max(claimStamp(now), state.lastTime),
+        updatedAt: Math.max(claimStamp(now), state.lastTime),
       },
       ctx.view.policy,
       ctx.view.facts,
     );
     // A completion that spends the rest of the budget claims nothing more.
     if (budgetReached(future, ctx.config.maxCostUsd)) return [];
-    return readyTasks(future, ctx.config.node, now);
+    // (The plan's last part, carried by a leader, starts its first wave.)
+    return this.#firstWavePicks(future, now, readyTasks(future, ctx.config.node, now));
   }
 }

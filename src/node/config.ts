@@ -28,7 +28,7 @@ export interface NodeConfig {
    * what the lag it measures calls for, between `settleFloorMs` and this.
    */
   settleMs: number;
-  /** The shortest settle window (default 1.5 s, at most `settleMs`). */
+  /** The shortest settle window (default 1 s, at most `settleMs`). */
   settleFloorMs?: number;
   /** How long a leader may stay silent before its plan is complete, before others replace it. */
   electionTimeoutMs: number;
@@ -81,7 +81,7 @@ export interface NodeConfig {
 /**
  * Defaults for real GitHub: list lag of 5–20 s has been reported, so the
  * settle window is at most 10 s (it adapts to the lag measured, down to
- * 1.5 s); leases are 10 minutes, renewed only once at risk, with 2.5 left.
+ * 1 s); leases are 10 minutes, renewed only once at risk, with 2.5 left.
  *
  * @example
  * ```ts

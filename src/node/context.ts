@@ -24,12 +24,12 @@ import type { Clock, Random } from "./ports.ts";
 import { RateGate } from "./rate_gate.ts";
 
 /**
- * The shortest settle window of a node: `settleFloorMs`, or 1.5 s (at most
+ * The shortest settle window of a node: `settleFloorMs`, or 1 s (at most
  * the configured window).
  *
  * @example
  * ```ts
- * settleFloorMs(defaultConfig(1, "n1")); // 1500
+ * settleFloorMs(defaultConfig(1, "n1")); // 1000
  * ```
  */
 export function settleFloorMs(config: NodeConfig): number {

@@ -44,9 +44,9 @@ export interface LagEstimatorOptions {
   size: number;
 }
 
-/** The defaults: floor 1.5 s, margin 1 s, the quantile 0.9 of the last 64 observations, half-life 2 min. */
+/** The defaults: floor 1 s, margin 1 s, the quantile 0.9 of the last 64 observations, half-life 2 min. */
 export const LAG_DEFAULTS: Omit<LagEstimatorOptions, "ceilingMs"> = {
-  floorMs: 1_500,
+  floorMs: 1_000,
   marginMs: 1_000,
   halfLifeMs: 2 * 60_000,
   quantile: 0.9,

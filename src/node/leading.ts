@@ -8,12 +8,16 @@
 import { splitPlan } from "../protocol/codec.ts";
 import { assertValidGraph } from "../protocol/graph.ts";
 import type { TermInfo } from "../protocol/state.ts";
-import type { PlanTask, ResignCause } from "../protocol/types.ts";
+import type { PlanTask, ProtocolEvent, ResignCause } from "../protocol/types.ts";
+import type { NodeEvent } from "./events.ts";
 import { errorText, isTransientApiError } from "./api_errors.ts";
 import type { NodeContext } from "./context.ts";
 
 /**
- * Plans and publishes the plan of `leader`'s term (this node's).
+ * Plans and publishes the plan of `leader`'s term (this node's). With
+ * `keepLast`, the plan's last part is returned instead of posted: the node
+ * posts it with its own first claim, one comment that makes the first wave
+ * ready and takes one of its tasks.
  *
  * @example
  * ```ts
@@ -24,7 +28,8 @@ import type { NodeContext } from "./context.ts";
 export async function lead(
   ctx: NodeContext,
   leader: TermInfo,
-): Promise<{ failed?: string }> {
+  options: { keepLast?: boolean } = {},
+): Promise<{ failed?: string; last?: ProtocolEvent }> {
   const { planner } = ctx.deps;
   const config = ctx.config;
   const issue = await ctx.issue();
@@ -70,19 +75,28 @@ export async function lead(
     ...(ctx.deps.secret ? { secret: ctx.deps.secret } : {}),
   });
   await ctx.refresh(); // planning may have taken long: publish on a fresh view
-  for (const part of parts) {
+  for (const [i, part] of parts.entries()) {
     const state = ctx.view.state;
     if (state.terms.length !== leader.term || state.plan) return {}; // superseded
+    if (options.keepLast && i === parts.length - 1) {
+      ctx.emit(planned(ctx, tasks.length, parts.length));
+      return { last: part };
+    }
     await ctx.post([part]);
   }
-  ctx.emit({
-    type: "planned",
-    tasks: tasks.length,
-    parts: parts.length,
-    planner: planner.name,
-    serverTime: ctx.now(),
-  });
+  ctx.emit(planned(ctx, tasks.length, parts.length));
   return {};
+}
+
+/** The `planned` event of a plan of `tasks` tasks in `parts` comments. */
+function planned(ctx: NodeContext, tasks: number, parts: number): NodeEvent {
+  return {
+    type: "planned",
+    tasks,
+    parts,
+    planner: ctx.deps.planner.name,
+    serverTime: ctx.now(),
+  };
 }
 
 /**

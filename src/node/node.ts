@@ -299,11 +299,20 @@ class SwarmNode {
       }
       if (config.role === "elect" && leader && !leader.resigned) return { stop: "elected", carry };
       if (leader && this.#isMe(leader) && !leader.resigned) {
-        const { failed } = await lead(ctx, leader);
+        // A plan part whose post failed: out first, before planning again.
+        if (carry.length) return { carry: await claims.flush(carry) };
+        // A leader that will work posts the plan's last part with its first
+        // claim: the comment that makes the first wave ready takes a task of
+        // it, which no rival can have claimed first (claims.ts).
+        const works = config.role === "all" || config.role === "work";
+        const keepLast = works && config.maxTasks !== 0 && ctx.admission.view().mayClaim &&
+          ctx.admission.claimWaitMs() === 0;
+        const { failed, last } = await lead(ctx, leader, { keepLast });
         if (failed) {
           this.#detail = failed;
           return { stop: "plan_failed", carry };
         }
+        if (last) return { carry: (await claims.claimAndWork([last])).carry };
         return { carry };
       }
       if (config.role !== "work" && canCampaign(state, now) && ctx.admission.view().candidate) {
@@ -386,6 +395,13 @@ class SwarmNode {
       return { stop: "budget", carry: await claims.flush(carry) };
     }
     if (!ctx.admission.view().mayClaim) {
+      // Judged on a view as old as the run that just ended (a busy node
+      // reads only before its renewals): look again first, since the slots
+      // it shows taken may have freed meanwhile.
+      if (ctx.deps.clock.now() - ctx.lastRead >= config.pollMinMs / 2) {
+        await ctx.refresh();
+        return { carry };
+      }
       // Enough nodes work already: report what this one finished, then stand by.
       return { carry: await claims.flush(carry), idle: true };
     }

@@ -400,6 +400,8 @@ export interface LogObservation {
   /** Tasks not done nor failed for good by the log alone (their phase depends on the time). */
   open: readonly string[];
   taskMs: number | undefined;
+  /** Claim-to-result times of the attempts done, ascending. */
+  durations: readonly number[];
   since: number | undefined;
 }
 
@@ -435,6 +437,7 @@ export function observeLog(state: SwarmState, author: string): LogObservation {
     nodes,
     open,
     taskMs: durations.length ? durations[Math.floor((durations.length - 1) / 2)] : undefined,
+    durations,
     since,
   };
 }
@@ -459,6 +462,7 @@ export function observe(
   log: LogObservation = observeLog(state, author),
 ): SwarmObservation {
   const holders = new Set<string>();
+  const running: number[] = [];
   let remaining = 0;
   // Done and failed tasks stay so at any time; the others' phase depends on it.
   for (const id of log.open) {
@@ -466,12 +470,13 @@ export function observe(
     const phase = taskPhase(state, task, now);
     if (phase !== "done" && phase !== "failed" && phase !== "skipped") remaining++;
     const live = liveAttempt(state, task, now);
+    if (live) running.push(Math.max(0, now - live.claimedAt));
     if (live && live.author === author) holders.add(live.node);
   }
   return {
     nodes: log.nodes.filter((n) => now - n.lastSeen <= windowMs).map((n) => n.node),
     holders: [...holders].sort(),
-    taskMs: log.taskMs,
+    taskMs: log.durations.length ? medianRunTime(log.durations, running) : undefined,
     since: log.since,
     remaining,
   };
@@ -493,4 +498,36 @@ export function mayWork(
   node: string,
 ): boolean {
   return observation.holders.filter((h) => h !== node).length < admission.workers;
+}
+
+/**
+ * The median run time of the tasks, from the attempts done (`done`, ascending)
+ * and those still running (`running`: each will take at least that long), by
+ * the product-limit (Kaplan–Meier) estimate. The first results of a swarm are
+ * its shortest tasks: their plain median would say tasks are short while most
+ * still run, and admission would admit too few workers. Undefined while the
+ * estimate cannot reach one half (too few done yet).
+ *
+ * @example
+ * ```ts
+ * medianRunTime([60_000], [50_000, 0]); // 60000: the one at risk at 60 s ended
+ * medianRunTime([300_000], Array(9).fill(300_000)); // undefined: 9 of 10 still run
+ * ```
+ */
+export function medianRunTime(done: readonly number[], running: readonly number[]): number | undefined {
+  const censored = [...running].sort((a, b) => a - b);
+  let survival = 1;
+  let c = 0;
+  for (let i = 0; i < done.length;) {
+    const t = done[i]!;
+    let ended = 0;
+    while (i + ended < done.length && done[i + ended] === t) ended++;
+    // Still at risk at t: attempts done at t or later, and those running for at least t.
+    while (c < censored.length && censored[c]! < t) c++;
+    const atRisk = done.length - i + censored.length - c;
+    survival *= 1 - ended / atRisk;
+    if (survival <= 0.5) return t;
+    i += ended;
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@ import {
   type AdmissionInput,
   admit,
   mayWork,
+  medianRunTime,
   observe,
   observeLog,
   REQUEST_SHARE,
@@ -231,4 +232,31 @@ Deno.test("admission: when the work left fits (twice) what the token has left th
   const perMinute = (20 * 60_000 / paced.claimSpacingMs) * paced.perWorker.writesPerTask;
   assert.ok(perMinute <= 40 + 1e-9, `${perMinute} comments a minute`);
   assert.equal(admit({ ...quick, remainingTasks: 10 }).claimSpacingMs, 0);
+});
+
+Deno.test("observe: the median task time counts the attempts still running (Kaplan–Meier), so a swarm's first and shortest result does not halve it", () => {
+  const log = new Log();
+  const token = log.post("node-1", [ev.election(1)]).id;
+  // An hour's lease: the two still running hold live attempts throughout.
+  const settings = { leaseMs: HOUR, maxAttempts: 3, backoffMs: 10_000 };
+  log.at(1).post("node-1", [ev.plan(token, [task("T1"), task("T2"), task("T3")], { settings })]);
+  log.at(10).post("B", [ev.claim("T1", 1)]);
+  log.at(10).post("C", [ev.claim("T2", 1)]);
+  log.at(10).post("D", [ev.claim("T3", 1)]);
+  log.at(310).post("B", [ev.done("T1", 1)]);
+  const state = log.fold();
+  // One of three done at 5 min, two still running at 5 min: the median is not known yet.
+  assert.equal(observe(state, state.lastTime, BOT, HOUR).taskMs, undefined);
+  log.at(610).post("C", [ev.done("T2", 1)]);
+  const later = log.fold();
+  assert.equal(observe(later, later.lastTime, BOT, HOUR).taskMs, 600_000);
+});
+
+Deno.test("medianRunTime: the product-limit median over attempts done and still running", () => {
+  assert.equal(medianRunTime([60_000], [50_000, 0]), 60_000);
+  assert.equal(medianRunTime([300_000], Array(9).fill(300_000)), undefined);
+  assert.equal(medianRunTime([1, 2, 3, 4, 5], []), 3);
+  // Ties end together: 4 of 4 at risk at 2 end.
+  assert.equal(medianRunTime([2, 2, 2, 2], []), 2);
+  assert.equal(medianRunTime([], [5]), undefined);
 });

@@ -22,7 +22,8 @@ Deno.test("takeover: after its owner crashed, a task's next attempt is claimed o
       execMs: 5 * 60_000,
       nodeFaults: [{
         kind: "crash_after_claim",
-        node: "run-1-job-1",
+        // Seat 0 (it leads, and takes the only task: seat 1 holds back).
+        node: "run-1-job-2",
         nth: 1,
         restartAfterMs: null,
       }],
@@ -54,4 +55,39 @@ Deno.test("first wave: at the plan's start, matrix seats spread over the tasks w
     if (claims.length !== 4) extra.push(`seed ${seed}: ${claims.length} claims`);
   }
   assert.deepEqual(extra, []);
+});
+
+Deno.test("first wave: seats past its end hold back a settle window instead of claiming the task seat s mod length claims, so 5 nodes claim a 2-task wave with 2 claims (seeds 1..6 spent 8 lost claims)", async () => {
+  const extra: string[] = [];
+  for (let seed = 1; seed <= 6; seed++) {
+    const s = designed({ seed, nodes: 5, tasks: 2, execMs: 5 * 60_000, fixedLagMs: 0 });
+    const run = await runSwarm(s, ours);
+    assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
+    const claims = run.model.comments.filter((c) => {
+      const d = decodeBody(c.versions[0]!.body);
+      return d.kind === "message" && d.message.events.some((e) => e.type === "claim");
+    });
+    if (claims.length !== 2) extra.push(`seed ${seed}: ${claims.length} claims`);
+  }
+  assert.deepEqual(extra, []);
+});
+
+Deno.test("first wave: a leader that works posts the plan's last part and its own first claim in one comment (one write fewer, and a claim no rival can precede)", async () => {
+  for (let seed = 1; seed <= 4; seed++) {
+    const s = designed({ seed, nodes: 3, tasks: 3, execMs: 60_000 });
+    const run = await runSwarm(s, ours);
+    assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
+    const both = run.model.comments.filter((c) => {
+      const d = decodeBody(c.versions[0]!.body);
+      if (d.kind !== "message") return false;
+      const types = d.message.events.map((e) => e.type);
+      return types.includes("plan") && types.includes("claim");
+    });
+    assert.equal(both.length, 1, `seed ${seed}`);
+    const leader = decodeBody(both[0]!.versions[0]!.body);
+    assert.ok(leader.kind === "message");
+    // Its run starts without a settle window.
+    const exec = run.execs.find((e) => e.node === leader.message.node)!;
+    assert.ok(exec.start - both[0]!.effect < 1_000, `seed ${seed}: ${exec.start - both[0]!.effect} ms`);
+  }
 });

@@ -66,6 +66,8 @@ export interface DesignedOptions {
   /** Tell every node the swarm's size and its seat (default true: a matrix). */
   sizeHint?: boolean;
   nodeFaults?: Scenario["nodeFaults"];
+  /** Each task after the one before (default: none depends on another). */
+  chain?: boolean;
 }
 
 /**
@@ -91,7 +93,7 @@ export function designed(o: DesignedOptions): Scenario {
     id: `T${i + 1}`,
     title: `Task ${i + 1}`,
     priority: "medium",
-    deps: [],
+    deps: o.chain && i > 0 ? [`T${i}`] : [],
   }));
   const exec: Scenario["exec"] = {};
   for (const t of tasks) exec[t.id] = { durationMs: o.execMs ?? 60_000, failProbability: 0 };

@@ -1,0 +1,41 @@
+/**
+ * Idle workers that watch for new work: the idle worker of an identity heard
+ * from last polls at the shortest interval, the next two at twice and four
+ * times it (src/node/admission.ts, `WATCH_INTERVALS`); the rest keep the
+ * interval the budget gives them. A poll that finds nothing new is a free
+ * 304, so a watcher costs at most a read per comment the swarm writes.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { benchScenario, STRATEGIES } from "../../bench/sim.ts";
+import { fold } from "../../src/protocol/fold.ts";
+import { runSwarm } from "./harness.ts";
+import { checkerPolicy, checkRun, figures } from "./invariants.ts";
+
+Deno.test("idle watchers: in 20-node swarms on one GITHUB_TOKEN every task is claimed within 30 s of becoming ready, with no rate-limit answer (seeds 1..3; idle workers polling at the budget's ~7-minute interval left tasks waiting up to 106 s)", async () => {
+  const slow: string[] = [];
+  for (const seed of [1, 2, 3]) {
+    const s = benchScenario({ seed, nodes: 20, tasks: 40, tokenKind: "actions", execMs: 600_000 });
+    const run = await runSwarm(s, STRATEGIES.ours);
+    assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
+    const f = figures(run);
+    assert.equal(f.done, 40);
+    const limited = run.model.requests.filter((r) => r.limit !== undefined).length;
+    assert.equal(limited, 0, `seed ${seed}: rate-limit answers`);
+    const effect = (id: number) => run.model.comment(id)?.effect ?? Infinity;
+    const state = fold(run.model.finalLog(), checkerPolicy(s));
+    const planAt = Math.max(...state.plan!.commentIds.map(effect));
+    for (const t of s.tasks) {
+      const ready = Math.max(planAt, ...t.deps.map((d) => effect(state.tasks[d]!.done!.commentId)));
+      let first = Infinity;
+      for (const p of run.processes) {
+        for (const { t: at, e } of p.events) {
+          if (e.type === "claim" && e.task === t.id && at >= ready - 1_000) first = Math.min(first, at);
+        }
+      }
+      if (first - ready > 30_000) slow.push(`seed ${seed} ${t.id}: ${((first - ready) / 1000).toFixed(1)} s`);
+    }
+  }
+  assert.deepEqual(slow, []);
+});
