@@ -72,12 +72,16 @@ export class Claims {
    * confirms it after the settle window and runs it. Returns the events to
    * carry into the next write (a completion to combine with the next claim).
    *
+   * `onCarried` is called once `carry` is in the log (with the claim, or
+   * alone when nothing is claimed).
+   *
    * In strict mode the claim is posted only under the attempt's lock; a held
    * lock sends the node to the next ready task, and a lock whose claim did
    * not land is claimed again under it (same nonce) or deleted at once.
    */
   async claimAndWork(
     carry: ProtocolEvent[],
+    onCarried?: () => void,
   ): Promise<{ carry: ProtocolEvent[]; posted: boolean }> {
     const ctx = this.#ctx;
     const strict = ctx.config.strict;
@@ -95,7 +99,12 @@ export class Claims {
     const pick = strict
       ? picks.find((p) => !this.#locks.waiting(kindOf(p)) || this.#locks.stale(kindOf(p), leaseMs))
       : picks[0];
-    if (!pick) return { carry: await this.flush(carry), posted: carry.length > 0 };
+    const flushed = async () => {
+      const left = await this.flush(carry);
+      onCarried?.();
+      return left;
+    };
+    if (!pick) return { carry: await flushed(), posted: carry.length > 0 };
     const lockKind = kindOf(pick);
     // The comment that makes the task ready carries this claim (a completion
     // its last dependency waited for): nobody could see the task ready
@@ -115,7 +124,7 @@ export class Claims {
           ctx.emit({ ...pick, type: "claim_lost", winner: "(lock held)", serverTime: now });
         }
         // Not a tight loop: the next try waits a poll.
-        return { carry: await this.flush(carry), posted: false };
+        return { carry: await flushed(), posted: false };
       }
     }
     ctx.emit({ type: "claim", ...pick, serverTime: now });
@@ -138,6 +147,7 @@ export class Claims {
       await ctx.settle();
     }
     const landed = Object.hasOwn(ctx.view.state.nonces, nonce);
+    if (landed) onCarried?.();
     const kept = landed ? [] : carry;
     const attempt = ctx.view.state.tasks[pick.task]?.attempts[pick.attempt - 1];
     if (!attempt || attempt.claimNonce !== nonce) {

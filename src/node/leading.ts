@@ -15,9 +15,10 @@ import type { NodeContext } from "./context.ts";
 
 /**
  * Plans and publishes the plan of `leader`'s term (this node's). With
- * `keepLast`, the plan's last part is returned instead of posted: the node
- * posts it with its own first claim, one comment that makes the first wave
- * ready and takes one of its tasks.
+ * `keepLast`, the plan's last part is returned instead of posted, with the
+ * `planned` event to emit once it is out: the node posts it with its own
+ * first claim, one comment that makes the first wave ready and takes one of
+ * its tasks.
  *
  * @example
  * ```ts
@@ -29,7 +30,7 @@ export async function lead(
   ctx: NodeContext,
   leader: TermInfo,
   options: { keepLast?: boolean } = {},
-): Promise<{ failed?: string; last?: ProtocolEvent }> {
+): Promise<{ failed?: string; last?: ProtocolEvent; published?: () => void }> {
   const { planner } = ctx.deps;
   const config = ctx.config;
   const issue = await ctx.issue();
@@ -79,8 +80,7 @@ export async function lead(
     const state = ctx.view.state;
     if (state.terms.length !== leader.term || state.plan) return {}; // superseded
     if (options.keepLast && i === parts.length - 1) {
-      ctx.emit(planned(ctx, tasks.length, parts.length));
-      return { last: part };
+      return { last: part, published: () => ctx.emit(planned(ctx, tasks.length, parts.length)) };
     }
     await ctx.post([part]);
   }

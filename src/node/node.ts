@@ -307,12 +307,12 @@ class SwarmNode {
         const works = config.role === "all" || config.role === "work";
         const keepLast = works && config.maxTasks !== 0 && ctx.admission.view().mayClaim &&
           ctx.admission.claimWaitMs() === 0;
-        const { failed, last } = await lead(ctx, leader, { keepLast });
+        const { failed, last, published } = await lead(ctx, leader, { keepLast });
         if (failed) {
           this.#detail = failed;
           return { stop: "plan_failed", carry };
         }
-        if (last) return { carry: (await claims.claimAndWork([last])).carry };
+        if (last) return { carry: (await claims.claimAndWork([last], published)).carry };
         return { carry };
       }
       if (config.role !== "work" && canCampaign(state, now) && ctx.admission.view().candidate) {

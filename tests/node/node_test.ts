@@ -134,17 +134,20 @@ Deno.test("three nodes finish an 8-task plan with dependencies: one leader, each
     assert.equal(counts.writes, issueComments(emulator).length);
     assert.ok(counts.writes <= 3 * state.order.length, `${counts.writes} writes for 8 tasks`);
     // Where they go: one election (carrying the announcement) per node that
-    // campaigned, one plan part, and at most two comments per task, fewer
+    // campaigned, one plan part (carrying the leader's first claim), and at
+    // most two comments per task, fewer
     // when a completion and the next claim share one.
     const kinds = issueComments(emulator).map((c) => {
       const d = decodeBody(c.body);
       return d.kind === "message" ? d.message.events.map((e) => e.type).join("+") : "foreign";
     });
     const elections = kinds.filter((k) => k === "announce+election").length;
-    const plans = kinds.filter((k) => k === "plan").length;
+    const plans = kinds.filter((k) => k === "plan" || k === "plan+claim").length;
     const taskComments = kinds.filter((k) => /^(claim|progress)(\+claim)?$/.test(k)).length;
     assert.ok(elections >= 1 && elections <= 3);
     assert.equal(plans, 1);
+    // The leader posts its own first claim with the plan.
+    assert.ok(kinds.includes("plan+claim"), kinds.join(", "));
     assert.equal(elections + plans + taskComments, counts.writes, kinds.join(", "));
     assert.ok(taskComments <= 2 * state.order.length);
     assert.ok(kinds.includes("progress+claim"), "a completion and the next claim share a write");
