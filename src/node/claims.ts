@@ -8,7 +8,9 @@
  * @module
  */
 import { budgetReached } from "../protocol/cost.ts";
+import { doneDurations } from "../protocol/admission.ts";
 import { applyComment } from "../protocol/fold.ts";
+import { leaseFor } from "../protocol/leases.ts";
 import { claimStamp, firstWave, readyTasks } from "../protocol/schedule.ts";
 import { taskPhase } from "../protocol/view.ts";
 import { candidateStaggerMs } from "./admission.ts";
@@ -94,7 +96,7 @@ export class Claims {
     const state = ctx.view.state;
     const now = ctx.now();
     const leaseMs = state.settings.leaseMs;
-    const picks = this.#picksAfter(state, carry, now);
+    const { picks, after } = this.#picksAfter(state, carry, now);
     const kindOf = (p: { task: string; attempt: number }) => `${p.task}/attempt-${p.attempt}`;
     const pick = strict
       ? picks.find((p) => !this.#locks.waiting(kindOf(p)) || this.#locks.stale(kindOf(p), leaseMs))
@@ -131,7 +133,13 @@ export class Claims {
     ctx.admission.noteClaim();
     this.#claimed = true;
     const nonce = ctx.nonce();
-    const events: ProtocolEvent[] = [...carry, { type: "claim", ...pick }];
+    // A lease sized from the tasks done so far: no renewal for a task as
+    // long as the longest yet (leases.ts, `leaseFor`).
+    const asked = leaseFor(doneDurations(after), leaseMs);
+    const claim: ProtocolEvent = asked === undefined
+      ? { type: "claim", ...pick }
+      : { type: "claim", ...pick, leaseMs: asked };
+    const events: ProtocolEvent[] = [...carry, claim];
     let sure = await this.#tryPost(events, nonce);
     if (!sure) {
       // The outcome is unknown: wait out list lag and look for the nonce.
@@ -224,15 +232,21 @@ export class Claims {
 
   /**
    * The tasks to claim, best first, judged on the state as it will be once
-   * `carry` (a completion) is folded: so a completion and the next claim can
-   * share one comment.
+   * `carry` (a completion) is folded, and that state: so a completion and
+   * the next claim can share one comment, and the completion's run time
+   * counts in the claim's lease.
    */
-  #picksAfter(state: SwarmState, carry: ProtocolEvent[], now: number) {
+  #picksAfter(
+    state: SwarmState,
+    carry: ProtocolEvent[],
+    now: number,
+  ): { picks: { task: string; attempt: number }[]; after: SwarmState } {
     const ctx = this.#ctx;
     if (carry.length === 0) {
-      return budgetReached(state, ctx.config.maxCostUsd)
+      const picks = budgetReached(state, ctx.config.maxCostUsd)
         ? []
         : this.#firstWavePicks(state, now, readyTasks(state, ctx.config.node, now));
+      return { picks, after: state };
     }
     const future = structuredClone(state);
     const body = ctx.encode(carry, "preview");
@@ -251,8 +265,9 @@ export class Claims {
       ctx.view.facts,
     );
     // A completion that spends the rest of the budget claims nothing more.
-    if (budgetReached(future, ctx.config.maxCostUsd)) return [];
+    if (budgetReached(future, ctx.config.maxCostUsd)) return { picks: [], after: future };
     // (The plan's last part, carried by a leader, starts its first wave.)
-    return this.#firstWavePicks(future, now, readyTasks(future, ctx.config.node, now));
+    const picks = this.#firstWavePicks(future, now, readyTasks(future, ctx.config.node, now));
+    return { picks, after: future };
   }
 }

@@ -8,6 +8,8 @@
  */
 import type { ExecOutcome } from "../executor/port.ts";
 import type { ProtocolEvent, TaskResult } from "../protocol/types.ts";
+import { RENEW_AT_RISK_SHARE } from "../protocol/admission.ts";
+import { leaseOf } from "../protocol/leases.ts";
 import { taskPhase } from "../protocol/view.ts";
 import { errorText, isFatalApiError } from "./api_errors.ts";
 import type { NodeContext } from "./context.ts";
@@ -96,7 +98,12 @@ export class Execution {
       }),
     );
     let lastWrite = ctx.now();
-    let renewAt = lastWrite + ctx.admission.view().admission.renewMs;
+    // Renewed once at risk: the admitted interval, or later on a longer
+    // lease of its own (a quarter of it left).
+    const leaseMs = leaseOf(state, state.tasks[task]!.attempts[attempt - 1]!);
+    const renewMs = () =>
+      Math.max(ctx.admission.view().admission.renewMs, leaseMs * (1 - RENEW_AT_RISK_SHARE));
+    let renewAt = lastWrite + renewMs();
     // One more look once list lag has surely passed (three settle windows
     // after the start): a rival's earlier claim that lagged past the settle
     // window shows then, and this run stops before it runs to its end.
@@ -159,7 +166,7 @@ export class Execution {
             await ctx.post([event]);
             reported = percent;
             lastWrite = ctx.now();
-            renewAt = lastWrite + ctx.admission.view().admission.renewMs;
+            renewAt = lastWrite + renewMs();
           } catch (error) {
             if (isFatalApiError(error)) throw error;
             ctx.emit({ type: "api_error", message: errorText(error), serverTime: ctx.now() });

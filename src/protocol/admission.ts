@@ -418,17 +418,12 @@ export function observeLog(state: SwarmState, author: string): LogObservation {
   const all = Object.values(state.nodes);
   const nodes = all.filter((n) => n.author === author)
     .sort((a, b) => a.firstSeen - b.firstSeen || (a.node < b.node ? -1 : 1));
-  const durations: number[] = [];
   const open: string[] = [];
   for (const id of state.order) {
     const task = state.tasks[id]!;
     if (task.status !== "done" && task.status !== "failed") open.push(id);
-    if (task.done) {
-      const a = task.attempts[task.done.attempt - 1];
-      if (a) durations.push(Math.max(0, task.done.at - a.claimedAt));
-    }
   }
-  durations.sort((a, b) => a - b);
+  const durations = doneDurations(state);
   const since = all.reduce<number | undefined>(
     (min, n) => min === undefined || n.firstSeen < min ? n.firstSeen : min,
     undefined,
@@ -530,4 +525,24 @@ export function medianRunTime(done: readonly number[], running: readonly number[
     i += ended;
   }
   return undefined;
+}
+
+/**
+ * Claim-to-result times of the attempts that completed their tasks, ms,
+ * ascending.
+ *
+ * @example
+ * ```ts
+ * doneDurations(state).at(-1); // the longest task so far
+ * ```
+ */
+export function doneDurations(state: SwarmState): number[] {
+  const durations: number[] = [];
+  for (const id of state.order) {
+    const task = state.tasks[id]!;
+    if (!task.done) continue;
+    const a = task.attempts[task.done.attempt - 1];
+    if (a) durations.push(Math.max(0, task.done.at - a.claimedAt));
+  }
+  return durations.sort((a, b) => a - b);
 }

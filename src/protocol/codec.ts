@@ -134,7 +134,9 @@ function humanLine(node: string, e: ProtocolEvent): string {
       return [head, ...lines].join("\n");
     }
     case "claim":
-      return `🎯 CLAIM|${e.task}|${node}|attempt ${e.attempt}`;
+      return `🎯 CLAIM|${e.task}|${node}|attempt ${e.attempt}${
+        e.leaseMs !== undefined ? `|lease ${Math.round(e.leaseMs / 1000)} s` : ""
+      }`;
     case "progress": {
       const icon = e.status === "completed" ? "✅" : e.status === "failed" ? "❌" : "📊";
       const pct = e.percent !== undefined ? `|${Math.round(e.percent)}%` : "";
@@ -318,7 +320,10 @@ function parseEvent(e: unknown, legacy: boolean): ProtocolEvent | string {
     case "claim": {
       const task = str(e.task), attempt = attemptOf(e.attempt);
       if (!task || attempt === undefined) return "claim needs task and attempt";
-      return { type: "claim", task, attempt };
+      if (e.leaseMs === undefined) return { type: "claim", task, attempt };
+      const leaseMs = posInt(e.leaseMs);
+      if (!leaseMs) return "claim leaseMs must be a positive whole number of ms";
+      return { type: "claim", task, attempt, leaseMs };
     }
     case "progress": {
       const task = str(e.task), attempt = attemptOf(e.attempt);

@@ -25,7 +25,7 @@ import { bearsFacts, effectiveEntries, type LogFacts, logFacts, NO_FACTS } from 
 import { validateGraph } from "./graph.ts";
 import type { SteeringCommand } from "./command.ts";
 import { isTrustedAuthor, type TrustPolicy } from "./trust.ts";
-import { lapseLeases, noteLease } from "./leases.ts";
+import { grantedLease, lapseLeases, noteLease } from "./leases.ts";
 import { type Attempt, emptyState, type SwarmState, type TaskState } from "./state.ts";
 import type { LogComment, Message, ProtocolEvent } from "./types.ts";
 
@@ -218,7 +218,7 @@ function applyEvent(ctx: EventContext, event: ProtocolEvent): void {
     case "plan":
       return applyPlanPart(ctx, event);
     case "claim":
-      return applyClaim(ctx, event.task, event.attempt);
+      return applyClaim(ctx, event.task, event.attempt, event.leaseMs);
     case "progress": {
       const task = state.plan ? own(state.tasks, event.task) : undefined;
       if (!task) return unknownTask(state);
@@ -469,7 +469,12 @@ function applyPlanPart(
   }
 }
 
-function applyClaim(ctx: EventContext, id: string, requested: number): void {
+function applyClaim(
+  ctx: EventContext,
+  id: string,
+  requested: number,
+  askedLeaseMs: number | undefined,
+): void {
   const { state, message, comment, nonce, t } = ctx;
   const task = state.plan ? own(state.tasks, id) : undefined;
   if (!task) return unknownTask(state);
@@ -491,6 +496,8 @@ function applyClaim(ctx: EventContext, id: string, requested: number): void {
     lastBeat: t,
     percent: 0,
   });
+  const leaseMs = grantedLease(askedLeaseMs, state.settings.leaseMs);
+  if (leaseMs !== undefined) task.attempts.at(-1)!.leaseMs = leaseMs;
   task.status = "active";
   noteLease(state, id, n);
 }

@@ -17,7 +17,8 @@
  *
  * @module
  */
-import type { SwarmState, TaskState } from "./state.ts";
+import type { Attempt, SwarmState, TaskState } from "./state.ts";
+import { MAX_LEASE_FACTOR } from "./types.ts";
 
 /** One heap entry: the deadline an attempt had when it was claimed or renewed. */
 interface Due {
@@ -71,6 +72,70 @@ class DueHeap {
   }
 }
 
+/**
+ * The lease `attempt` runs on: the one its claim asked for, else the plan's;
+ * never shorter than the plan's lease in force nor longer than
+ * {@linkcode MAX_LEASE_FACTOR} times it.
+ *
+ * @example
+ * ```ts
+ * const deadline = live.lastBeat + leaseOf(state, live);
+ * ```
+ */
+export function leaseOf(state: SwarmState, attempt: Attempt): number {
+  const plan = state.settings.leaseMs;
+  if (attempt.leaseMs === undefined) return plan;
+  // Within the plan's lease in force and four times it (a later plan
+  // version may change the plan's lease).
+  return Math.min(Math.max(attempt.leaseMs, plan), MAX_LEASE_FACTOR * plan);
+}
+
+/**
+ * The lease a claim that asked for `asked` ms runs on under `planLeaseMs`:
+ * at least the plan's (a claim cannot shorten it), at most
+ * {@linkcode MAX_LEASE_FACTOR} times it; undefined when that is the plan's
+ * own (the attempt keeps no lease of its own).
+ *
+ * @example
+ * ```ts
+ * grantedLease(1_200_000, 600_000); // 1200000
+ * grantedLease(9e9, 600_000); // 2400000
+ * grantedLease(60_000, 600_000); // undefined: the plan's
+ * ```
+ */
+export function grantedLease(asked: number | undefined, planLeaseMs: number): number | undefined {
+  if (asked === undefined || asked <= planLeaseMs) return undefined;
+  return Math.min(asked, MAX_LEASE_FACTOR * planLeaseMs);
+}
+
+/**
+ * The lease a claim asks for, in the longest task time seen so far: a task
+ * as long as the longest so far, plus a fifth, ends before its owner's
+ * renewal point (a quarter of the lease left, src/protocol/admission.ts), so
+ * it writes no renewal.
+ */
+export const LEASE_PER_LONGEST_TASK = 1.2 / 0.75;
+
+/**
+ * The lease a claim asks for, given the claim-to-result times of the tasks
+ * done so far (`durations`, ms): {@linkcode LEASE_PER_LONGEST_TASK} times the
+ * longest, in whole seconds, when that is longer than the plan's lease (and
+ * at most {@linkcode MAX_LEASE_FACTOR} times it); undefined before any task
+ * is done or when the plan's lease is long enough.
+ *
+ * @example
+ * ```ts
+ * leaseFor([300_000, 840_000], 600_000); // 1344000: 1.6 × 14 min
+ * leaseFor([240_000], 600_000); // undefined: the plan's 10 min cover it
+ * ```
+ */
+export function leaseFor(durations: readonly number[], planLeaseMs: number): number | undefined {
+  if (durations.length === 0) return undefined;
+  const longest = Math.max(...durations);
+  const asked = Math.ceil((longest * LEASE_PER_LONGEST_TASK) / 1000) * 1000;
+  return grantedLease(asked, planLeaseMs);
+}
+
 /** The index of each state the fold has touched; a state copied without it gets a new one. */
 const INDEXES = new WeakMap<SwarmState, { leaseMs: number; heap: DueHeap }>();
 
@@ -84,7 +149,7 @@ function indexOf(state: SwarmState): DueHeap {
     const task = state.tasks[id];
     if (task?.status !== "active") continue;
     const live = task.attempts.at(-1)!;
-    heap.push({ deadline: live.lastBeat + leaseMs, task: id, attempt: live.n });
+    heap.push({ deadline: live.lastBeat + leaseOf(state, live), task: id, attempt: live.n });
   }
   INDEXES.set(state, { leaseMs, heap });
   return heap;
@@ -92,7 +157,7 @@ function indexOf(state: SwarmState): DueHeap {
 
 /**
  * Records that the live attempt of task `id` was claimed or renewed: its
- * lease now ends at `lastBeat + leaseMs`. The fold calls it after every change
+ * lease now ends at `lastBeat + leaseOf(attempt)`. The fold calls it after every change
  * of an attempt's `lastBeat`.
  *
  * @example
@@ -108,12 +173,12 @@ export function noteLease(state: SwarmState, id: string, attempt: number): void 
   const task = Object.hasOwn(state.tasks, id) ? state.tasks[id] : undefined;
   const live = task?.attempts[attempt - 1];
   if (!live) return;
-  kept.heap.push({ deadline: live.lastBeat + kept.leaseMs, task: id, attempt });
+  kept.heap.push({ deadline: live.lastBeat + leaseOf(state, live), task: id, attempt });
 }
 
 /**
  * Ends every live attempt whose lease lapsed by server time `t`
- * (`lastBeat + leaseMs < t`): the lapse is recorded at the deadline and counts
+ * (`lastBeat + lease < t`, the attempt's lease): the lapse is recorded at the deadline and counts
  * as a failure; after `maxAttempts` failures the task is failed for good,
  * else the next attempt opens at the deadline. Costs O(k log n) for k lapses
  * and stale entries, not a visit of every task.
@@ -125,7 +190,7 @@ export function noteLease(state: SwarmState, id: string, attempt: number): void 
  */
 export function lapseLeases(state: SwarmState, t: number): void {
   const heap = indexOf(state);
-  const { leaseMs, maxAttempts } = state.settings;
+  const { maxAttempts } = state.settings;
   for (let top = heap.peek(); top && top.deadline < t; top = heap.peek()) {
     heap.pop();
     const task: TaskState | undefined = Object.hasOwn(state.tasks, top.task)
@@ -133,7 +198,7 @@ export function lapseLeases(state: SwarmState, t: number): void {
       : undefined;
     if (task?.status !== "active") continue;
     const live = task.attempts.at(-1)!;
-    const deadline = live.lastBeat + leaseMs;
+    const deadline = live.lastBeat + leaseOf(state, live);
     // Renewed since (a newer entry stands for it) or a later attempt.
     if (live.n !== top.attempt || deadline !== top.deadline) continue;
     live.end = { kind: "lapsed", at: deadline };

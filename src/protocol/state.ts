@@ -27,6 +27,8 @@ export interface Attempt {
   claimedAt: number;
   /** Server time of the owner's last message about this attempt (the lease runs from here). */
   lastBeat: number;
+  /** The lease this attempt runs on, when its claim asked for a longer one than the plan's. */
+  leaseMs?: number;
   percent: number;
   note?: string;
   end?: { kind: AttemptEndKind; at: number };

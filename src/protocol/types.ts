@@ -36,6 +36,18 @@ export interface PlanTask {
 }
 
 /**
+ * The longest lease a claim may ask for, in plan leases: a crashed owner's
+ * task is taken over within four plan leases at the most (40 minutes with
+ * the default 10).
+ *
+ * @example
+ * ```ts
+ * const longest = MAX_LEASE_FACTOR * 600_000; // 40 minutes
+ * ```
+ */
+export const MAX_LEASE_FACTOR = 4;
+
+/**
  * Timing and retry settings the leader publishes with the plan, so that every
  * node judges leases and retries alike whatever its own configuration.
  *
@@ -109,7 +121,18 @@ export type ProtocolEvent =
     settings?: PlanSettings;
     tasks: PlanTask[];
   }
-  | { type: "claim"; task: string; attempt: number }
+  | {
+    type: "claim";
+    task: string;
+    attempt: number;
+    /**
+     * The lease this attempt asks for, ms (the claimer sizes it from the
+     * task durations the log shows); the fold keeps it between the plan's
+     * lease and {@linkcode MAX_LEASE_FACTOR} times it. Without it, the
+     * plan's lease.
+     */
+    leaseMs?: number;
+  }
   | {
     type: "progress";
     task: string;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { leaseOf } from "./leases.ts";
 import type { SwarmState, TaskState, TermInfo } from "./state.ts";
 
 /**
@@ -34,7 +35,7 @@ export function taskPhase(state: SwarmState, task: TaskState, now: number): Task
   if (task.status === "failed") return "failed";
   if (task.status === "active") {
     const live = task.attempts.at(-1)!;
-    if (now <= live.lastBeat + state.settings.leaseMs) return "running";
+    if (now <= live.lastBeat + leaseOf(state, live)) return "running";
     // Lapsed but not yet folded: the next attempt is open unless that was the last one.
     return failedForGood(state, task, now) ? "failed" : "ready";
   }
@@ -49,7 +50,7 @@ function failedForGood(state: SwarmState, task: TaskState, now: number): boolean
   if (task.status === "failed") return true;
   if (task.status !== "active") return false;
   const live = task.attempts.at(-1)!;
-  return now > live.lastBeat + state.settings.leaseMs &&
+  return now > live.lastBeat + leaseOf(state, live) &&
     task.failures + 1 >= state.settings.maxAttempts;
 }
 
@@ -93,7 +94,7 @@ export function nextAttempt(task: TaskState): number {
 export function liveAttempt(state: SwarmState, task: TaskState, now: number) {
   if (task.status !== "active") return undefined;
   const live = task.attempts.at(-1)!;
-  return now <= live.lastBeat + state.settings.leaseMs ? live : undefined;
+  return now <= live.lastBeat + leaseOf(state, live) ? live : undefined;
 }
 
 /**

@@ -345,7 +345,9 @@ export function buildSwarmLog(options: SwarmLogOptions): SwarmLog {
     if (r < 0.3) {
       const next = nextTask(state, node, now());
       if (next) {
-        post(node, [{ type: "claim", ...next }]);
+        // A claim may ask for a lease of its own (longer or shorter than the plan's).
+        const lease = chance(0.3) ? { leaseMs: pick([20_000, 90_000, 150_000, 600_000]) } : {};
+        post(node, [{ type: "claim", ...next, ...lease }]);
         // Another node with the same view races in the same second.
         if (chance(0.3)) post(pick(nodes), [{ type: "claim", ...next }]);
       } else if (state.order.length > 0) {

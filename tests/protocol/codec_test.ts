@@ -318,6 +318,14 @@ Deno.test("codec: broken payloads are malformed with a reason", () => {
     [payload({ ...ok, events: [{ type: "election", term: 0, timeoutMs: 1 }] }), /positive term/],
     [payload({ ...ok, events: [{ type: "election", term: 1 }] }), /positive timeoutMs/],
     [
+      payload({ ...ok, events: [{ type: "claim", task: "T1", attempt: 1, leaseMs: -5 }] }),
+      /claim leaseMs must be a positive whole number/,
+    ],
+    [
+      payload({ ...ok, events: [{ type: "claim", task: "T1", attempt: 1, leaseMs: "20m" }] }),
+      /claim leaseMs must be a positive whole number/,
+    ],
+    [
       payload({
         ...ok,
         events: [{ type: "plan", term: 1, token: 1, version: 1, part: 2, parts: 1, tasks: [] }],
@@ -711,4 +719,17 @@ Deno.test("codec property: a body decodes as a message only if it is exactly the
     ),
     { seed: 106, numRuns: 300 },
   );
+});
+
+Deno.test("codec: a claim that asks for a lease of its own round-trips and says it in its readable line", () => {
+  const body = encodeMessage(
+    { node: "n1", nonce: "x1", events: [{ type: "claim", task: "T1", attempt: 2, leaseMs: 1_344_000 }] },
+    { repo: "o/r", issue: 7 },
+  );
+  assert.match(body, /^🎯 CLAIM\|T1\|n1\|attempt 2\|lease 1344 s$/m);
+  const d = decodeBody(body);
+  assert.equal(d.kind, "message");
+  if (d.kind === "message") {
+    assert.deepEqual(d.message.events, [{ type: "claim", task: "T1", attempt: 2, leaseMs: 1_344_000 }]);
+  }
 });

@@ -4,7 +4,7 @@ import { canonicalJson } from "../../src/protocol/canonical.ts";
 import { toEntry } from "../../src/protocol/entry.ts";
 import { applyEntry, fold } from "../../src/protocol/fold.ts";
 import { NO_FACTS } from "../../src/protocol/facts.ts";
-import { lapseLeases, leaseIndexSize } from "../../src/protocol/leases.ts";
+import { lapseLeases, leaseFor, leaseIndexSize } from "../../src/protocol/leases.ts";
 import { emptyState, type SwarmState } from "../../src/protocol/state.ts";
 import type { LogComment, PlanSettings } from "../../src/protocol/types.ts";
 import { at, ev, mulberry32, planned, SETTINGS, task, trustPolicy } from "./_log.ts";
@@ -20,7 +20,9 @@ function lapseByScan(state: SwarmState, t: number): void {
     const task = state.tasks[id]!;
     if (task.status !== "active") continue;
     const live = task.attempts.at(-1)!;
-    const deadline = live.lastBeat + leaseMs;
+    // An attempt's own lease counts between the plan's and four times it.
+    const own = live.leaseMs === undefined ? leaseMs : Math.min(Math.max(live.leaseMs, leaseMs), 4 * leaseMs);
+    const deadline = live.lastBeat + own;
     if (t > deadline) {
       live.end = { kind: "lapsed", at: deadline };
       task.failures++;
@@ -164,4 +166,36 @@ Deno.test("leases: the index keeps only the deadlines of the last lease, however
   lapseLeases(state, at(7_200) + 61_000);
   assert.equal(leaseIndexSize(state), 0);
   assert.equal(Object.values(state.tasks).filter((t) => t.status === "active").length, 0);
+});
+
+Deno.test("leases: a claim that asks for a longer lease runs on it (clamped to four plan leases); one that asks for less, or nothing, runs on the plan's", () => {
+  const { log } = planned([task("T1"), task("T2"), task("T3"), task("T4")]);
+  log.at(2).post("node-1", [{ type: "claim", task: "T1", attempt: 1, leaseMs: 150_000 }]);
+  log.at(2).post("node-2", [{ type: "claim", task: "T2", attempt: 1, leaseMs: 3_600_000 }]);
+  log.at(2).post("node-3", [{ type: "claim", task: "T3", attempt: 1, leaseMs: 1_000 }]);
+  log.at(2).post("node-4", [ev.claim("T4", 1)]);
+  // 61 s later the plan's 60 s lease has lapsed; T1's 150 s has not.
+  log.at(63).post("node-5", [ev.announce()]);
+  let s = log.fold();
+  assert.equal(s.tasks["T1"]!.attempts[0]!.leaseMs, 150_000);
+  assert.equal(s.tasks["T2"]!.attempts[0]!.leaseMs, 240_000, "four plan leases at most");
+  assert.equal(s.tasks["T3"]!.attempts[0]!.leaseMs, undefined, "never shorter than the plan's");
+  assert.equal(s.tasks["T1"]!.status, "active");
+  assert.equal(s.tasks["T2"]!.status, "active");
+  assert.deepEqual(s.tasks["T3"]!.attempts[0]!.end, { kind: "lapsed", at: at(2) + 60_000 });
+  assert.deepEqual(s.tasks["T4"]!.attempts[0]!.end, { kind: "lapsed", at: at(2) + 60_000 });
+  log.at(153).post("node-5", [ev.announce()]);
+  s = log.fold();
+  assert.deepEqual(s.tasks["T1"]!.attempts[0]!.end, { kind: "lapsed", at: at(2) + 150_000 });
+  assert.equal(s.tasks["T2"]!.status, "active");
+  log.at(243).post("node-5", [ev.announce()]);
+  assert.deepEqual(log.fold().tasks["T2"]!.attempts[0]!.end, { kind: "lapsed", at: at(2) + 240_000 });
+});
+
+Deno.test("leaseFor: 1.6 times the longest task done so far, in whole seconds, when longer than the plan's lease; never more than four plan leases", () => {
+  assert.equal(leaseFor([], 600_000), undefined);
+  assert.equal(leaseFor([240_000, 300_000], 600_000), undefined);
+  assert.equal(leaseFor([300_000, 840_000], 600_000), 1_344_000);
+  assert.equal(leaseFor([400_000.4], 600_000), 641_000);
+  assert.equal(leaseFor([3_600_000], 600_000), 2_400_000);
 });

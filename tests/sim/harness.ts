@@ -13,6 +13,8 @@ import type { Executor } from "../../src/executor/port.ts";
 import type { Permission } from "../../src/github/port.ts";
 import type { Planner } from "../../src/planner/planner.ts";
 import type { Random } from "../../src/node/ports.ts";
+import { LEASE_PER_LONGEST_TASK } from "../../src/protocol/leases.ts";
+import { MAX_LEASE_FACTOR } from "../../src/protocol/types.ts";
 import {
   type ExecRecord,
   type HumanComment,
@@ -193,24 +195,39 @@ export function liveBound(s: Scenario): number {
   const poll = c.pollMaxMs * 1.2;
   const retryWaits = 3 * 60_000 + 2 * 60_000 + 4 * 60_000; // adapter waits on one request
   const anchor = s.nodes.find((n) => n.node === s.anchor)!;
+  let maxExec = 0;
+  for (const t of s.tasks) maxExec = Math.max(maxExec, s.exec[t.id]!.durationMs * 1.2);
+  const lease = attemptLeaseBound(s, maxExec + c.settleMs * 1.2 + retryWaits);
   let disturbance = 0;
   for (const f of s.nodeFaults) {
     if (f.kind === "pause") disturbance += f.forMs;
     if (f.kind === "crash" || f.kind === "crash_after_claim") {
-      disturbance += (f.restartAfterMs ?? 0) + c.leaseMs + poll;
+      disturbance += (f.restartAfterMs ?? 0) + lease + poll;
     }
-    if (f.kind === "twin") disturbance += c.leaseMs + poll;
+    if (f.kind === "twin") disturbance += lease + poll;
   }
   const election = (c.electionTimeoutMs + c.settleMs + poll + s.planMs + retryWaits) *
     (2 + s.nodeFaults.length);
-  let maxExec = 0;
-  for (const t of s.tasks) maxExec = Math.max(maxExec, s.exec[t.id]!.durationMs * 1.2);
-  const perAttempt = poll + c.settleMs * 1.2 + maxExec + c.leaseMs + poll + retryWaits +
+  const perAttempt = poll + c.settleMs * 1.2 + maxExec + lease + poll + retryWaits +
     c.backoffMs * 2 ** c.maxAttempts;
   // Worst case: only the anchor is left, and every attempt of every task fails late.
   const work = s.tasks.length * c.maxAttempts * perAttempt + depth(s.tasks) * poll;
   return s.start + Math.max(...s.nodes.map((n) => n.startAt), anchor.startAt) + disturbance +
     election + work;
+}
+
+/**
+ * The longest lease an attempt of `s` can run on: a claim asks for
+ * {@linkcode LEASE_PER_LONGEST_TASK} times the longest task done so far
+ * (claim to result at most `longestMs`), within the plan's lease and four
+ * times it.
+ */
+function attemptLeaseBound(s: Scenario, longestMs: number): number {
+  const c = s.config;
+  return Math.min(
+    MAX_LEASE_FACTOR * c.leaseMs,
+    Math.max(c.leaseMs, LEASE_PER_LONGEST_TASK * longestMs),
+  );
 }
 
 /**
@@ -235,7 +252,8 @@ export function stallMs(s: Scenario): number {
       disturbance = Math.max(disturbance, f.restartAfterMs ?? 0);
     }
   }
-  const quiet = maxExec + c.leaseMs + c.pollMaxMs * 2 + c.backoffMs * 2 ** c.maxAttempts +
+  const lease = attemptLeaseBound(s, maxExec + c.settleMs * 1.2 + 9 * 60_000);
+  const quiet = maxExec + lease + c.pollMaxMs * 2 + c.backoffMs * 2 ** c.maxAttempts +
     c.electionTimeoutMs + disturbance;
   return Math.max(3 * 3_600_000, 2 * quiet + 3_600_000);
 }

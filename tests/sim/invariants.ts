@@ -19,6 +19,7 @@ import { applyEntry, fold } from "../../src/protocol/fold.ts";
 import { emptyState, type SwarmState } from "../../src/protocol/state.ts";
 import { judgeComment, type TrustPolicy } from "../../src/protocol/trust.ts";
 import type { LogComment } from "../../src/protocol/types.ts";
+import { leaseOf } from "../../src/protocol/leases.ts";
 import { taskPhase } from "../../src/protocol/view.ts";
 import { aggregate } from "../../src/node/aggregate.ts";
 import { type SwarmRun, type TaskOutcome, trustedLogins } from "./harness.ts";
@@ -577,7 +578,7 @@ function failedAt(state: SwarmState, id: string): number {
   const task = state.tasks[id]!;
   if (task.failedAt !== undefined) return task.failedAt;
   const live = task.attempts.at(-1);
-  return live ? live.lastBeat + state.settings.leaseMs : state.lastTime;
+  return live ? live.lastBeat + leaseOf(state, live) : state.lastTime;
 }
 
 /** Total time GitHub told the swarm to wait (union of rate-limit windows). */
