@@ -29,7 +29,7 @@ import type { NodeConfig } from "../node/config.ts";
 export function exitCodeOf(report: NodeReport): number {
   if (report.reason === "interrupted") return 130;
   // The cost cap stopped the swarm with work left undone.
-  if (["plan_failed", "local_failures", "budget"].includes(report.reason)) return 1;
+  if (["plan_failed", "plan_missing", "local_failures", "budget"].includes(report.reason)) return 1;
   const s = report.state;
   const failed = s.order.some((id) => {
     const phase = taskPhase(s, s.tasks[id]!, report.serverTime);
@@ -80,6 +80,8 @@ export function finishWorker(ctx: CliContext, report: NodeReport, issue: number)
       `${report.detail ?? "Planning failed."} The leader resigned and said so on the issue: ` +
         `fix the issue (or the planner), then start again with p2p-dev run --issue ${issue}`,
     );
+  } else if (report.reason === "plan_missing") {
+    ctx.err(report.detail ?? "The swarm's plan is gone from the log.");
   } else if (report.reason === "local_failures") {
     ctx.err(report.detail ?? "Stopped claiming after repeated local failures.");
   } else if (report.reason === "budget") {

@@ -49,6 +49,8 @@ export type StopReason =
   | "not_leader"
   /** The leader's planning failed (this node's or, seen while running, another's). */
   | "plan_failed"
+  /** The log holds task messages but its plan is gone (deleted or edited, never restored). */
+  | "plan_missing"
   /** Attempts kept failing for reasons of this node (workspace, git, executor missing). */
   | "local_failures"
   /** The swarm's reported costs reached the cost cap: nothing new is claimed. */

@@ -95,6 +95,8 @@ class SwarmNode {
   readonly #claims: Claims;
   readonly #steering: Steering;
   #seenPlan = false;
+  /** Local time this node first saw task messages without a plan in force (none now: undefined). */
+  #unplannedSince: number | undefined;
   /** Whether this node saw the swarm with work left (so it took part). */
   #sawWork = false;
   #orphansReleased = false;
@@ -281,6 +283,23 @@ class SwarmNode {
     const now = ctx.now();
     if (state.ended) return { stop: "ended", carry: await claims.flush(carry) };
     if (!state.plan) {
+      // Messages about tasks and no plan: the plan lags (seconds), or people
+      // deleted or edited it and no node that folded it was there to restore
+      // it. Nobody may plan again over those messages (view.ts,
+      // `canCampaign`); after an election timeout, say so and stop.
+      if (state.unplanned > 0) {
+        const local = ctx.deps.clock.now();
+        this.#unplannedSince ??= local;
+        if (local - this.#unplannedSince > config.electionTimeoutMs) {
+          this.#detail = `The log holds ${state.unplanned} message(s) about tasks but no plan ` +
+            "in force: its plan comment was deleted or edited, and no node that had read it " +
+            "ran to restore it. This swarm cannot go on: post /p2p-dev stop on the issue, " +
+            "and open a new issue for the work left.";
+          return { stop: "plan_missing", carry };
+        }
+      } else {
+        this.#unplannedSince = undefined;
+      }
       const leader = currentLeader(state);
       if (leader?.resigned?.cause === "plan_failed") {
         const failed = leader.resigned.reason ?? "Planning failed.";

@@ -509,7 +509,10 @@ export function mayWork(
  * medianRunTime([300_000], Array(9).fill(300_000)); // undefined: 9 of 10 still run
  * ```
  */
-export function medianRunTime(done: readonly number[], running: readonly number[]): number | undefined {
+export function medianRunTime(
+  done: readonly number[],
+  running: readonly number[],
+): number | undefined {
   const censored = [...running].sort((a, b) => a - b);
   let survival = 1;
   let c = 0;

@@ -675,3 +675,40 @@ Deno.test("the elect role stops once a leader exists and publishes no plan; the 
     await emulator.close();
   }
 });
+
+Deno.test("a node that finds task messages but no plan (its comment deleted, never restored) stops after an election timeout, saying what happened and what to do (exit 1), instead of waiting forever", async () => {
+  const emulator = await startWorld();
+  const { github } = client(emulator, BOT_TOKENS[1]!);
+  // What is left of a swarm whose plan comment people deleted: its election and a claim.
+  await postMessage(github, "gone-1", [{ type: "election", term: 1, timeoutMs: 30_000 }]);
+  await postMessage(github, "gone-1", [{ type: "claim", task: "T1", attempt: 1 }]);
+  const planner = fixedPlanner(planWithDeps(2));
+  const late = startNode(emulator, {
+    node: "late-1",
+    token: BOT_TOKENS[0]!,
+    executor: recordingExecutor(),
+    planner,
+    config: { electionTimeoutMs: 1_500 },
+  });
+  try {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const report = await Promise.race([
+      late.done,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the node still waits after 20 s")), 20_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(report.reason, "plan_missing");
+    assert.match(report.detail ?? "", /no plan in force: its plan comment was deleted or edited/);
+    assert.match(report.detail ?? "", /\/p2p-dev stop/);
+    assert.equal(exitCodeOf(report), 1);
+    assert.equal(planner.calls, 0, "nobody plans over the task messages");
+    // At most its announcement: no election, no plan, no claim.
+    const mine = issueComments(emulator).map((c) => decodeBody(c.body))
+      .flatMap((d) => d.kind === "message" && d.message.node === "late-1" ? d.message.events : []);
+    assert.deepEqual([...new Set(mine.map((e) => e.type))].filter((t) => t !== "announce"), []);
+  } finally {
+    await stopAll([late]);
+    await emulator.close();
+  }
+});

@@ -723,13 +723,22 @@ Deno.test("codec property: a body decodes as a message only if it is exactly the
 
 Deno.test("codec: a claim that asks for a lease of its own round-trips and says it in its readable line", () => {
   const body = encodeMessage(
-    { node: "n1", nonce: "x1", events: [{ type: "claim", task: "T1", attempt: 2, leaseMs: 1_344_000 }] },
+    {
+      node: "n1",
+      nonce: "x1",
+      events: [{ type: "claim", task: "T1", attempt: 2, leaseMs: 1_344_000 }],
+    },
     { repo: "o/r", issue: 7 },
   );
   assert.match(body, /^🎯 CLAIM\|T1\|n1\|attempt 2\|lease 1344 s$/m);
   const d = decodeBody(body);
   assert.equal(d.kind, "message");
   if (d.kind === "message") {
-    assert.deepEqual(d.message.events, [{ type: "claim", task: "T1", attempt: 2, leaseMs: 1_344_000 }]);
+    assert.deepEqual(d.message.events, [{
+      type: "claim",
+      task: "T1",
+      attempt: 2,
+      leaseMs: 1_344_000,
+    }]);
   }
 });

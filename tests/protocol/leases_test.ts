@@ -21,7 +21,9 @@ function lapseByScan(state: SwarmState, t: number): void {
     if (task.status !== "active") continue;
     const live = task.attempts.at(-1)!;
     // An attempt's own lease counts between the plan's and four times it.
-    const own = live.leaseMs === undefined ? leaseMs : Math.min(Math.max(live.leaseMs, leaseMs), 4 * leaseMs);
+    const own = live.leaseMs === undefined
+      ? leaseMs
+      : Math.min(Math.max(live.leaseMs, leaseMs), 4 * leaseMs);
     const deadline = live.lastBeat + own;
     if (t > deadline) {
       live.end = { kind: "lapsed", at: deadline };
@@ -189,7 +191,10 @@ Deno.test("leases: a claim that asks for a longer lease runs on it (clamped to f
   assert.deepEqual(s.tasks["T1"]!.attempts[0]!.end, { kind: "lapsed", at: at(2) + 150_000 });
   assert.equal(s.tasks["T2"]!.status, "active");
   log.at(243).post("node-5", [ev.announce()]);
-  assert.deepEqual(log.fold().tasks["T2"]!.attempts[0]!.end, { kind: "lapsed", at: at(2) + 240_000 });
+  assert.deepEqual(log.fold().tasks["T2"]!.attempts[0]!.end, {
+    kind: "lapsed",
+    at: at(2) + 240_000,
+  });
 });
 
 Deno.test("leaseFor: 1.6 times the longest task done so far, in whole seconds, when longer than the plan's lease; never more than four plan leases", () => {

@@ -88,6 +88,9 @@ Deno.test("first wave: a leader that works posts the plan's last part and its ow
     assert.ok(leader.kind === "message");
     // Its run starts without a settle window.
     const exec = run.execs.find((e) => e.node === leader.message.node)!;
-    assert.ok(exec.start - both[0]!.effect < 1_000, `seed ${seed}: ${exec.start - both[0]!.effect} ms`);
+    assert.ok(
+      exec.start - both[0]!.effect < 1_000,
+      `seed ${seed}: ${exec.start - both[0]!.effect} ms`,
+    );
   }
 });

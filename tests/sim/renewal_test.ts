@@ -44,7 +44,10 @@ function attempts(run: SwarmRun) {
 }
 
 Deno.test("a claim asks for a lease sized from the tasks done so far: after a 13-minute task the next claim runs on 1.6 times it and its 13-minute task writes no renewal (it renewed on the 10-minute lease)", async () => {
-  const run = await runSwarm(designed({ nodes: 1, tasks: 2, execMs: 13 * 60_000, chain: true }), ours);
+  const run = await runSwarm(
+    designed({ nodes: 1, tasks: 2, execMs: 13 * 60_000, chain: true }),
+    ours,
+  );
   assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
   const tasks = attempts(run);
   const first = tasks.T1!.attempts[0]!, second = tasks.T2!.attempts[0]!;
@@ -71,7 +74,12 @@ Deno.test("a crashed owner's task is taken over once its attempt's own lease lap
       chain: true,
       // The owner of the second task (whoever completes the first claims it
       // with its result) dies right after that claim.
-      nodeFaults: [{ kind: "crash_after_claim", node: "run-1-job-2", nth: 2, restartAfterMs: null }],
+      nodeFaults: [{
+        kind: "crash_after_claim",
+        node: "run-1-job-2",
+        nth: 2,
+        restartAfterMs: null,
+      }],
     }),
     ours,
   );

@@ -31,10 +31,14 @@ Deno.test("idle watchers: in 20-node swarms on one GITHUB_TOKEN every task is cl
       let first = Infinity;
       for (const p of run.processes) {
         for (const { t: at, e } of p.events) {
-          if (e.type === "claim" && e.task === t.id && at >= ready - 1_000) first = Math.min(first, at);
+          if (e.type === "claim" && e.task === t.id && at >= ready - 1_000) {
+            first = Math.min(first, at);
+          }
         }
       }
-      if (first - ready > 30_000) slow.push(`seed ${seed} ${t.id}: ${((first - ready) / 1000).toFixed(1)} s`);
+      if (first - ready > 30_000) {
+        slow.push(`seed ${seed} ${t.id}: ${((first - ready) / 1000).toFixed(1)} s`);
+      }
     }
   }
   assert.deepEqual(slow, []);
