@@ -152,6 +152,8 @@ export class LogView {
   #absent = new Set<number>();
   /** Requests the last read made beyond the list's pages: by-id reads, a re-read after a shift. */
   #extraLastRead = 0;
+  /** Election comments read by id because a plan named them (its fencing token). */
+  #namedElections = new Set<number>();
   #onRead: ((read: ListRead) => void) | undefined;
 
   constructor(
@@ -386,6 +388,34 @@ export class LogView {
       changed = (await this.#merge(again.comments, true)) || changed;
     }
     if (full) changed = (await this.#confirmMissing(page.comments)) || changed;
+    changed = (await this.#readNamedElections(page.comments)) || changed;
+    return changed;
+  }
+
+  /**
+   * A trusted plan part whose term's election comment the lists have not
+   * shown (list lag: the plan came through on a replica the election had not
+   * reached yet) names that comment: its fencing token is the election's
+   * comment id. Read it by id, once, rather than wait out the lag with the
+   * plan in hand: the node follows the leader and works seconds sooner.
+   */
+  async #readNamedElections(read: LogComment[]): Promise<boolean> {
+    if (this.#state.plan) return false;
+    let changed = false;
+    for (const c of read) {
+      const entry = this.#kept.has(c.id) ? this.#effective(c.id) : undefined;
+      if (!entry || entry.body.kind !== "message" || !this.#judge(entry).ok) continue;
+      for (const e of entry.body.message.events) {
+        if (e.type !== "plan") continue;
+        const id = e.token;
+        // An election comes before its plan; one read by id per token.
+        if (id <= 0 || id >= c.id || this.#kept.has(id) || this.#namedElections.has(id)) continue;
+        this.#extraLastRead++;
+        const election = await this.#github.getComment(id);
+        this.#namedElections.add(id);
+        if (election) changed = (await this.#merge([election], false)) || changed;
+      }
+    }
     return changed;
   }
 

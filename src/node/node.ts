@@ -331,7 +331,15 @@ class SwarmNode {
           this.#detail = failed;
           return { stop: "plan_failed", carry };
         }
-        if (last) return { carry: (await claims.claimAndWork([last], published)).carry };
+        if (last) {
+          // Its plan is out once the comment with its claim is: it knows the
+          // plan then, not after the run that claim starts.
+          const out = () => {
+            published?.();
+            this.#notePlanSeen();
+          };
+          return { carry: (await claims.claimAndWork([last], out)).carry };
+        }
         return { carry };
       }
       if (config.role !== "work" && canCampaign(state, now) && ctx.admission.view().candidate) {
@@ -342,15 +350,7 @@ class SwarmNode {
       }
       return { carry, idle: true };
     }
-    if (!this.#seenPlan) {
-      this.#seenPlan = true;
-      ctx.emit({
-        type: "plan_seen",
-        tasks: state.order.length,
-        term: state.plan.term,
-        serverTime: now,
-      });
-    }
+    this.#notePlanSeen();
     if (config.role === "elect") return { stop: "elected", carry };
     if (config.role === "plan") return { stop: "planned", carry };
     if (isFinished(state, now)) {
@@ -449,6 +449,20 @@ class SwarmNode {
     if (budgetReached(state, ctx.config.maxCostUsd)) return false;
     if (!ctx.admission.view().mayClaim || ctx.admission.claimWaitMs() > 0) return false;
     return readyTasks(state, ctx.config.node, now).length > 0;
+  }
+
+  /** Emits `plan_seen` the first time this node's view holds a plan in force. */
+  #notePlanSeen(): void {
+    const ctx = this.#ctx;
+    const plan = ctx.view.state.plan;
+    if (this.#seenPlan || !plan) return;
+    this.#seenPlan = true;
+    ctx.emit({
+      type: "plan_seen",
+      tasks: ctx.view.state.order.length,
+      term: plan.term,
+      serverTime: ctx.now(),
+    });
   }
 
   #retryable(state: SwarmState, now: number): string[] {

@@ -238,3 +238,32 @@ Deno.test("a full read that loses a comment between two pages to a deletion read
   assert.equal(issue.lists.length, 4);
   assert.equal(view.extraRequestsLastRead, 0);
 });
+
+Deno.test("a plan whose term's election comment the lists lack reads that comment by id once (the plan names it: its fencing token), so the plan is in force at once instead of after the lag", async () => {
+  const clock = new HandClock();
+  const issue = new LaggingIssue(clock);
+  const election = issue.post([{ type: "election", term: 1, timeoutMs: 60_000 }]);
+  issue.post([{
+    type: "plan",
+    term: 1,
+    token: election.id,
+    version: 1,
+    part: 1,
+    parts: 1,
+    settings: { leaseMs: 600_000, maxAttempts: 3, backoffMs: 30_000 },
+    tasks: [{ id: "T1", title: "One", priority: "medium", deps: [] }],
+  }]);
+  issue.lagging.add(election.id);
+  await clock.sleep(1_000);
+  const view = viewOn(issue.port(), clock);
+  await view.refresh();
+  assert.deepEqual(issue.byId, [election.id]);
+  assert.equal(view.extraRequestsLastRead, 1);
+  assert.equal(view.state.terms.length, 1);
+  assert.equal(view.state.plan?.term, 1);
+  // Once only: later reads (the election still lagging) do not ask again.
+  await clock.sleep(5_000);
+  await view.refresh();
+  assert.deepEqual(issue.byId, [election.id]);
+  assert.equal(view.extraRequestsLastRead, 0);
+});
