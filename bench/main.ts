@@ -18,6 +18,7 @@ import { cpus } from "node:os";
 import { admit } from "../src/protocol/admission.ts";
 import { PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../src/protocol/budget.ts";
 import { defaultConfig } from "../src/node/config.ts";
+import { settleFloorMs } from "../src/node/context.ts";
 import { VERSION } from "../src/version.ts";
 import { benchEmulator } from "./emulator.ts";
 import { benchFold } from "./fold.ts";
@@ -289,7 +290,7 @@ export function admitted(
     taskMs: o.taskMinutes * 60_000,
     leaseMs: config.leaseMs,
     renewMs: config.renewMs,
-    settleMs: config.settleMs,
+    settleMs: settleFloorMs(config),
     pollMinMs: config.pollMinMs,
     pollMaxMs: config.pollMaxMs,
     strict: false,

@@ -11,6 +11,7 @@
  * @module
  */
 import { admit } from "../src/protocol/admission.ts";
+import { settleFloorMs } from "../src/node/context.ts";
 import { PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../src/protocol/budget.ts";
 import { fold } from "../src/protocol/fold.ts";
 import { type LogComment, type PlanTask, PRIORITIES } from "../src/protocol/types.ts";
@@ -558,7 +559,7 @@ export function admittedFirstHour(s: Scenario): number {
     taskMs: c.leaseMs,
     leaseMs: c.leaseMs,
     renewMs: c.renewMs,
-    settleMs: c.settleMs,
+    settleMs: settleFloorMs(c),
     pollMinMs: c.pollMinMs,
     pollMaxMs: c.pollMaxMs,
     strict: c.strict,

@@ -8,6 +8,7 @@ import { admit, observe } from "../protocol/admission.ts";
 import { PRIMARY_LIMIT, type TokenKind, WRITE_LIMIT } from "../protocol/budget.ts";
 import { budgetReached, costCap, spentUsd, taskCostUsd } from "../protocol/cost.ts";
 import { defaultConfig } from "../node/config.ts";
+import { settleFloorMs } from "../node/context.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import { activeNodes, currentLeader, phaseCounts, taskPhase } from "../protocol/view.ts";
 import { plural } from "./advice.ts";
@@ -194,7 +195,7 @@ function renderAdmission(
     taskMs: o.taskMs ?? state.settings.leaseMs,
     leaseMs: state.settings.leaseMs,
     renewMs: config.renewMs,
-    settleMs: config.settleMs,
+    settleMs: settleFloorMs(config),
     pollMinMs: config.pollMinMs,
     pollMaxMs: config.pollMaxMs,
     strict: false,

@@ -41,7 +41,7 @@ import {
 } from "../protocol/admission.ts";
 import type { SwarmState } from "../protocol/state.ts";
 import type { NodeConfig } from "./config.ts";
-import type { NodeContext } from "./context.ts";
+import { type NodeContext, settleFloorMs } from "./context.ts";
 
 /** How often a node reads what its token has left (`GET /rate_limit`, free). */
 export const REMEASURE_MS = 5 * 60_000;
@@ -243,13 +243,14 @@ export class AdmissionControl {
     const admission = admit({
       requestsPerHour: this.#requestsPerHour,
       nodes,
-      // Claim to result includes the settle window before the run.
+      // Claim to result includes the settle window before the run (seconds,
+      // or none): a worker's cycle is at least the task and the floor.
       taskMs: observation.taskMs !== undefined
-        ? Math.max(0, observation.taskMs - config.settleMs)
+        ? Math.max(0, observation.taskMs - settleFloorMs(config))
         : state.settings.leaseMs,
       leaseMs: state.settings.leaseMs,
       renewMs: config.renewMs,
-      settleMs: config.settleMs,
+      settleMs: settleFloorMs(config),
       pollMinMs: config.pollMinMs,
       pollMaxMs: config.pollMaxMs,
       strict: config.strict,

@@ -32,7 +32,7 @@ import { RateGate } from "./rate_gate.ts";
  * settleFloorMs(defaultConfig(1, "n1")); // 1000
  * ```
  */
-export function settleFloorMs(config: NodeConfig): number {
+export function settleFloorMs(config: Pick<NodeConfig, "settleMs" | "settleFloorMs">): number {
   return Math.min(config.settleFloorMs ?? LAG_DEFAULTS.floorMs, config.settleMs);
 }
 

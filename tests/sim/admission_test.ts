@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { benchScenario, simFigures } from "../../bench/sim.ts";
 import { admit } from "../../src/protocol/admission.ts";
 import { decodeBody } from "../../src/protocol/codec.ts";
 import { designed } from "./designed.ts";
@@ -165,4 +166,15 @@ Deno.test("admission: without the swarm's size, a node that starts after the pla
     }
   }
   assert.deepEqual(late, []);
+});
+
+Deno.test("admission: 600 zero-work tasks on one PAT stay at the 450 writes an hour planned, with no rate-limit answer (a worker's cycle counted the settle window's 10 s ceiling, not its 1 s floor: 493 an hour and 22 content-limit answers)", async () => {
+  const f = await simFigures(
+    benchScenario({ seed: 1, nodes: 5, tasks: 600, tokenKind: "pat", execMs: 0, dag: "flat" }),
+    "ours",
+  );
+  assert.equal(f.done, 600);
+  assert.equal(f.secondaryLimited, 0);
+  assert.equal(f.primaryLimited, 0);
+  assert.ok(f.peakWritesPerHour <= 470, `${f.peakWritesPerHour} writes in one hour`);
 });
