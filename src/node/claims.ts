@@ -10,7 +10,7 @@
 import { budgetReached } from "../protocol/cost.ts";
 import { doneDurations } from "../protocol/admission.ts";
 import { applyComment } from "../protocol/fold.ts";
-import { leaseFor } from "../protocol/leases.ts";
+import { leaseFor, leaseOf } from "../protocol/leases.ts";
 import { claimStamp, firstWave, readyTasks } from "../protocol/schedule.ts";
 import { taskPhase } from "../protocol/view.ts";
 import { candidateStaggerMs } from "./admission.ts";
@@ -38,6 +38,8 @@ export class Claims {
   claimsLost = 0;
   /** Whether this node posted a claim yet (the first wave's seats). */
   #claimed = false;
+  /** Nonces of this process's claims confirmed without a settle window. */
+  readonly #unread = new Set<string>();
 
   constructor(ctx: NodeContext, locks: StrictLocks, execution: Execution) {
     this.#ctx = ctx;
@@ -84,7 +86,7 @@ export class Claims {
   async claimAndWork(
     carry: ProtocolEvent[],
     onCarried?: () => void,
-  ): Promise<{ carry: ProtocolEvent[]; posted: boolean }> {
+  ): Promise<{ carry: ProtocolEvent[]; posted: boolean; lost?: boolean }> {
     const ctx = this.#ctx;
     const strict = ctx.config.strict;
     // A conditional re-read before claiming: free (304) when nothing changed,
@@ -108,13 +110,14 @@ export class Claims {
     };
     if (!pick) return { carry: await flushed(), posted: carry.length > 0 };
     const lockKind = kindOf(pick);
-    // The comment that makes the task ready carries this claim (a completion
-    // its last dependency waited for): nobody could see the task ready
-    // before it existed, so no rival claim can come first, and there is no
-    // list lag to wait out.
+    // The comment that makes the task ready carries this claim: the result
+    // its last dependency waited for. Nobody could see the task ready before
+    // that comment existed, so no rival claim can come first and there is no
+    // list lag to wait out, as long as nobody else can have posted that
+    // result too (`#soleResults`).
     const task = state.tasks[pick.task];
-    const unlocks = carry.length > 0 &&
-      (task === undefined || !state.plan || taskPhase(state, task, now) === "blocked");
+    const unlocks = task !== undefined && taskPhase(state, task, now) === "blocked" &&
+      this.#soleResults(state, carry, now);
     // A lock held for a whole lease with no claim in the log: its holder died
     // between locking and claiming, so the attempt is claimed through the log.
     const locked = strict && !this.#locks.stale(lockKind, leaseMs);
@@ -156,6 +159,8 @@ export class Claims {
     }
     const landed = Object.hasOwn(ctx.view.state.nonces, nonce);
     if (landed) onCarried?.();
+    // Confirmed without a read: its own result never unlocks without one.
+    if (unlocks && sure) this.#unread.add(nonce);
     const kept = landed ? [] : carry;
     const attempt = ctx.view.state.tasks[pick.task]?.attempts[pick.attempt - 1];
     if (!attempt || attempt.claimNonce !== nonce) {
@@ -169,7 +174,7 @@ export class Claims {
         winner: attempt?.node ?? "(none)",
         serverTime: ctx.now(),
       });
-      return { carry: kept, posted: true };
+      return { carry: kept, posted: true, lost: true };
     }
     const next = await this.#execution.run(pick.task, pick.attempt, nonce);
     return { carry: [...kept, ...next], posted: true };
@@ -205,6 +210,31 @@ export class Claims {
     if (view.seat >= wave.length && now - state.plan.at < ctx.config.settleMs) return [];
     const mine = picks.find((p) => p.task === wave[view.seat! % wave.length]);
     return mine ? [mine, ...picks.filter((p) => p !== mine)] : picks;
+  }
+
+  /**
+   * Whether `carry` holds completions only this process can have posted: of
+   * attempts it claimed and confirmed after a settle window (or under a
+   * lock), the first and only attempt of their tasks, and live for a whole
+   * settle ceiling more. Otherwise another process may have completed the
+   * same task meanwhile (an owner whose earlier attempt lapsed and that
+   * finishes late, one that took over this attempt after a pause longer
+   * than its lease, a twin under the same node id) and claimed the task it
+   * unblocks with it: that claim would come first, and this one must wait
+   * the settle window to see it.
+   */
+  #soleResults(state: SwarmState, carry: ProtocolEvent[], now: number): boolean {
+    const ctx = this.#ctx;
+    if (!state.plan || carry.length === 0) return false;
+    for (const e of carry) {
+      if (e.type !== "progress" || e.status !== "completed") return false;
+      const t = state.tasks[e.task];
+      const a = t?.attempts[e.attempt - 1];
+      if (!t || !a || t.attempts.length !== 1 || a.end) return false;
+      if (!ctx.nonces.has(a.claimNonce) || this.#unread.has(a.claimNonce)) return false;
+      if (now + ctx.config.settleMs > a.lastBeat + leaseOf(state, a)) return false;
+    }
+    return true;
   }
 
   /** Posts a message; false when its outcome is unknown (a transient error). */

@@ -437,6 +437,12 @@ class SwarmNode {
     // No claim went out after all (nothing left to pick, a strict lock held
     // by another): the announcement due goes out alone.
     if (!ctx.announced && ctx.admission.shouldAnnounce()) await this.#election.announce();
+    // A lost race waits a poll before the next claim: many nodes racing for
+    // a few ready tasks would otherwise post a claim, read and lose every few
+    // seconds (full-profile seed 1799: 61 requests in a minute).
+    if (worked.lost && worked.carry.length === 0) {
+      return { carry: worked.carry, idle: true, waitMs: config.pollMinMs };
+    }
     return { carry: worked.carry, idle: !worked.posted && worked.carry.length === 0 };
   }
 

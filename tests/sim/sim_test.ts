@@ -264,6 +264,22 @@ export const ISSUES: Record<string, Issue> = {
     title:
       "a node re-reads by id, at every poll, the same comments that lists lag behind for longer than it expects: 61 requests in a minute",
   },
+  "unlock-claim-by-twin": {
+    open: false,
+    codes: ["2:result_other_process"],
+    seed: 1823,
+    profile: FULL_PROFILE,
+    title:
+      "a claim carried by the result that unblocks its task started without a settle window, but a twin under the same node id had completed that dependency too and claimed first: both ran the short task to its end",
+  },
+  "lost-claim-storm": {
+    open: false,
+    codes: ["8:request_storm"],
+    seed: 1799,
+    profile: FULL_PROFILE,
+    title:
+      "with a 1 s settle floor, a laptop racing 50 others for a few ready tasks claimed, read and lost every 3 s: 61 requests in a minute",
+  },
   "since-skips-comments": {
     open: false,
     codes: ["6:view_hole"],
