@@ -280,6 +280,14 @@ export const ISSUES: Record<string, Issue> = {
     title:
       "with a 1 s settle floor, a laptop racing 50 others for a few ready tasks claimed, read and lost every 3 s: 61 requests in a minute",
   },
+  "dep-from-rival-finished-work": {
+    open: false,
+    codes: ["4:dep_not_done"],
+    seed: 285,
+    profile: CI_PROFILE,
+    title:
+      "a claim lagging 60 s on the replicas two nodes read: one ran the dependency as its own, the other started the dependent on that finished result, and the checker allowed the first node only",
+  },
   "since-skips-comments": {
     open: false,
     codes: ["6:view_hole"],
