@@ -83,11 +83,9 @@ class DueHeap {
  * ```
  */
 export function leaseOf(state: SwarmState, attempt: Attempt): number {
+  // Clamped again with the plan's lease in force: a later plan version may change it.
   const plan = state.settings.leaseMs;
-  if (attempt.leaseMs === undefined) return plan;
-  // Within the plan's lease in force and four times it (a later plan
-  // version may change the plan's lease).
-  return Math.min(Math.max(attempt.leaseMs, plan), MAX_LEASE_FACTOR * plan);
+  return grantedLease(attempt.leaseMs, plan) ?? plan;
 }
 
 /**
