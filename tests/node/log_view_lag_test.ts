@@ -12,6 +12,7 @@ import { LogView } from "../../src/node/log_view.ts";
 import type { Clock } from "../../src/node/ports.ts";
 import { encodeMessage } from "../../src/protocol/codec.ts";
 import type { LogComment } from "../../src/protocol/types.ts";
+import { ev, task } from "../protocol/_log.ts";
 
 const REPO = { owner: "octo", repo: "app" };
 const BOT = "github-actions[bot]";
@@ -243,16 +244,7 @@ Deno.test("a plan whose term's election comment the lists lack reads that commen
   const clock = new HandClock();
   const issue = new LaggingIssue(clock);
   const election = issue.post([{ type: "election", term: 1, timeoutMs: 60_000 }]);
-  issue.post([{
-    type: "plan",
-    term: 1,
-    token: election.id,
-    version: 1,
-    part: 1,
-    parts: 1,
-    settings: { leaseMs: 600_000, maxAttempts: 3, backoffMs: 30_000 },
-    tasks: [{ id: "T1", title: "One", priority: "medium", deps: [] }],
-  }]);
+  issue.post([ev.plan(election.id, [task("T1")])]);
   issue.lagging.add(election.id);
   await clock.sleep(1_000);
   const view = viewOn(issue.port(), clock);
