@@ -243,6 +243,9 @@ export async function setupNode(
     ...(num(values.maxTasks) !== undefined ? { maxTasks: num(values.maxTasks)! } : {}),
     ...(num(values.maxRuntime) !== undefined ? { maxRuntimeMs: num(values.maxRuntime)! } : {}),
     ...swarmPlace(values, ctx),
+    ...(typeof values.timeScale === "number" && values.timeScale !== 1
+      ? { timeScale: values.timeScale }
+      : {}),
   });
   try {
     validateTiming(config);

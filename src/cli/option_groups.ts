@@ -115,7 +115,7 @@ export const GITHUB_OPTIONS: readonly OptionSpec[] = [
     range: { min: 0, max: 1, minExclusive: true, text: "a number above 0 and at most 1" },
     group: "Testing",
     description:
-      "multiply the client's own waits (retry back-off, write pacing) by this factor; for emulator runs, e.g. 0.05",
+      "multiply the client's own waits (retry back-off, write pacing, a standby's poll) by this factor; for emulator runs, e.g. 0.05",
     default: 1,
   },
 ];

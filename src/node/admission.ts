@@ -330,11 +330,12 @@ export class AdmissionControl {
     if (!v.warm) {
       // Standbys that started together would poll together: the first wait
       // of each is a random part of the interval, which spreads their reads.
+      const standbyMs = a.standbyPollMs * (this.#ctx.config.timeScale ?? 1);
       if (!this.#phased) {
         this.#phased = true;
-        return a.standbyPollMs * (0.1 + 0.9 * this.#ctx.deps.random.next());
+        return standbyMs * (0.1 + 0.9 * this.#ctx.deps.random.next());
       }
-      return a.standbyPollMs;
+      return standbyMs;
     }
     // Before a plan is in force, polls mostly answer with free 304s and every
     // warm node is waiting for the same few comments: poll faster, within

@@ -76,6 +76,12 @@ export interface NodeConfig {
   seat?: number;
   /** Without a swarm size, a node announces itself at a random moment within this long of its start. */
   announceSpreadMs: number;
+  /**
+   * Testing (`--time-scale`): multiplies a standby's poll interval, which is
+   * worked out from GitHub's hourly budget and so is minutes long, for
+   * emulator runs whose other timings are shrunk alike. 1 (the default) on GitHub.
+   */
+  timeScale?: number;
 }
 
 /**

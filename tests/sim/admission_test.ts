@@ -178,3 +178,27 @@ Deno.test("admission: 600 zero-work tasks on one PAT stay at the 450 writes an h
   assert.equal(f.primaryLimited, 0);
   assert.ok(f.peakWritesPerHour <= 470, `${f.peakWritesPerHour} writes in one hour`);
 });
+
+Deno.test("admission: --time-scale shrinks a standby's poll interval like the other timings (an emulator run of 5 nodes whose standbys slept 88 s of the budget's interval outlived its swarm and its 90 s deadline)", async () => {
+  const longest = async (timeScale: number | undefined) => {
+    const s = designed({
+      nodes: 40,
+      tasks: 20,
+      execMs: 10 * 60_000,
+      ...(timeScale !== undefined ? { config: { timeScale } } : {}),
+    });
+    const run = await runSwarm(s, ours);
+    assert.equal(describe(run), "");
+    assert.equal(figures(run).done, 20);
+    const polls = run.processes.flatMap((p) =>
+      p.events.flatMap(({ e }) => e.type === "poll" ? [Number(e.intervalMs)] : [])
+    );
+    return { ms: Math.max(...polls), max: s.config.pollMaxMs * 1.2 };
+  };
+  // Unscaled, a standby of 40 nodes on one GITHUB_TOKEN polls every 20 minutes or so.
+  const unscaled = await longest(undefined);
+  assert.ok(unscaled.ms > unscaled.max, `${unscaled.ms} ms`);
+  // At 0.05, no node waits longer than the longest poll interval configured.
+  const scaled = await longest(0.05);
+  assert.ok(scaled.ms <= scaled.max, `${scaled.ms} ms, longer than ${scaled.max} ms`);
+});

@@ -145,6 +145,8 @@ export interface Scenario {
     electionTimeoutMs: number;
     strict: boolean;
     tokenKind: TokenKind;
+    /** `--time-scale` (testing): shrinks a standby's poll interval. */
+    timeScale?: number;
   };
   /** Primary limit per hour of the swarm's token(s). */
   primaryLimit: number;
