@@ -43,3 +43,26 @@ Deno.test("idle watchers: in 20-node swarms on one GITHUB_TOKEN every task is cl
   }
   assert.deepEqual(slow, []);
 });
+
+Deno.test("idle watchers: in 20-node swarms on one GITHUB_TOKEN (seeds 1..10, 400 claims) at most 2 claims wait more than 15 s from ready to start, with no rate-limit answer (three watchers left 14: one result can make four tasks ready at once)", async () => {
+  const slow: string[] = [];
+  for (let seed = 1; seed <= 10; seed++) {
+    const s = benchScenario({ seed, nodes: 20, tasks: 40, tokenKind: "actions", execMs: 600_000 });
+    const run = await runSwarm(s, STRATEGIES.ours);
+    assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
+    assert.equal(figures(run).done, 40);
+    const limited = run.model.requests.filter((r) => r.limit !== undefined).length;
+    assert.equal(limited, 0, `seed ${seed}: rate-limit answers`);
+    const effect = (id: number) => run.model.comment(id)?.effect ?? Infinity;
+    const state = fold(run.model.finalLog(), checkerPolicy(s));
+    const planAt = Math.max(...state.plan!.commentIds.map(effect));
+    for (const t of s.tasks) {
+      const ready = Math.max(planAt, ...t.deps.map((d) => effect(state.tasks[d]!.done!.commentId)));
+      const start = Math.min(...run.execs.filter((e) => e.task === t.id).map((e) => e.start));
+      if (start - ready > 15_000) {
+        slow.push(`seed ${seed} ${t.id}: ${((start - ready) / 1000).toFixed(1)} s`);
+      }
+    }
+  }
+  assert.ok(slow.length <= 2, slow.join(", "));
+});
