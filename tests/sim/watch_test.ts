@@ -1,8 +1,9 @@
 /**
- * Idle workers that watch for new work: the idle worker of an identity heard
- * from last polls at the shortest interval, the next two at twice and four
- * times it (src/node/admission.ts, `WATCH_INTERVALS`); the rest keep the
- * interval the budget gives them. A poll that finds nothing new is a free
+ * Idle workers that watch for new work: the three idle workers of an
+ * identity heard from last poll at the shortest interval, the next two at
+ * twice it and one more at four times it (src/node/admission.ts,
+ * `WATCH_INTERVALS`; the last three only while the token keeps its budget's
+ * pace); the rest keep the interval the budget gives them. A poll that finds nothing new is a free
  * 304, so a watcher costs at most a read per comment the swarm writes.
  *
  * @module
