@@ -103,22 +103,44 @@ export async function aggregate(
     comment: "skipped",
   };
   if (!options.post) return result;
-  const existing = all.findLast(isSummary);
-  if (existing) {
-    result.commentId = existing.id;
-    if (stripNonce(existing.body) === summary) {
-      result.comment = "unchanged";
-    } else {
-      await github.updateComment(existing.id, summary);
-      result.comment = "updated";
-    }
-    return result;
-  }
+  // One summary comment, the oldest: aggregators that ran at once (two
+  // scheduled runs, or a run whose list lagged behind the last one's
+  // comment) may each have created one. Every run keeps the lowest id and
+  // deletes the rest, so they agree whoever runs.
+  const [existing, ...extra] = all.filter(isSummary).sort((a, b) => a.id - b.id);
+  for (const c of extra) await github.deleteComment(c.id);
+  if (existing) return await keepSummary(github, existing, summary, result);
   const nonce = Math.floor(deps.random.next() * 2 ** 48).toString(16);
   const body = `${summary}<!-- p2p-dev:nonce ${nonce} -->\n`;
   const created = await github.createComment(options.issue, body, nonce);
   result.commentId = created.id;
   result.comment = "created";
+  // Another aggregator may have created one while this one did: read once
+  // more, and leave the older one if there is.
+  await view.refresh();
+  const older = view.comments().filter((c) => isSummary(c) && c.id < created.id)
+    .sort((a, b) => a.id - b.id)[0];
+  if (older) {
+    await github.deleteComment(created.id);
+    return await keepSummary(github, older, summary, result);
+  }
+  return result;
+}
+
+/** Edits the summary comment `existing` to show `summary`, unless it already does. */
+async function keepSummary(
+  github: GitHub,
+  existing: LogComment,
+  summary: string,
+  result: AggregateResult,
+): Promise<AggregateResult> {
+  result.commentId = existing.id;
+  if (stripNonce(existing.body) === summary) {
+    result.comment = "unchanged";
+  } else {
+    await github.updateComment(existing.id, summary);
+    result.comment = "updated";
+  }
   return result;
 }
 

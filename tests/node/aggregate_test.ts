@@ -251,6 +251,53 @@ Deno.test("the summary comment is created once, then updated in place or left un
   }
 });
 
+Deno.test("two aggregators that run at once leave one summary comment, the older; a duplicate an earlier race left is deleted by the next run", async () => {
+  const emulator = await startWorld();
+  try {
+    await writeLog(emulator);
+    // Both list the log before either creates its summary: each create waits for the other's.
+    let arrived = 0;
+    let release!: () => void;
+    const bothListed = new Promise<void>((resolve) => (release = resolve));
+    const racing = (token: string): GitHub => {
+      const github = client(emulator, token).github;
+      const createComment = async (...args: Parameters<GitHub["createComment"]>) => {
+        if (++arrived === 2) release();
+        await bothListed;
+        return await github.createComment(...args);
+      };
+      return new Proxy(github, {
+        get: (target, key) => {
+          if (key === "createComment") return createComment;
+          const value = Reflect.get(target, key, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    };
+    const [a, b] = await Promise.all([
+      aggregate(deps(racing(BOT_TOKENS[1]!)), { ...OPTIONS, post: true }),
+      aggregate(deps(racing(BOT_TOKENS[2]!)), { ...OPTIONS, post: true }),
+    ]);
+    assert.equal(arrived, 2, "both aggregators went to create a summary");
+    const left = summaries(emulator);
+    assert.equal(left.length, 1, "one summary comment left");
+    assert.deepEqual([a.commentId, b.commentId], [left[0]!.id, left[0]!.id], "both name it");
+
+    // A duplicate left behind (a race whose second read lagged): the next run deletes it.
+    const bot = client(emulator, BOT_TOKENS[0]!).github;
+    await bot.createComment(ISSUE, `${SUMMARY_MARKER} a leftover\n`, "leftover");
+    assert.equal(summaries(emulator).length, 2);
+    const next = await aggregate(deps(client(emulator, BOT_TOKENS[3]!).github), {
+      ...OPTIONS,
+      post: true,
+    });
+    assert.equal(next.commentId, left[0]!.id);
+    assert.deepEqual(summaries(emulator).map((c) => c.id), [left[0]!.id]);
+  } finally {
+    await emulator.close();
+  }
+});
+
 // Regression test (a bug found in src/node/aggregate.ts, now fixed): the aggregator folds its own summary comment
 // into the metrics (totals.comments and `foreign` grow by one, and the
 // summary's "ordinary comment(s)" line changes), so the run after the one
