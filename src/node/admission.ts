@@ -56,8 +56,9 @@ export const PRE_PLAN_POLL_MS = 1_500;
  * Poll intervals, in `pollMinMs`, of the idle workers that watch for new
  * work, by rank (the rest poll at the worker interval). One result can make
  * several tasks ready at once (a layer of the graph waits on it): its poster
- * takes one, and the watchers the rest. Six watchers, not three, cut the
- * 20-node claims over 15 s from 50 to 9 in 1,200 (bench/README.md).
+ * takes one, and the watchers the rest. With three watchers, 14 of 400 claims
+ * waited over 15 s (20 nodes on one GITHUB_TOKEN, seeds 1..10); with six, 1
+ * (tests/sim/watch_test.ts).
  */
 export const WATCH_INTERVALS: readonly number[] = [1, 1, 1, 2, 2, 4];
 
