@@ -29,7 +29,9 @@ function idleSwarm(): { state: SwarmState; now: number; size: number } {
   const log = new Log();
   const election = log.post("n1", [ev.election(1)]);
   const tasks = Array.from({ length: 40 }, (_, i) => task(`T${i + 1}`));
-  log.wait(1).post("n1", [ev.plan(election.id, tasks, { settings: { ...SETTINGS, leaseMs: 600_000 } })]);
+  log.wait(1).post("n1", [
+    ev.plan(election.id, tasks, { settings: { ...SETTINGS, leaseMs: 600_000 } }),
+  ]);
   for (let i = 2; i <= 12; i++) log.wait(1).post(`n${i}`, [ev.announce()]);
   log.wait(5);
   return { state: log.fold(), now: log.now, size: log.comments.length };
