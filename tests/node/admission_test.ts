@@ -77,7 +77,7 @@ Deno.test("idle watchers: the nodes heard from last watch at the watch intervals
   assert.ok(rest > pollMin * Math.max(...WATCH_INTERVALS), `${rest} ms`);
 });
 
-Deno.test("idle watchers: past the first three, a watcher watches only while the token keeps its budget's pace (a token that spent a third of its hour in its first minutes keeps three watchers, not six)", async () => {
+Deno.test("idle watchers: past the first three, a watcher watches only while the token keeps its budget's pace (a token that spent a quarter of its limit with its whole hour still to run keeps three watchers, not six)", async () => {
   const pollMin = defaultConfig(ISSUE, "n1").pollMinMs;
   const usable = LIMIT * REQUEST_SHARE;
   const kept = LIMIT * (1 - REQUEST_SHARE);
