@@ -457,17 +457,7 @@ function measure(run: SwarmRun, strategy: string): Omit<SimFigures, "wallMs"> {
 
   // --- claim latency ------------------------------------------------------------
   const ready = readyTimes(run, strategy);
-  const firstStart = new Map<string, number>();
-  for (const e of run.execs) {
-    const known = firstStart.get(e.task);
-    if (known === undefined || e.start < known) firstStart.set(e.task, e.start);
-  }
-  const claimMs: number[] = [];
-  for (const t of s.tasks) {
-    const r = ready.get(t.id), start = firstStart.get(t.id);
-    // A task never started counts as never claimed (Infinity; null in JSON).
-    claimMs.push(start === undefined ? Infinity : start - (r ?? start));
-  }
+  const claimMs = [...claimWaitsMs(run, strategy, ready).values()];
 
   // --- API ----------------------------------------------------------------------
   const reqs = run.model.requests.filter((r) =>
@@ -601,13 +591,47 @@ function peakInHour(times: number[]): number {
 }
 
 /**
+ * Each task's wait from ready to its first start, in plan order (Infinity
+ * for a task never started): the benchmark's claim latency.
+ *
+ * @example
+ * ```ts
+ * const run = await runSwarm(benchScenario({ seed: 1, nodes: 5, tasks: 10, tokenKind: "actions", execMs: 60_000 }), STRATEGIES.ours);
+ * Math.max(...claimWaitsMs(run).values()); // the slowest claim, ms
+ * ```
+ */
+export function claimWaitsMs(
+  run: SwarmRun,
+  strategy = "ours",
+  ready: Map<string, number> = readyTimes(run, strategy),
+): Map<string, number> {
+  const firstStart = new Map<string, number>();
+  for (const e of run.execs) {
+    const known = firstStart.get(e.task);
+    if (known === undefined || e.start < known) firstStart.set(e.task, e.start);
+  }
+  const out = new Map<string, number>();
+  for (const t of run.scenario.tasks) {
+    const r = ready.get(t.id), start = firstStart.get(t.id);
+    // A task never started counts as never claimed (Infinity; null in JSON).
+    out.set(t.id, start === undefined ? Infinity : start - (r ?? start));
+  }
+  return out;
+}
+
+/**
  * When each task became ready, in true time: the later of the plan's
  * publication and its dependencies' completions, each the moment the comment
  * took effect on the server. Ours: the plan in force and the results our fold
  * accepts. The original: its first `TASKS_DATA` and the first `completed`
  * progress of each dependency.
+ *
+ * @example
+ * ```ts
+ * readyTimes(run, "ours").get("T1"); // server time T1 became ready
+ * ```
  */
-function readyTimes(run: SwarmRun, strategy: string): Map<string, number> {
+export function readyTimes(run: SwarmRun, strategy: string): Map<string, number> {
   const s = run.scenario;
   const effect = (id: number) => run.model.comment(id)?.effect;
   const out = new Map<string, number>();

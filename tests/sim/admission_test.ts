@@ -6,13 +6,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { benchScenario, simFigures } from "../../bench/sim.ts";
+import { benchScenario, claimWaitsMs, simFigures } from "../../bench/sim.ts";
 import { admit } from "../../src/protocol/admission.ts";
 import { decodeBody } from "../../src/protocol/codec.ts";
-import { fold } from "../../src/protocol/fold.ts";
 import { designed } from "./designed.ts";
 import { runSwarm, type SwarmRun } from "./harness.ts";
-import { checkerPolicy, checkRun, figures } from "./invariants.ts";
+import { checkRun, figures } from "./invariants.ts";
 import { ours } from "./ours.ts";
 
 function describe(run: SwarmRun): string {
@@ -215,13 +214,7 @@ Deno.test("admission: a worker whose view shows every slot taken reads the log a
   const run = await runSwarm(s, ours);
   assert.equal(describe(run), "");
   assert.equal(figures(run).done, 200);
-  const effect = (id: number) => run.model.comment(id)?.effect ?? Infinity;
-  const state = fold(run.model.finalLog(), checkerPolicy(s));
-  const planAt = Math.max(...state.plan!.commentIds.map(effect));
-  const waits = s.tasks.map((t) => {
-    const ready = Math.max(planAt, ...t.deps.map((d) => effect(state.tasks[d]!.done!.commentId)));
-    return Math.min(...run.execs.filter((e) => e.task === t.id).map((e) => e.start)) - ready;
-  }).sort((a, b) => a - b);
+  const waits = [...claimWaitsMs(run).values()].sort((a, b) => a - b);
   const median = waits[Math.floor(waits.length / 2)]!;
   assert.ok(median < 95_000, `median ready → start ${Math.round(median / 1000)} s`);
 });

@@ -9,26 +9,31 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { benchScenario, STRATEGIES } from "../../bench/sim.ts";
-import { fold } from "../../src/protocol/fold.ts";
-import { runSwarm } from "./harness.ts";
-import { checkerPolicy, checkRun, figures } from "./invariants.ts";
+import { benchScenario, claimWaitsMs, readyTimes, STRATEGIES } from "../../bench/sim.ts";
+import { runSwarm, type SwarmRun } from "./harness.ts";
+import { checkRun, figures } from "./invariants.ts";
+
+/**
+ * A 20-node swarm on one GITHUB_TOKEN (40 tasks of ~10 min, in layers),
+ * checked: every invariant held, every task done, no rate-limit answer.
+ */
+async function twentyNodes(seed: number): Promise<SwarmRun> {
+  const s = benchScenario({ seed, nodes: 20, tasks: 40, tokenKind: "actions", execMs: 600_000 });
+  const run = await runSwarm(s, STRATEGIES.ours);
+  assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
+  assert.equal(figures(run).done, 40);
+  const limited = run.model.requests.filter((r) => r.limit !== undefined).length;
+  assert.equal(limited, 0, `seed ${seed}: rate-limit answers`);
+  return run;
+}
 
 Deno.test("idle watchers: in 20-node swarms on one GITHUB_TOKEN every task is claimed within 30 s of becoming ready, with no rate-limit answer (seeds 1..3; idle workers polling at the budget's ~7-minute interval left tasks waiting up to 106 s)", async () => {
   const slow: string[] = [];
   for (const seed of [1, 2, 3]) {
-    const s = benchScenario({ seed, nodes: 20, tasks: 40, tokenKind: "actions", execMs: 600_000 });
-    const run = await runSwarm(s, STRATEGIES.ours);
-    assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
-    const f = figures(run);
-    assert.equal(f.done, 40);
-    const limited = run.model.requests.filter((r) => r.limit !== undefined).length;
-    assert.equal(limited, 0, `seed ${seed}: rate-limit answers`);
-    const effect = (id: number) => run.model.comment(id)?.effect ?? Infinity;
-    const state = fold(run.model.finalLog(), checkerPolicy(s));
-    const planAt = Math.max(...state.plan!.commentIds.map(effect));
-    for (const t of s.tasks) {
-      const ready = Math.max(planAt, ...t.deps.map((d) => effect(state.tasks[d]!.done!.commentId)));
+    const run = await twentyNodes(seed);
+    const readyAt = readyTimes(run, "ours");
+    for (const t of run.scenario.tasks) {
+      const ready = readyAt.get(t.id)!;
       let first = Infinity;
       for (const p of run.processes) {
         for (const { t: at, e } of p.events) {
@@ -48,21 +53,8 @@ Deno.test("idle watchers: in 20-node swarms on one GITHUB_TOKEN every task is cl
 Deno.test("idle watchers: in 20-node swarms on one GITHUB_TOKEN (seeds 1..10, 400 claims) at most 2 claims wait more than 15 s from ready to start, with no rate-limit answer (three watchers left 14: one result can make four tasks ready at once)", async () => {
   const slow: string[] = [];
   for (let seed = 1; seed <= 10; seed++) {
-    const s = benchScenario({ seed, nodes: 20, tasks: 40, tokenKind: "actions", execMs: 600_000 });
-    const run = await runSwarm(s, STRATEGIES.ours);
-    assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
-    assert.equal(figures(run).done, 40);
-    const limited = run.model.requests.filter((r) => r.limit !== undefined).length;
-    assert.equal(limited, 0, `seed ${seed}: rate-limit answers`);
-    const effect = (id: number) => run.model.comment(id)?.effect ?? Infinity;
-    const state = fold(run.model.finalLog(), checkerPolicy(s));
-    const planAt = Math.max(...state.plan!.commentIds.map(effect));
-    for (const t of s.tasks) {
-      const ready = Math.max(planAt, ...t.deps.map((d) => effect(state.tasks[d]!.done!.commentId)));
-      const start = Math.min(...run.execs.filter((e) => e.task === t.id).map((e) => e.start));
-      if (start - ready > 15_000) {
-        slow.push(`seed ${seed} ${t.id}: ${((start - ready) / 1000).toFixed(1)} s`);
-      }
+    for (const [task, ms] of claimWaitsMs(await twentyNodes(seed))) {
+      if (ms > 15_000) slow.push(`seed ${seed} ${task}: ${(ms / 1000).toFixed(1)} s`);
     }
   }
   assert.ok(slow.length <= 2, slow.join(", "));
