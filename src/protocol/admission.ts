@@ -405,7 +405,6 @@ export interface LogObservation {
   nodes: readonly NodeInfo[];
   /** Tasks not done nor failed for good by the log alone (their phase depends on the time). */
   open: readonly string[];
-  taskMs: number | undefined;
   /** Claim-to-result times of the attempts done, ascending. */
   durations: readonly number[];
   since: number | undefined;
@@ -437,7 +436,6 @@ export function observeLog(state: SwarmState, author: string): LogObservation {
   return {
     nodes,
     open,
-    taskMs: durations.length ? durations[Math.floor((durations.length - 1) / 2)] : undefined,
     durations,
     since,
   };
