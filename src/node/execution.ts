@@ -8,7 +8,6 @@
  */
 import type { ExecOutcome } from "../executor/port.ts";
 import type { ProtocolEvent, TaskResult } from "../protocol/types.ts";
-import { RENEW_AT_RISK_SHARE } from "../protocol/admission.ts";
 import { leaseOf } from "../protocol/leases.ts";
 import { taskPhase } from "../protocol/view.ts";
 import { errorText, isFatalApiError } from "./api_errors.ts";
@@ -98,11 +97,13 @@ export class Execution {
       }),
     );
     let lastWrite = ctx.now();
-    // Renewed once at risk: the admitted interval, or later on a longer
-    // lease of its own (a quarter of it left).
-    const leaseMs = leaseOf(state, state.tasks[task]!.attempts[attempt - 1]!);
-    const renewMs = () =>
-      Math.max(ctx.admission.view().admission.renewMs, leaseMs * (1 - RENEW_AT_RISK_SHARE));
+    // Renewed at the admitted interval (`--renew-ms`, or once a quarter of
+    // the plan's lease is left); a longer lease of the attempt's own moves
+    // that point by what it adds, so the margin before a lapse stays what the
+    // admitted interval leaves.
+    const extraMs = leaseOf(state, state.tasks[task]!.attempts[attempt - 1]!) -
+      state.settings.leaseMs;
+    const renewMs = () => ctx.admission.view().admission.renewMs + extraMs;
     let renewAt = lastWrite + renewMs();
     // One more look once list lag has surely passed (three settle windows
     // after the start): a rival's earlier claim that lagged past the settle

@@ -109,8 +109,10 @@ export function grantedLease(asked: number | undefined, planLeaseMs: number): nu
 /**
  * The lease a claim asks for, in the longest task time seen so far: a task
  * as long as the longest so far, plus a fifth, ends before its owner's
- * renewal point (a quarter of the lease left, src/protocol/admission.ts), so
- * it writes no renewal.
+ * renewal point, so it writes no renewal. With the defaults that point is a
+ * quarter of the plan's lease before the lease ends (src/node/execution.ts):
+ * 1.2 × longest < 1.6 × longest − 2.5 min whenever 1.6 × longest is past
+ * the plan's 10 minutes, the only case a claim asks for a lease.
  */
 export const LEASE_PER_LONGEST_TASK = 1.2 / 0.75;
 

@@ -93,3 +93,17 @@ Deno.test("a crashed owner's task is taken over once its attempt's own lease lap
   assert.ok(next.claimedAt > dead.lastBeat + dead.leaseMs!);
   assert.equal(t2.done?.attempt, 2);
 });
+
+Deno.test("an owner renews at the configured --renew-ms when that comes before the lease is at risk: a 3-minute task on a 2-minute lease renewed every 30 s renews 5 times or more (renewing only once a quarter of the lease was left, it wrote 2 and kept 30 s of margin instead of 90 s)", async () => {
+  const run = await runSwarm(
+    designed({
+      nodes: 1,
+      tasks: 1,
+      execMs: 3 * 60_000,
+      config: { leaseMs: 120_000, renewMs: 30_000 },
+    }),
+    ours,
+  );
+  assert.equal(checkRun(run).map((v) => `${v.invariant} ${v.code}: ${v.detail}`).join("\n"), "");
+  assert.ok(writes(run).renewals >= 5, `${writes(run).renewals} renewals`);
+});
